@@ -1,0 +1,236 @@
+#include "doc.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+vip_doc *vip_doc_create(const char *title, const char *lang, vip_error *err)
+{
+    vip_doc *d = calloc(1, sizeof *d);
+    if (d && (!title || (d->title = strdup(title))) && (d->lang = strdup(lang ? lang : "en")))
+        return d;
+    vip_doc_destroy(d);
+    vip_error_set(err, VIP_ERR_NOMEM, "out of memory");
+    return NULL;
+}
+
+void vip_doc_destroy(vip_doc *d)
+{
+    if (!d)
+        return;
+    for (size_t i = 0; i < d->block_count; i++) {
+        vip_block *b = &d->blocks[i];
+        for (size_t s = 0; s < b->span_count; s++)
+            free((char *)b->spans[s].lang);
+        free(b->spans);
+        free(b->text);
+        free(b->lang);
+        free(b->where);
+    }
+    free(d->blocks);
+    free(d->title);
+    free(d->lang);
+    free(d);
+}
+
+vip_block *vip_doc_add_block(vip_doc *d, vip_block_kind kind, int level, const char *text, size_t len,
+                             vip_align align, const char *where, vip_error *err)
+{
+    if (d->block_count == d->block_cap) {
+        size_t cap = d->block_cap ? d->block_cap * 2 : 16;
+        vip_block *nb = realloc(d->blocks, cap * sizeof *nb);
+        if (!nb)
+            goto nomem;
+        d->blocks = nb;
+        d->block_cap = cap;
+    }
+    vip_block *b = &d->blocks[d->block_count];
+    memset(b, 0, sizeof *b);
+    b->kind = kind;
+    b->level = level;
+    b->align = align;
+    b->length = len;
+    if (!(b->text = malloc(len + 1)) || !(b->lang = strdup(d->lang)) || (where && !(b->where = strdup(where)))) {
+        free(b->text);
+        free(b->lang);
+        goto nomem;
+    }
+    memcpy(b->text, text, len);
+    b->text[len] = '\0';
+    d->block_count++;
+    return b;
+nomem:
+    vip_error_set(err, VIP_ERR_NOMEM, "out of memory");
+    return NULL;
+}
+
+int vip_block_add_span(vip_block *b, size_t start, size_t end, const char *lang, vip_weight weight, vip_error *err)
+{
+    vip_text_span *ns = realloc(b->spans, (b->span_count + 1) * sizeof *ns);
+    if (!ns)
+        return vip_error_set(err, VIP_ERR_NOMEM, "out of memory");
+    b->spans = ns;
+    char *l = lang ? strdup(lang) : NULL;
+    if (lang && !l)
+        return vip_error_set(err, VIP_ERR_NOMEM, "out of memory");
+    b->spans[b->span_count++] = (vip_text_span){start, end, l, weight};
+    return VIP_OK;
+}
+
+/* A growing byte buffer for assembling a paragraph. */
+typedef struct strbuf {
+    char *data;
+    size_t len, cap;
+} strbuf;
+
+static int sb_add(strbuf *sb, const char *s, size_t n)
+{
+    if (sb->len + n + 1 > sb->cap) {
+        size_t cap = sb->cap ? sb->cap : 256;
+        while (cap < sb->len + n + 1)
+            cap *= 2;
+        char *nd = realloc(sb->data, cap);
+        if (!nd)
+            return -1;
+        sb->data = nd;
+        sb->cap = cap;
+    }
+    memcpy(sb->data + sb->len, s, n);
+    sb->len += n;
+    sb->data[sb->len] = '\0';
+    return 0;
+}
+
+typedef struct span_mark {
+    size_t start, end;
+    char lang[24];
+} span_mark;
+
+/* Adds the paragraph collected so far: strips the alignment prefix and [[tag:text]] span marks. */
+static int flush_paragraph(vip_doc *d, strbuf *sb, const char *path, int line, vip_error *err)
+{
+    if (sb->len == 0)
+        return VIP_OK;
+    static const struct {
+        const char *prefix;
+        vip_align align;
+    } prefixes[] = {{"{center} ", VIP_ALIGN_CENTER},
+                    {"{end} ", VIP_ALIGN_END},
+                    {"{justify} ", VIP_ALIGN_JUSTIFY},
+                    {"{start} ", VIP_ALIGN_START}};
+    const char *s = sb->data;
+    vip_align align = VIP_ALIGN_START;
+    for (size_t i = 0; i < sizeof prefixes / sizeof prefixes[0]; i++)
+        if (strncmp(s, prefixes[i].prefix, strlen(prefixes[i].prefix)) == 0) {
+            align = prefixes[i].align;
+            s += strlen(prefixes[i].prefix);
+        }
+    strbuf out = {0};
+    span_mark marks[32];
+    size_t nmarks = 0;
+    int rc = VIP_OK;
+    while (*s) {
+        const char *open = strstr(s, "[[");
+        const char *colon = open ? strchr(open, ':') : NULL;
+        const char *close = colon ? strstr(colon, "]]") : NULL;
+        if (!close || nmarks == 32 || colon - open - 2 >= (long)sizeof marks[0].lang) {
+            if (sb_add(&out, s, strlen(s)))
+                goto nomem;
+            break;
+        }
+        if (sb_add(&out, s, (size_t)(open - s)))
+            goto nomem;
+        span_mark *m = &marks[nmarks++];
+        snprintf(m->lang, sizeof m->lang, "%.*s", (int)(colon - open - 2), open + 2);
+        m->start = out.len;
+        if (sb_add(&out, colon + 1, (size_t)(close - colon - 1)))
+            goto nomem;
+        m->end = out.len;
+        s = close + 2;
+    }
+    char where[512];
+    snprintf(where, sizeof where, "%s:%d", path, line);
+    vip_block *b = vip_doc_add_block(d, VIP_BLOCK_PARAGRAPH, 0, out.data ? out.data : "", out.len, align, where,
+                                     err);
+    if (!b)
+        rc = err ? err->code : VIP_ERR_NOMEM;
+    for (size_t i = 0; b && i < nmarks && !rc; i++)
+        rc = vip_block_add_span(b, marks[i].start, marks[i].end, marks[i].lang, VIP_WEIGHT_REGULAR, err);
+    free(out.data);
+    sb->len = 0;
+    return rc;
+nomem:
+    free(out.data);
+    return vip_error_set(err, VIP_ERR_NOMEM, "out of memory");
+}
+
+vip_doc *vip_doc_read_text(const char *path, const char *lang, vip_error *err)
+{
+    FILE *in = fopen(path, "rb");
+    if (!in) {
+        vip_error_set(err, VIP_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
+        return NULL;
+    }
+    vip_doc *d = vip_doc_create(NULL, lang, err);
+    strbuf para = {0};
+    char *line = NULL;
+    size_t cap = 0;
+    ssize_t n;
+    int lineno = 0, para_line = 0;
+    if (!d)
+        goto fail;
+    while ((n = getline(&line, &cap, in)) >= 0) {
+        lineno++;
+        while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
+            line[--n] = '\0';
+        char *s = line;
+        if (lineno == 1 && (unsigned char)s[0] == 0xEF && (unsigned char)s[1] == 0xBB && (unsigned char)s[2] == 0xBF)
+            s += 3, n -= 3; /* byte-order mark */
+        if (n == 0) {
+            if (flush_paragraph(d, &para, path, para_line, err))
+                goto fail;
+            continue;
+        }
+        if (s[0] == '#') {
+            if (flush_paragraph(d, &para, path, para_line, err))
+                goto fail;
+            int level = 0;
+            while (s[level] == '#')
+                level++;
+            const char *text = s + level + (s[level] == ' ');
+            char where[512];
+            snprintf(where, sizeof where, "%s:%d", path, lineno);
+            if (!vip_doc_add_block(d, VIP_BLOCK_HEADING, level > 3 ? 3 : level, text, strlen(text),
+                                   VIP_ALIGN_START, where, err))
+                goto fail;
+            if (!d->title && !(d->title = strdup(text))) {
+                vip_error_set(err, VIP_ERR_NOMEM, "out of memory");
+                goto fail;
+            }
+            continue;
+        }
+        if (para.len == 0)
+            para_line = lineno;
+        if ((para.len && sb_add(&para, " ", 1)) || sb_add(&para, s, (size_t)n)) {
+            vip_error_set(err, VIP_ERR_NOMEM, "out of memory");
+            goto fail;
+        }
+    }
+    if (flush_paragraph(d, &para, path, para_line, err))
+        goto fail;
+    if (ferror(in)) {
+        vip_error_set(err, VIP_ERR_IO, "%s: read error", path);
+        goto fail;
+    }
+    free(line);
+    free(para.data);
+    fclose(in);
+    return d;
+fail:
+    free(line);
+    free(para.data);
+    fclose(in);
+    vip_doc_destroy(d);
+    return NULL;
+}

@@ -1,0 +1,141 @@
+/* vipgen command line: parses arguments and runs the pipeline stages; all work happens in the modules. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "doc.h"
+#include "fonts.h"
+#include "lang.h"
+#include "layout.h"
+#include "pdf.h"
+#include "text.h"
+
+/* Exit codes (documented in README.md). */
+enum {
+    EXIT_OK = 0,
+    EXIT_INPUT = 1,    /* bad input: file content, language tag, UTF-8 */
+    EXIT_USAGE = 2,    /* bad command line */
+    EXIT_FONT = 3,     /* a font is missing */
+    EXIT_IO = 4,       /* a file could not be read or written */
+    EXIT_INTERNAL = 5  /* out of memory or a library failure */
+};
+
+static int exit_code(int vip_code)
+{
+    switch (vip_code) {
+    case VIP_OK: return EXIT_OK;
+    case VIP_ERR_INPUT: return EXIT_INPUT;
+    case VIP_ERR_FONT: return EXIT_FONT;
+    case VIP_ERR_IO: return EXIT_IO;
+    default: return EXIT_INTERNAL;
+    }
+}
+
+static const char usage[] =
+    "usage: vipgen COMMAND [OPTIONS]\n"
+    "\n"
+    "commands:\n"
+    "  render FILE --lang TAG -o OUT.pdf   typeset a plain-text document (headings '# ', paragraphs separated\n"
+    "                                      by blank lines) into an A4 PDF\n"
+    "  languages                           list the supported language tags\n"
+    "\n"
+    "options:\n"
+    "  --fonts MANIFEST   font manifest (default: fonts/manifest, or $VIPGEN_FONTS)\n"
+    "  -h, --help         this help; 'vipgen COMMAND --help' for a command's\n"
+    "\n"
+    "exit codes: 0 done, 1 bad input, 2 bad command line, 3 missing font, 4 file error, 5 internal error\n";
+
+static const char render_usage[] =
+    "usage: vipgen render FILE --lang TAG -o OUT.pdf [--fonts MANIFEST]\n"
+    "\n"
+    "Typesets FILE (UTF-8 plain text) in language TAG into OUT.pdf.\n"
+    "  '# ', '## ', '### ' start headings; blank lines separate paragraphs;\n"
+    "  a paragraph may start with {center}, {end}, {justify} or {start} to set its alignment;\n"
+    "  [[tag:text]] marks text in another language (e.g. [[en:Jane Smith]] in an Urdu paragraph).\n"
+    "The PDF is written to a temporary file and renamed: OUT.pdf is never left half-written.\n";
+
+static const char *fonts_manifest(const char *given)
+{
+    if (given)
+        return given;
+    const char *env = getenv("VIPGEN_FONTS");
+    return env && *env ? env : "fonts/manifest";
+}
+
+static int fail(const vip_error *err)
+{
+    fprintf(stderr, "vipgen: %s\n", err->message);
+    return exit_code(err->code);
+}
+
+static int cmd_render(int argc, char **argv)
+{
+    const char *input = NULL, *lang_tag = NULL, *output = NULL, *manifest = NULL;
+    for (int i = 0; i < argc; i++) {
+        if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
+            fputs(render_usage, stdout);
+            return EXIT_OK;
+        } else if (!strcmp(argv[i], "--lang") && i + 1 < argc) {
+            lang_tag = argv[++i];
+        } else if (!strcmp(argv[i], "-o") && i + 1 < argc) {
+            output = argv[++i];
+        } else if (!strcmp(argv[i], "--fonts") && i + 1 < argc) {
+            manifest = argv[++i];
+        } else if (argv[i][0] == '-' || input) {
+            fprintf(stderr, "vipgen render: unexpected argument '%s'\n%s", argv[i], render_usage);
+            return EXIT_USAGE;
+        } else {
+            input = argv[i];
+        }
+    }
+    if (!input || !lang_tag || !output) {
+        fprintf(stderr, "vipgen render: FILE, --lang and -o are required\n%s", render_usage);
+        return EXIT_USAGE;
+    }
+    vip_error err = {0};
+    const vip_lang *lang = vip_lang_find(lang_tag, &err);
+    if (!lang)
+        return fail(&err);
+    int rc = EXIT_INTERNAL;
+    vip_fontset *fonts = NULL;
+    vip_text *text = NULL;
+    vip_doc *doc = NULL;
+    vip_page_doc *pages = NULL;
+    vip_layout_options options;
+    vip_layout_default_options(&options);
+    if (!(fonts = vip_fontset_load(fonts_manifest(manifest), &err)) || !(text = vip_text_create(fonts, &err)) ||
+        !(doc = vip_doc_read_text(input, lang->tag, &err)) ||
+        !(pages = vip_layout_document(text, doc, &options, &err)) || vip_pdf_write(pages, output, &err)) {
+        rc = fail(&err);
+    } else {
+        rc = EXIT_OK;
+    }
+    vip_page_doc_destroy(pages);
+    vip_doc_destroy(doc);
+    vip_text_destroy(text);
+    vip_fontset_destroy(fonts);
+    return rc;
+}
+
+static int cmd_languages(void)
+{
+    size_t n;
+    const vip_lang *all = vip_lang_all(&n);
+    for (size_t i = 0; i < n; i++)
+        printf("%-8s %s%s\n", all[i].tag, all[i].name, all[i].rtl ? " (right to left)" : "");
+    return EXIT_OK;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2 || !strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) {
+        fputs(usage, argc < 2 ? stderr : stdout);
+        return argc < 2 ? EXIT_USAGE : EXIT_OK;
+    }
+    if (!strcmp(argv[1], "render"))
+        return cmd_render(argc - 2, argv + 2);
+    if (!strcmp(argv[1], "languages"))
+        return cmd_languages();
+    fprintf(stderr, "vipgen: unknown command '%s'\n%s", argv[1], usage);
+    return EXIT_USAGE;
+}

@@ -1,0 +1,120 @@
+#include "page.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* Grows an array to hold at least `need` items; returns 0 on success. */
+static int grow(void **items, size_t *cap, size_t need, size_t item_size)
+{
+    if (need <= *cap)
+        return 0;
+    size_t n = *cap ? *cap * 2 : 8;
+    while (n < need)
+        n *= 2;
+    void *p = realloc(*items, n * item_size);
+    if (!p)
+        return -1;
+    *items = p;
+    *cap = n;
+    return 0;
+}
+
+static char *dup_or_null(const char *s)
+{
+    return s ? strdup(s) : NULL;
+}
+
+vip_page_doc *vip_page_doc_create(const char *title, const char *lang)
+{
+    vip_page_doc *doc = calloc(1, sizeof *doc);
+    if (!doc)
+        return NULL;
+    doc->title = dup_or_null(title);
+    doc->lang = dup_or_null(lang);
+    if ((title && !doc->title) || (lang && !doc->lang)) {
+        vip_page_doc_destroy(doc);
+        return NULL;
+    }
+    return doc;
+}
+
+void vip_page_doc_destroy(vip_page_doc *doc)
+{
+    if (!doc)
+        return;
+    for (size_t i = 0; i < doc->page_count; i++)
+        free(doc->pages[i].items);
+    free(doc->pages);
+    for (size_t i = 0; i < doc->block_count; i++)
+        free(doc->blocks[i]);
+    free(doc->blocks);
+    free(doc->title);
+    free(doc->lang);
+    free(doc);
+}
+
+vip_page *vip_page_doc_add_page(vip_page_doc *doc, double width, double height)
+{
+    if (grow((void **)&doc->pages, &doc->page_cap, doc->page_count + 1, sizeof *doc->pages))
+        return NULL;
+    vip_page *page = &doc->pages[doc->page_count++];
+    memset(page, 0, sizeof *page);
+    page->width = width;
+    page->height = height;
+    return page;
+}
+
+static void *keep(vip_page_doc *doc, size_t size)
+{
+    if (grow((void **)&doc->blocks, &doc->block_cap, doc->block_count + 1, sizeof *doc->blocks))
+        return NULL;
+    void *p = malloc(size ? size : 1);
+    if (p)
+        doc->blocks[doc->block_count++] = p;
+    return p;
+}
+
+char *vip_page_doc_keep_text(vip_page_doc *doc, const char *text, size_t len)
+{
+    char *copy = keep(doc, len + 1);
+    if (!copy)
+        return NULL;
+    memcpy(copy, text, len);
+    copy[len] = '\0';
+    return copy;
+}
+
+static vip_page_item *add_item(vip_page *page)
+{
+    if (grow((void **)&page->items, &page->item_cap, page->item_count + 1, sizeof *page->items))
+        return NULL;
+    vip_page_item *item = &page->items[page->item_count++];
+    memset(item, 0, sizeof *item);
+    return item;
+}
+
+int vip_page_add_run(vip_page_doc *doc, vip_page *page, const vip_page_run *run)
+{
+    vip_page_glyph *glyphs = keep(doc, run->glyph_count * sizeof *glyphs);
+    if (!glyphs)
+        return VIP_ERR_NOMEM;
+    if (run->glyph_count)
+        memcpy(glyphs, run->glyphs, run->glyph_count * sizeof *glyphs);
+    vip_page_item *item = add_item(page);
+    if (!item)
+        return VIP_ERR_NOMEM;
+    item->kind = VIP_PAGE_RUN;
+    item->u.run = *run;
+    item->u.run.glyphs = glyphs;
+    return VIP_OK;
+}
+
+int vip_page_add_rule(vip_page *page, const vip_page_rule *rule)
+{
+    vip_page_item *item = add_item(page);
+    if (!item)
+        return VIP_ERR_NOMEM;
+    item->kind = VIP_PAGE_RULE;
+    item->u.rule = *rule;
+    return VIP_OK;
+}

@@ -1,0 +1,766 @@
+#include "text.h"
+
+#include <hb.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unicode/uchar.h>
+#include <unicode/uscript.h>
+
+#include "bidi.h"
+#include "lang.h"
+#include "linebreak.h"
+
+#define MAX_BREAKERS 8
+
+struct vip_text {
+    const vip_fontset *fonts;
+    hb_buffer_t *buffer;
+    vip_warn_sink warn;
+    struct {
+        const char *locale;
+        vip_breaker *breaker;
+    } breakers[MAX_BREAKERS];
+};
+
+/* Shaped glyphs of one run or piece, in visual order, as HarfBuzz returned them. */
+typedef struct shaped {
+    hb_glyph_info_t *info;
+    hb_glyph_position_t *pos;
+    size_t count;
+} shaped;
+
+/* A run: a maximal stretch of characters with one bidi level, script, language, weight and font. */
+typedef struct run {
+    size_t first, last; /* character indices [first, last) */
+    uint8_t level;
+    UScriptCode script;
+    const vip_lang *lang;
+    const vip_font *font;
+    shaped glyphs;
+} run;
+
+/* Everything one paragraph's layout needs, freed in one place. */
+typedef struct para {
+    const char *text;
+    size_t len;
+    size_t n;               /* characters */
+    uint32_t *cp;           /* code points */
+    uint32_t *off;          /* byte offset of each character; off[n] = len */
+    uint32_t *char_at;      /* character index of each byte */
+    const vip_lang **lang;  /* per character */
+    vip_weight *weight;     /* per character */
+    UScriptCode *script;    /* per character, common/inherited resolved */
+    const vip_font **font;  /* per character */
+    uint8_t *level;         /* per character */
+    double *width;          /* per character: advances of the glyphs of clusters starting there (points) */
+    double *sum;            /* prefix sums of width, n + 1 entries */
+    run *runs;
+    size_t run_count;
+    vip_bidi *bidi;
+    double scale_size;      /* font size in points */
+} para;
+
+vip_text *vip_text_create(const vip_fontset *fonts, vip_error *err)
+{
+    vip_text *t = calloc(1, sizeof *t);
+    if (!t || !(t->buffer = hb_buffer_create()) || !hb_buffer_allocation_successful(t->buffer)) {
+        vip_text_destroy(t);
+        vip_error_set(err, VIP_ERR_NOMEM, "out of memory");
+        return NULL;
+    }
+    t->fonts = fonts;
+    return t;
+}
+
+void vip_text_destroy(vip_text *t)
+{
+    if (!t)
+        return;
+    hb_buffer_destroy(t->buffer);
+    for (int i = 0; i < MAX_BREAKERS; i++)
+        vip_breaker_destroy(t->breakers[i].breaker);
+    free(t);
+}
+
+void vip_text_set_warnings(vip_text *t, vip_warn_sink sink)
+{
+    t->warn = sink;
+}
+
+/* One line breaker per locale, made on first use and kept for the context's lifetime. */
+static vip_breaker *breaker_for(vip_text *t, const char *locale, vip_error *err)
+{
+    for (int i = 0; i < MAX_BREAKERS; i++) {
+        if (t->breakers[i].breaker && strcmp(t->breakers[i].locale, locale) == 0)
+            return t->breakers[i].breaker;
+        if (!t->breakers[i].breaker) {
+            t->breakers[i].breaker = vip_breaker_create(locale, err);
+            t->breakers[i].locale = locale;
+            return t->breakers[i].breaker;
+        }
+    }
+    vip_error_set(err, VIP_ERR_INTERNAL, "too many line-breaking locales in one text context");
+    return NULL;
+}
+
+/* Decodes one UTF-8 sequence at s[i]; returns its length, or 0 when it is malformed (overlong forms,
+ * surrogates and values above U+10FFFF included). */
+static size_t utf8_decode(const unsigned char *s, size_t len, size_t i, uint32_t *cp)
+{
+    unsigned char c = s[i];
+    if (c < 0x80) {
+        *cp = c;
+        return 1;
+    }
+    size_t n;
+    uint32_t v, min;
+    if (c >= 0xC2 && c <= 0xDF)
+        n = 2, v = c & 0x1F, min = 0x80;
+    else if (c >= 0xE0 && c <= 0xEF)
+        n = 3, v = c & 0x0F, min = 0x800;
+    else if (c >= 0xF0 && c <= 0xF4)
+        n = 4, v = c & 0x07, min = 0x10000;
+    else
+        return 0;
+    if (i + n > len)
+        return 0;
+    for (size_t k = 1; k < n; k++) {
+        if ((s[i + k] & 0xC0) != 0x80)
+            return 0;
+        v = (v << 6) | (s[i + k] & 0x3F);
+    }
+    if (v < min || v > 0x10FFFF || (v >= 0xD800 && v <= 0xDFFF))
+        return 0;
+    *cp = v;
+    return n;
+}
+
+int vip_text_check_utf8(const char *utf8, size_t len, vip_error *err)
+{
+    uint32_t cp;
+    for (size_t i = 0; i < len;) {
+        size_t n = utf8_decode((const unsigned char *)utf8, len, i, &cp);
+        if (!n)
+            return vip_error_set(err, VIP_ERR_INPUT, "invalid UTF-8 at byte offset %zu (byte 0x%02X)", i,
+                                 (unsigned char)utf8[i]);
+        i += n;
+    }
+    return VIP_OK;
+}
+
+static void para_free(para *p)
+{
+    free(p->cp);
+    free(p->off);
+    free(p->char_at);
+    free(p->lang);
+    free(p->weight);
+    free(p->script);
+    free(p->font);
+    free(p->level);
+    free(p->width);
+    free(p->sum);
+    for (size_t i = 0; i < p->run_count; i++) {
+        free(p->runs[i].glyphs.info);
+        free(p->runs[i].glyphs.pos);
+    }
+    free(p->runs);
+    vip_bidi_destroy(p->bidi);
+}
+
+static int is_line_end_space(uint32_t cp)
+{
+    /* Spaces and hard breaks that hang at a line's end: not drawn, not measured. */
+    return cp == '\n' || cp == '\r' || cp == '\v' || cp == '\f' || cp == 0x85 || cp == 0x2028 || cp == 0x2029 ||
+           (u_isUWhiteSpace((UChar32)cp) && cp != 0xA0 && cp != 0x202F && cp != 0x2007);
+}
+
+static int is_justify_space(uint32_t cp)
+{
+    return cp == ' ' || cp == 0x3000 || cp == 0xA0;
+}
+
+/* Characters that take the font of their neighbours instead of choosing one: controls, joiners, marks that
+ * steer bidi or shaping. HarfBuzz hides the default ignorables itself. */
+static int follows_neighbour_font(uint32_t cp)
+{
+    return cp < 0x20 || (cp >= 0x7F && cp < 0xA0) || cp == 0x2028 || cp == 0x2029 ||
+           u_hasBinaryProperty((UChar32)cp, UCHAR_DEFAULT_IGNORABLE_CODE_POINT);
+}
+
+static UScriptCode lang_script(const vip_lang *lang)
+{
+    if (strcmp(lang->script, "Arab") == 0)
+        return USCRIPT_ARABIC;
+    if (strcmp(lang->script, "Guru") == 0)
+        return USCRIPT_GURMUKHI;
+    if (strcmp(lang->script, "Hans") == 0)
+        return USCRIPT_HAN;
+    return USCRIPT_LATIN;
+}
+
+/* Common and inherited characters (spaces, digits, punctuation, combining marks) take the script of the
+ * character before them, or, at the start, of the first character after them with a script of its own; a
+ * paragraph with none takes its language's script. */
+static void resolve_scripts(para *p)
+{
+    UScriptCode prev = USCRIPT_INVALID_CODE;
+    size_t pending = 0; /* leading characters waiting for a script */
+    for (size_t i = 0; i < p->n; i++) {
+        UErrorCode status = U_ZERO_ERROR;
+        UScriptCode s = uscript_getScript((UChar32)p->cp[i], &status);
+        if (U_FAILURE(status))
+            s = USCRIPT_COMMON;
+        if (s == USCRIPT_COMMON || s == USCRIPT_INHERITED || s == USCRIPT_UNKNOWN) {
+            if (prev != USCRIPT_INVALID_CODE)
+                p->script[i] = prev;
+            else
+                pending = i + 1;
+            continue;
+        }
+        for (size_t k = 0; k < pending; k++)
+            p->script[k] = s;
+        pending = 0;
+        p->script[i] = prev = s;
+    }
+    for (size_t k = 0; k < pending; k++)
+        p->script[k] = lang_script(p->lang[k]);
+}
+
+static void pick_fonts(vip_text *t, para *p, const char *where)
+{
+    for (size_t i = 0; i < p->n; i++) {
+        const char *script = uscript_getShortName(p->script[i]);
+        uint32_t cp = p->cp[i];
+        if (follows_neighbour_font(cp)) {
+            p->font[i] = NULL; /* settled below */
+            continue;
+        }
+        const vip_font *f = vip_fontset_pick(t->fonts, script, p->lang[i]->tag, p->weight[i], cp);
+        if (!f) {
+            vip_warn(&t->warn, "%s%sU+%04X at byte offset %u has no glyph in any font of the manifest; it shows as "
+                     "a missing-glyph box", where ? where : "", where ? ": " : "", (unsigned)cp, p->off[i]);
+            f = vip_fontset_primary(t->fonts, script, p->lang[i]->tag, p->weight[i]);
+        }
+        p->font[i] = f;
+    }
+    /* Controls and joiners stay with the font before them (or after them at the start). */
+    const vip_font *prev = NULL;
+    for (size_t i = 0; i < p->n; i++)
+        if (p->font[i])
+            prev = p->font[i];
+        else if (prev)
+            p->font[i] = prev;
+    const vip_font *next = NULL;
+    for (size_t i = p->n; i-- > 0;)
+        if (p->font[i])
+            next = p->font[i];
+        else
+            p->font[i] = next;
+    for (size_t i = 0; i < p->n; i++)
+        if (!p->font[i])
+            p->font[i] = vip_fontset_primary(t->fonts, uscript_getShortName(p->script[i]), p->lang[i]->tag,
+                                             p->weight[i]);
+}
+
+/* Shapes characters [first, last) with the whole paragraph as context, so that joining and contextual forms
+ * across a run boundary come out as they would unbroken. */
+static int shape(vip_text *t, const para *p, const run *r, size_t first, size_t last, shaped *out)
+{
+    hb_buffer_t *b = t->buffer;
+    hb_buffer_clear_contents(b);
+    hb_buffer_add_utf8(b, p->text, (int)p->len, p->off[first], (int)(p->off[last] - p->off[first]));
+    hb_buffer_set_direction(b, (r->level & 1) ? HB_DIRECTION_RTL : HB_DIRECTION_LTR);
+    hb_buffer_set_script(b, hb_script_from_string(uscript_getShortName(r->script), -1));
+    hb_buffer_set_language(b, hb_language_from_string(r->lang->tag, -1));
+    hb_buffer_set_flags(b, (first == 0 ? HB_BUFFER_FLAG_BOT : 0) | (last == p->n ? HB_BUFFER_FLAG_EOT : 0));
+    hb_shape(vip_font_hb_font(r->font), b, NULL, 0);
+    unsigned n;
+    hb_glyph_info_t *info = hb_buffer_get_glyph_infos(b, &n);
+    hb_glyph_position_t *pos = hb_buffer_get_glyph_positions(b, &n);
+    if (!hb_buffer_allocation_successful(b))
+        return VIP_ERR_NOMEM;
+    out->info = malloc((n ? n : 1) * sizeof *info);
+    out->pos = malloc((n ? n : 1) * sizeof *pos);
+    if (!out->info || !out->pos) {
+        free(out->info);
+        free(out->pos);
+        out->info = NULL;
+        out->pos = NULL;
+        return VIP_ERR_NOMEM;
+    }
+    memcpy(out->info, info, n * sizeof *info);
+    memcpy(out->pos, pos, n * sizeof *pos);
+    out->count = n;
+    return VIP_OK;
+}
+
+static int build_runs(vip_text *t, para *p)
+{
+    p->runs = calloc(p->n ? p->n : 1, sizeof *p->runs);
+    if (!p->runs)
+        return VIP_ERR_NOMEM;
+    for (size_t i = 0; i < p->n;) {
+        size_t j = i + 1;
+        while (j < p->n && p->level[j] == p->level[i] && p->script[j] == p->script[i] && p->lang[j] == p->lang[i] &&
+               p->font[j] == p->font[i])
+            j++;
+        run *r = &p->runs[p->run_count++];
+        r->first = i;
+        r->last = j;
+        r->level = p->level[i];
+        r->script = p->script[i];
+        r->lang = p->lang[i];
+        r->font = p->font[i];
+        if (shape(t, p, r, i, j, &r->glyphs))
+            return VIP_ERR_NOMEM;
+        double scale = p->scale_size / vip_font_get_metrics(r->font)->upem;
+        for (size_t g = 0; g < r->glyphs.count; g++)
+            p->width[p->char_at[r->glyphs.info[g].cluster]] += r->glyphs.pos[g].x_advance * scale;
+        i = j;
+    }
+    p->sum[0] = 0;
+    for (size_t i = 0; i < p->n; i++)
+        p->sum[i + 1] = p->sum[i] + p->width[i];
+    return VIP_OK;
+}
+
+/* Width of characters [a, b) without the spaces that would hang at the end of a line. */
+static double measure(const para *p, size_t a, size_t b)
+{
+    while (b > a && is_line_end_space(p->cp[b - 1]))
+        b--;
+    return p->sum[b] - p->sum[a];
+}
+
+typedef struct line_range {
+    size_t first, last; /* characters */
+    int hard;           /* ends at a mandatory break */
+} line_range;
+
+/* Greedy line filling over the break opportunities; a word wider than the line is cut between graphemes. */
+static int break_lines(vip_text *t, para *p, const vip_lang *lang, double width, line_range **out, size_t *count,
+                       vip_error *err)
+{
+    vip_breaker *br = breaker_for(t, lang->icu_locale, err);
+    if (!br)
+        return err ? err->code : VIP_ERR_INTERNAL;
+    vip_break *breaks = NULL;
+    uint32_t *graphemes = NULL;
+    size_t nb = 0, ng = 0, nlines = 0, cap = 8;
+    line_range *lines = malloc(cap * sizeof *lines);
+    int rc = VIP_ERR_NOMEM;
+    if (!lines)
+        goto done;
+    if ((rc = vip_breaker_lines(br, p->text, p->len, &breaks, &nb, err)))
+        goto done;
+    rc = VIP_ERR_NOMEM;
+    size_t start = 0, last_ok = 0;
+    int last_ok_hard = 0;
+    for (size_t k = 0; k < nb && start < p->n;) {
+        size_t b = p->char_at[breaks[k].offset < p->len ? breaks[k].offset : p->len - 1];
+        if (breaks[k].offset >= p->len)
+            b = p->n;
+        if (b <= start) {
+            k++;
+            continue;
+        }
+        size_t end = 0;
+        int hard = 0;
+        if (measure(p, start, b) <= width + 1e-6) {
+            last_ok = b;
+            last_ok_hard = breaks[k].mandatory;
+            k++;
+            if (breaks[k - 1].mandatory || b == p->n) {
+                end = b;
+                hard = breaks[k - 1].mandatory;
+            }
+        } else if (last_ok > start) {
+            end = last_ok;
+            hard = last_ok_hard;
+        } else {
+            /* Nothing fits: take as many whole graphemes as fit, at least one. */
+            if (!graphemes && (rc = vip_breaker_graphemes(br, p->text, p->len, &graphemes, &ng, err)))
+                goto done;
+            rc = VIP_ERR_NOMEM;
+            end = 0;
+            for (size_t g = 0; g < ng; g++) {
+                size_t c = graphemes[g] >= p->len ? p->n : p->char_at[graphemes[g]];
+                if (c <= start)
+                    continue;
+                if (c > b || (end && measure(p, start, c) > width + 1e-6))
+                    break;
+                end = c;
+            }
+            if (!end)
+                end = b;
+        }
+        if (end) {
+            if (nlines == cap) {
+                line_range *nl = realloc(lines, (cap *= 2) * sizeof *lines);
+                if (!nl)
+                    goto done;
+                lines = nl;
+            }
+            lines[nlines++] = (line_range){start, end, hard};
+            start = last_ok = end;
+        }
+    }
+    if (p->n == 0)
+        lines[nlines++] = (line_range){0, 0, 1};
+    rc = VIP_OK;
+done:
+    free(breaks);
+    free(graphemes);
+    if (rc) {
+        free(lines);
+        if (rc == VIP_ERR_NOMEM)
+            vip_error_set(err, VIP_ERR_NOMEM, "out of memory");
+        return rc;
+    }
+    *out = lines;
+    *count = nlines;
+    return VIP_OK;
+}
+
+/* The glyphs of characters [a, b) of run r: a slice of the run's glyphs where HarfBuzz marks both cuts safe,
+ * else the stretch shaped again on its own (still with the paragraph as context). */
+static int piece_glyphs(vip_text *t, const para *p, const run *r, size_t a, size_t b, shaped *out, int *owned)
+{
+    const shaped *s = &r->glyphs;
+    *owned = 0;
+    if (a == r->first && b == r->last) {
+        *out = *s;
+        return VIP_OK;
+    }
+    uint32_t lo = p->off[a], hi = p->off[b];
+    size_t first = s->count, last = 0;
+    int unsafe = 0;
+    for (size_t g = 0; g < s->count; g++) {
+        uint32_t c = s->info[g].cluster;
+        if (c >= lo && c < hi) {
+            if (g < first)
+                first = g;
+            last = g + 1;
+        }
+        /* The glyph that starts a cluster at either cut tells whether cutting there changes the shaping. */
+        if ((c == lo && a != r->first) || (c == hi && b != r->last))
+            if (hb_glyph_info_get_glyph_flags(&s->info[g]) & HB_GLYPH_FLAG_UNSAFE_TO_BREAK)
+                unsafe = 1;
+    }
+    if (unsafe) {
+        *owned = 1;
+        return shape(t, p, r, a, b, out);
+    }
+    if (first >= last) {
+        out->count = 0;
+        out->info = NULL;
+        out->pos = NULL;
+        return VIP_OK;
+    }
+    out->info = s->info + first;
+    out->pos = s->pos + first;
+    out->count = last - first;
+    return VIP_OK;
+}
+
+typedef struct piece {
+    const run *r;
+    size_t first, last;
+    uint8_t level;
+} piece;
+
+/* Builds one output line: pieces of runs cut to the line and to its L1 levels, in visual order, positioned. */
+static int build_line(vip_text *t, para *p, const line_range *lr, int last_line, const vip_text_style *style,
+                      double width, vip_text_line *line, vip_error *err)
+{
+    int rc = VIP_ERR_NOMEM;
+    size_t visible = lr->last;
+    while (visible > lr->first && is_line_end_space(p->cp[visible - 1]))
+        visible--;
+    line->start = p->off[lr->first];
+    line->end = p->off[lr->last];
+    size_t nchars = visible - lr->first;
+    uint32_t bstart = p->off[lr->first], bend = p->off[visible];
+    uint8_t *levels = malloc(bend - bstart + 1);
+    piece *pieces = malloc((nchars + 1) * sizeof *pieces);
+    uint8_t *plevels = malloc(nchars + 1);
+    uint32_t *order = malloc((nchars + 1) * sizeof *order);
+    if (!levels || !pieces || !plevels || !order)
+        goto done;
+    if (nchars && (rc = vip_bidi_line_levels(p->bidi, bstart, bend, levels, err)))
+        goto done;
+    rc = VIP_ERR_NOMEM;
+
+    /* Pieces: characters of one run and one line level. Runs are few, so a scan from the first is cheap. */
+    size_t np = 0, ri = 0;
+    for (size_t i = lr->first; i < visible;) {
+        while (p->runs[ri].last <= i)
+            ri++;
+        const run *r = &p->runs[ri];
+        uint8_t lv = levels[p->off[i] - bstart];
+        size_t j = i + 1;
+        while (j < visible && j < r->last && levels[p->off[j] - bstart] == lv)
+            j++;
+        pieces[np] = (piece){r, i, j, lv};
+        plevels[np++] = lv;
+        i = j;
+    }
+    if (np && (rc = vip_bidi_reorder(plevels, np, order, err)))
+        goto done;
+    rc = VIP_ERR_NOMEM;
+
+    line->runs = calloc(np ? np : 1, sizeof *line->runs);
+    if (!line->runs)
+        goto done;
+    /* Justification: extra space after each space glyph, or between clusters where a script has no spaces. */
+    double extra = 0;
+    size_t slots = 0;
+    int by_cluster = 0;
+    double content = measure(p, lr->first, lr->last);
+    if (style->align == VIP_ALIGN_JUSTIFY && !last_line && !lr->hard && content < width) {
+        for (size_t i = lr->first; i < visible; i++)
+            slots += is_justify_space(p->cp[i]);
+        if (slots == 0) {
+            by_cluster = 1;
+            for (size_t i = lr->first + 1; i < visible; i++)
+                slots += p->width[i] > 0;
+        }
+        if (slots)
+            extra = (width - content) / slots;
+    }
+
+    double x = 0;
+    double asc = 0, desc = 0;
+    for (size_t v = 0; v < np; v++) {
+        const piece *pc = &pieces[order[v]];
+        const run *r = pc->r;
+        vip_text_run *out = &line->runs[line->run_count++];
+        shaped s;
+        int owned;
+        if ((rc = piece_glyphs(t, p, r, pc->first, pc->last, &s, &owned))) {
+            vip_error_set(err, rc, "out of memory");
+            goto done;
+        }
+        rc = VIP_ERR_NOMEM;
+        out->glyphs = malloc((s.count ? s.count : 1) * sizeof *out->glyphs);
+        if (!out->glyphs) {
+            if (owned) {
+                free(s.info);
+                free(s.pos);
+            }
+            goto done;
+        }
+        const vip_font_metrics *m = vip_font_get_metrics(r->font);
+        double scale = style->size / m->upem;
+        hb_font_t *hbf = vip_font_hb_font(r->font);
+        out->font = r->font;
+        out->size = style->size;
+        out->rtl = pc->level & 1;
+        out->lang = r->lang->tag;
+        memcpy(out->script, uscript_getShortName(r->script), 4);
+        out->script[4] = '\0';
+        out->start = p->off[pc->first];
+        out->end = p->off[pc->last];
+        out->x = x;
+        asc = fmax(asc, m->ascender * scale);
+        desc = fmax(desc, -m->descender * scale);
+        double pen = 0;
+        for (size_t g = 0; g < s.count; g++) {
+            vip_text_glyph *o = &out->glyphs[g];
+            o->gid = s.info[g].codepoint;
+            o->cluster = s.info[g].cluster;
+            o->x_advance = s.pos[g].x_advance;
+            o->x_offset = s.pos[g].x_offset;
+            o->y_offset = s.pos[g].y_offset;
+            o->x = pen + s.pos[g].x_offset * scale;
+            o->y = s.pos[g].y_offset * scale;
+            o->advance = s.pos[g].x_advance * scale;
+            pen += o->advance;
+            if (extra > 0) {
+                size_t ci = p->char_at[o->cluster];
+                /* Spaces widen; without spaces, each cluster start after the line's first widens the gap
+                 * before it (in visual order: after the glyph for LTR, before it for RTL; both are gaps). */
+                if (by_cluster ? (ci > lr->first && p->width[ci] > 0 && (g == 0 || s.info[g - 1].cluster != o->cluster))
+                               : is_justify_space(p->cp[ci])) {
+                    if (by_cluster && !out->rtl) {
+                        o->x += extra;
+                        pen += extra;
+                    } else
+                        pen += extra;
+                }
+            }
+            hb_glyph_extents_t ext;
+            if (hb_font_get_glyph_extents(hbf, o->gid, &ext)) {
+                asc = fmax(asc, (ext.y_bearing + s.pos[g].y_offset) * scale);
+                desc = fmax(desc, -(ext.y_bearing + ext.height + s.pos[g].y_offset) * scale);
+            }
+        }
+        out->glyph_count = s.count;
+        out->width = pen;
+        x += pen;
+        if (owned) {
+            free(s.info);
+            free(s.pos);
+        }
+    }
+    if (np == 0) {
+        /* An empty line still has the height of the paragraph's font. */
+        const vip_lang *lang = p->n ? p->lang[lr->first < p->n ? lr->first : p->n - 1] : NULL;
+        const vip_font *f =
+            lang ? vip_fontset_primary(t->fonts, lang->script, lang->tag, style->weight) : NULL;
+        if (!f)
+            f = vip_fontset_primary(t->fonts, "Latn", "en", style->weight);
+        if (f) {
+            const vip_font_metrics *m = vip_font_get_metrics(f);
+            asc = m->ascender * style->size / m->upem;
+            desc = -m->descender * style->size / m->upem;
+        }
+    }
+    line->width = x;
+    line->ascent = asc;
+    line->descent = desc;
+    line->leading = style->leading * style->size;
+
+    /* Alignment: START is the left edge for LTR paragraphs and the right edge for RTL ones. */
+    vip_align align = style->align;
+    if (align == VIP_ALIGN_JUSTIFY)
+        align = VIP_ALIGN_START;
+    double shift = 0, room = width - x;
+    if (align == VIP_ALIGN_CENTER)
+        shift = room / 2;
+    else if ((align == VIP_ALIGN_START) == !!vip_bidi_is_rtl(p->bidi))
+        shift = room;
+    if (extra > 0)
+        shift = 0;
+    for (size_t i = 0; i < line->run_count; i++)
+        line->runs[i].x += shift;
+    rc = VIP_OK;
+done:
+    free(levels);
+    free(pieces);
+    free(plevels);
+    free(order);
+    if (rc == VIP_ERR_NOMEM)
+        vip_error_set(err, rc, "out of memory");
+    return rc;
+}
+
+void vip_paragraph_destroy(vip_paragraph *pg)
+{
+    if (!pg)
+        return;
+    for (size_t i = 0; i < pg->line_count; i++) {
+        for (size_t r = 0; r < pg->lines[i].run_count; r++)
+            free(pg->lines[i].runs[r].glyphs);
+        free(pg->lines[i].runs);
+    }
+    free(pg->lines);
+    free(pg->text);
+    free(pg);
+}
+
+static int alloc_arrays(para *p)
+{
+    size_t n = p->n + 1;
+    p->cp = malloc(n * sizeof *p->cp);
+    p->off = malloc(n * sizeof *p->off);
+    p->char_at = malloc((p->len + 1) * sizeof *p->char_at);
+    p->lang = malloc(n * sizeof *p->lang);
+    p->weight = malloc(n * sizeof *p->weight);
+    p->script = malloc(n * sizeof *p->script);
+    p->font = malloc(n * sizeof *p->font);
+    p->level = malloc(n);
+    p->width = calloc(n, sizeof *p->width);
+    p->sum = malloc((n + 1) * sizeof *p->sum);
+    return p->cp && p->off && p->char_at && p->lang && p->weight && p->script && p->font && p->level && p->width &&
+                   p->sum
+               ? VIP_OK
+               : VIP_ERR_NOMEM;
+}
+
+vip_paragraph *vip_text_layout_paragraph(vip_text *t, const char *utf8, size_t len, const vip_text_style *style,
+                                         const vip_text_span *spans, size_t span_count, double width,
+                                         const char *where, vip_error *err)
+{
+    para p = {.text = utf8, .len = len, .scale_size = style->size};
+    vip_paragraph *pg = NULL;
+    line_range *ranges = NULL;
+    size_t nranges = 0;
+    int rc;
+    if ((rc = vip_text_check_utf8(utf8, len, err)))
+        goto fail;
+    const vip_lang *base = vip_lang_find(style->lang, err);
+    if (!base)
+        goto fail;
+    for (size_t s = 0; s < span_count; s++)
+        if (spans[s].lang && !vip_lang_find(spans[s].lang, err))
+            goto fail;
+
+    uint32_t cp;
+    for (size_t i = 0; i < len; i += utf8_decode((const unsigned char *)utf8, len, i, &cp))
+        p.n++;
+    if (alloc_arrays(&p))
+        goto nomem;
+    size_t ci = 0;
+    for (size_t i = 0; i < len;) {
+        size_t k = utf8_decode((const unsigned char *)utf8, len, i, &p.cp[ci]);
+        p.off[ci] = (uint32_t)i;
+        for (size_t b = 0; b < k; b++)
+            p.char_at[i + b] = (uint32_t)ci;
+        p.lang[ci] = base;
+        p.weight[ci] = style->weight;
+        for (size_t s = 0; s < span_count; s++)
+            if (i >= spans[s].start && i < spans[s].end) {
+                if (spans[s].lang)
+                    p.lang[ci] = vip_lang_find(spans[s].lang, NULL);
+                p.weight[ci] = spans[s].weight;
+            }
+        i += k;
+        ci++;
+    }
+    p.off[p.n] = (uint32_t)len;
+    p.char_at[len] = (uint32_t)p.n;
+
+    vip_bidi_base bb = style->dir == VIP_DIR_LTR   ? VIP_BIDI_LTR
+                       : style->dir == VIP_DIR_RTL ? VIP_BIDI_RTL
+                       : base->rtl                 ? VIP_BIDI_AUTO_RTL
+                                                   : VIP_BIDI_AUTO_LTR;
+    if (!(p.bidi = vip_bidi_create(utf8, len, bb, err)))
+        goto fail;
+    for (size_t i = 0; i < p.n; i++)
+        p.level[i] = vip_bidi_level_at(p.bidi, p.off[i]);
+    resolve_scripts(&p);
+    pick_fonts(t, &p, where);
+    if (build_runs(t, &p))
+        goto nomem;
+    if ((rc = break_lines(t, &p, base, width, &ranges, &nranges, err)))
+        goto fail;
+
+    if (!(pg = calloc(1, sizeof *pg)) || !(pg->text = malloc(len + 1)) ||
+        !(pg->lines = calloc(nranges, sizeof *pg->lines)))
+        goto nomem;
+    memcpy(pg->text, utf8, len);
+    pg->text[len] = '\0';
+    pg->length = len;
+    pg->rtl = vip_bidi_is_rtl(p.bidi);
+    for (size_t i = 0; i < nranges; i++) {
+        pg->line_count++;
+        if ((rc = build_line(t, &p, &ranges[i], i + 1 == nranges, style, width, &pg->lines[i], err)))
+            goto fail;
+        pg->height += pg->lines[i].ascent + pg->lines[i].descent + pg->lines[i].leading;
+    }
+    free(ranges);
+    para_free(&p);
+    return pg;
+nomem:
+    vip_error_set(err, VIP_ERR_NOMEM, "out of memory");
+fail:
+    if (where && err)
+        vip_error_prefix(err, "%s: ", where);
+    free(ranges);
+    para_free(&p);
+    vip_paragraph_destroy(pg);
+    return NULL;
+}

@@ -1,0 +1,226 @@
+/* The text engine's own behaviour: errors for bad input, warnings for characters no font has, line breaking
+ * (Chinese without spaces, punctuation that must not start a line), visual order of mixed-direction lines,
+ * alignment and justification, and line heights that hold the glyphs' ink. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "check.h"
+#include "fonts.h"
+#include "text.h"
+
+static char warnings[4096];
+
+static void collect(void *user, const char *msg)
+{
+    (void)user;
+    strncat(warnings, msg, sizeof warnings - strlen(warnings) - 2);
+    strcat(warnings, "\n");
+}
+
+static vip_paragraph *lay(vip_text *t, const char *lang, const char *s, vip_align align, double width,
+                          vip_error *err)
+{
+    vip_text_style st = {.lang = lang, .size = 11, .align = align, .leading = 0.25};
+    return vip_text_layout_paragraph(t, s, strlen(s), &st, NULL, 0, width, "test", err);
+}
+
+/* The first character of a line, as a UTF-8 string. */
+static void first_char(const vip_paragraph *p, size_t line, char out[8])
+{
+    const char *s = p->text + p->lines[line].start;
+    size_t n = 1;
+    while (n < 4 && (s[n] & 0xC0) == 0x80)
+        n++;
+    memcpy(out, s, n);
+    out[n] = '\0';
+}
+
+static double run_min_x(const vip_text_line *l)
+{
+    return l->run_count ? l->runs[0].x : 0;
+}
+
+static double run_max_x(const vip_text_line *l)
+{
+    return l->run_count ? l->runs[l->run_count - 1].x + l->runs[l->run_count - 1].width : 0;
+}
+
+int main(void)
+{
+    vip_error err = {0};
+    vip_fontset *fonts = vip_fontset_load("fonts/manifest", &err);
+    if (!fonts) {
+        printf("FAIL fonts: %s\n", err.message);
+        return 1;
+    }
+    vip_text *t = vip_text_create(fonts, &err);
+    vip_text_set_warnings(t, (vip_warn_sink){collect, NULL});
+    vip_paragraph *p;
+
+    /* Bad input. */
+    p = lay(t, "en", "abc\xC3(def", VIP_ALIGN_START, 300, &err);
+    CHECK("utf8.invalid_rejected", !p && err.code == VIP_ERR_INPUT && strstr(err.message, "byte offset 3"),
+          "got: %s", p ? "a paragraph" : err.message);
+    vip_paragraph_destroy(p);
+    p = lay(t, "en", "\xE0\x80\xAF overlong", VIP_ALIGN_START, 300, &err);
+    CHECK("utf8.overlong_rejected", !p && strstr(err.message, "byte offset 0"), "got: %s", err.message);
+    vip_paragraph_destroy(p);
+    p = lay(t, "de", "Hallo", VIP_ALIGN_START, 300, &err);
+    CHECK("lang.unknown_lists_supported", !p && strstr(err.message, "'de'") && strstr(err.message, "zh-Hans") &&
+          strstr(err.message, "ur"), "got: %s", err.message);
+    vip_paragraph_destroy(p);
+    p = lay(t, "zh-CN", "中文", VIP_ALIGN_START, 300, &err);
+    CHECK("lang.alias_zh_CN", p != NULL, "%s", err.message);
+    vip_paragraph_destroy(p);
+
+    /* A character no font has: a warning naming it and its offset, and a visible .notdef glyph. */
+    warnings[0] = '\0';
+    p = lay(t, "en", "ab \xF0\x93\x80\x80 cd", VIP_ALIGN_START, 300, &err); /* U+13000 EGYPTIAN HIEROGLYPH */
+    CHECK("missing_glyph.warned", p && strstr(warnings, "U+13000") && strstr(warnings, "byte offset 3"),
+          "warnings: %s", warnings);
+    int notdef = 0;
+    for (size_t r = 0; p && r < p->lines[0].run_count; r++)
+        for (size_t g = 0; g < p->lines[0].runs[r].glyph_count; g++)
+            notdef += p->lines[0].runs[r].glyphs[g].gid == 0;
+    CHECK("missing_glyph.drawn_as_notdef", notdef == 1, "%d .notdef glyphs", notdef);
+    vip_paragraph_destroy(p);
+    warnings[0] = '\0';
+    p = lay(t, "fa", "می\u200cگیرید", VIP_ALIGN_START, 300, &err);
+    CHECK("zwnj.no_warning", p && warnings[0] == '\0', "warnings: %s", warnings);
+    vip_paragraph_destroy(p);
+
+    /* Chinese breaks between ideographs, never before closing punctuation. */
+    const char *zh = "根据《犯罪受害者行为守则》，您有权被转介至为受害者提供支持的服务机构，有权了解调查情况，"
+                     "有权作出受害者个人陈述，并有权获知案件结果。如果您在理解或表达方面需要帮助，我们将免费为您安排"
+                     "口译员。您的案件编号是NC/2024/012345。";
+    int bad_start = 0, lines_ok = 1;
+    size_t nlines = 0;
+    for (double w = 60; w <= 200; w += 7) {
+        p = lay(t, "zh-Hans", zh, VIP_ALIGN_START, w, &err);
+        if (!p) {
+            lines_ok = 0;
+            break;
+        }
+        nlines += p->line_count;
+        for (size_t l = 1; l < p->line_count; l++) {
+            char c[8];
+            first_char(p, l, c);
+            if (strstr("，。、：；！？」）》", c)) {
+                bad_start++;
+                printf("INFO width %.0f: line %zu starts with %s\n", w, l, c);
+            }
+        }
+        for (size_t l = 0; l < p->line_count; l++)
+            if (p->lines[l].width > w + 1e-6 && p->lines[l].end - p->lines[l].start > 3)
+                lines_ok = 0;
+        vip_paragraph_destroy(p);
+    }
+    CHECK("zh.breaks_without_spaces", lines_ok && nlines > 40, "lines: %zu", nlines);
+    CHECK("zh.no_line_starts_with_closing_punctuation", bad_start == 0, "%d lines do", bad_start);
+
+    /* Mixed directions: in an RTL paragraph the first Arabic word is rightmost, the crime reference reads
+     * left to right as one run, and START alignment is the right edge. */
+    const char *ar = "الرقم المرجعي هو NC/2024/012345 شكرا";
+    p = lay(t, "ar", ar, VIP_ALIGN_START, 400, &err);
+    CHECK("ar.laid_out", p && p->rtl && p->line_count == 1, "%s", p ? "wrong shape" : err.message);
+    if (p && p->line_count == 1) {
+        const vip_text_line *l = &p->lines[0];
+        const vip_text_run *right = &l->runs[l->run_count - 1], *left = &l->runs[0];
+        CHECK("ar.first_word_rightmost", right->rtl && right->start == 0, "rightmost run starts at %u",
+              right->start);
+        CHECK("ar.last_word_leftmost", left->rtl && left->end == strlen(ar), "leftmost run ends at %u", left->end);
+        int ref_ltr = 0;
+        for (size_t r = 0; r < l->run_count; r++)
+            if (!l->runs[r].rtl && strncmp(p->text + l->runs[r].start, "NC/2024/012345", 14) == 0 &&
+                l->runs[r].glyphs[0].cluster == l->runs[r].start)
+                ref_ltr = 1;
+        CHECK("ar.reference_ltr_run", ref_ltr, "no LTR run starting with the reference");
+        CHECK("ar.start_is_right_edge", fabs(run_max_x(l) - 400) < 1e-6, "right edge at %f", run_max_x(l));
+    }
+    vip_paragraph_destroy(p);
+    p = lay(t, "en", "Reference NC/2024/012345", VIP_ALIGN_END, 400, &err);
+    CHECK("en.end_is_right_edge", p && fabs(run_max_x(&p->lines[0]) - 400) < 1e-6, "misaligned");
+    vip_paragraph_destroy(p);
+    p = lay(t, "ar", ar, VIP_ALIGN_END, 400, &err);
+    CHECK("ar.end_is_left_edge", p && fabs(run_min_x(&p->lines[0])) < 1e-6, "misaligned");
+    vip_paragraph_destroy(p);
+    p = lay(t, "en", "Centred", VIP_ALIGN_CENTER, 400, &err);
+    CHECK("en.center", p && fabs(run_min_x(&p->lines[0]) - (400 - run_max_x(&p->lines[0]))) < 1e-6,
+          "not centred");
+    vip_paragraph_destroy(p);
+
+    /* Justification fills every line but the last, in space-separated and in Chinese text. */
+    const char *en = "Under the Code of Practice for Victims of Crime you have the right to be referred to services "
+                     "that support victims, to be told about the investigation, to make a Victim Personal Statement "
+                     "and to be told the outcome of the case.";
+    const struct {
+        const char *lang, *text;
+    } just[] = {{"en", en}, {"zh-Hans", zh}, {"ar", "بموجب مدونة الممارسات الخاصة بضحايا الجرائم، يحق لك أن تُحالي "
+                                                    "إلى الخدمات التي تدعم الضحايا، وأن تُبلَّغي بسير التحقيق."}};
+    for (size_t j = 0; j < 3; j++) {
+        p = lay(t, just[j].lang, just[j].text, VIP_ALIGN_JUSTIFY, 200, &err);
+        int full = p && p->line_count > 2;
+        for (size_t l = 0; full && l + 1 < p->line_count; l++) {
+            const vip_text_line *ln = &p->lines[l];
+            if (fabs(run_min_x(ln)) > 1e-6 || fabs(run_max_x(ln) - 200) > 1e-3) {
+                printf("INFO %s line %zu spans %f..%f\n", just[j].lang, l, run_min_x(ln), run_max_x(ln));
+                full = 0;
+            }
+        }
+        char name[64];
+        snprintf(name, sizeof name, "justify.%s.lines_fill_width", just[j].lang);
+        CHECK(name, full, "justified lines do not fill the width");
+        vip_paragraph_destroy(p);
+    }
+
+    /* Line heights hold the ink: Nastaliq's tall stacks and low tails stay inside ascent and descent. */
+    p = lay(t, "ur", "متاثرینِ جرم کے ضابطۂ عمل کے تحت آپ کو یہ حق حاصل ہے کہ آپ کو متاثرین کی مدد کرنے والی خدمات "
+                     "کے پاس بھیجا جائے، تفتیش کے بارے میں بتایا جائے۔",
+            VIP_ALIGN_START, 250, &err);
+    int ink_ok = p && p->line_count > 1;
+    for (size_t l = 0; ink_ok && l < p->line_count; l++) {
+        const vip_text_line *ln = &p->lines[l];
+        for (size_t r = 0; r < ln->run_count; r++) {
+            const vip_text_run *run = &ln->runs[r];
+            double scale = run->size / vip_font_get_metrics(run->font)->upem;
+            for (size_t g = 0; g < run->glyph_count; g++) {
+                hb_glyph_extents_t e;
+                hb_font_get_glyph_extents(vip_font_hb_font(run->font), run->glyphs[g].gid, &e);
+                double top = run->glyphs[g].y + e.y_bearing * scale;
+                double bottom = run->glyphs[g].y + (e.y_bearing + e.height) * scale;
+                if (top > ln->ascent + 1e-6 || -bottom > ln->descent + 1e-6)
+                    ink_ok = 0;
+            }
+        }
+    }
+    CHECK("ur.line_box_holds_ink", ink_ok, "a glyph reaches outside its line");
+    CHECK("ur.taller_than_latin", p && p->lines[0].ascent + p->lines[0].descent > 11 * 1.8, "line height %f",
+          p ? p->lines[0].ascent + p->lines[0].descent : 0);
+    vip_paragraph_destroy(p);
+
+    /* A word wider than the line is cut between graphemes, never inside one. */
+    p = lay(t, "pa", "ਕਿਰਪਾਕਰਕੇਪ੍ਰਾਪਤੀਦੀਪੁਸ਼ਟੀਕਰੋਕਿਰਪਾਕਰਕੇਪ੍ਰਾਪਤੀਦੀਪੁਸ਼ਟੀਕਰੋ", VIP_ALIGN_START, 60, &err);
+    int cut_ok = p && p->line_count > 1;
+    for (size_t l = 1; cut_ok && l < p->line_count; l++) {
+        unsigned char c0 = (unsigned char)p->text[p->lines[l].start + 2];
+        /* Gurmukhi vowel signs and virama (U+0A3C..U+0A4D) never start a line. */
+        unsigned cp = 0x0A00 | ((unsigned)(unsigned char)p->text[p->lines[l].start + 1] & 0x3) << 6 | (c0 & 0x3F);
+        if (cp >= 0x0A3C && cp <= 0x0A4D)
+            cut_ok = 0;
+    }
+    CHECK("pa.long_word_cut_between_graphemes", cut_ok, "a line starts with a combining sign");
+    vip_paragraph_destroy(p);
+
+    /* A hard line break ends a line. */
+    p = lay(t, "en", "first\nsecond", VIP_ALIGN_START, 400, &err);
+    CHECK("hard_break", p && p->line_count == 2, "%zu lines", p ? p->line_count : 0);
+    vip_paragraph_destroy(p);
+    p = lay(t, "en", "", VIP_ALIGN_START, 400, &err);
+    CHECK("empty_paragraph", p && p->line_count == 1 && p->lines[0].ascent > 0, "%s", err.message);
+    vip_paragraph_destroy(p);
+
+    vip_text_destroy(t);
+    vip_fontset_destroy(fonts);
+    return CHECK_DONE();
+}
