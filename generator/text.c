@@ -176,6 +176,14 @@ static int is_line_end_space(uint32_t cp)
            (u_isUWhiteSpace((UChar32)cp) && cp != 0xA0 && cp != 0x202F && cp != 0x2007);
 }
 
+/* UAX #14 classes that never begin a line: closing punctuation, exclamation, infix separators, nonstarters. */
+static int must_not_start_line(uint32_t cp)
+{
+    int lb = u_getIntPropertyValue((UChar32)cp, UCHAR_LINE_BREAK);
+    return lb == U_LB_CLOSE_PUNCTUATION || lb == U_LB_CLOSE_PARENTHESIS || lb == U_LB_EXCLAMATION ||
+           lb == U_LB_INFIX_NUMERIC || lb == U_LB_NONSTARTER;
+}
+
 static int is_justify_space(uint32_t cp)
 {
     return cp == ' ' || cp == 0x3000 || cp == 0xA0;
@@ -392,6 +400,20 @@ static int break_lines(vip_text *t, para *p, const vip_lang *lang, double width,
                 if (c > b || (end && measure(p, start, c) > width + 1e-6))
                     break;
                 end = c;
+            }
+            /* Closing punctuation must not start the next line: give it the grapheme before it. */
+            while (end > start && end < b && must_not_start_line(p->cp[end])) {
+                size_t prev = start;
+                for (size_t g = 0; g < ng; g++) {
+                    size_t c = graphemes[g] >= p->len ? p->n : p->char_at[graphemes[g]];
+                    if (c >= end)
+                        break;
+                    if (c > start)
+                        prev = c;
+                }
+                if (prev == start)
+                    break;
+                end = prev;
             }
             if (!end)
                 end = b;
