@@ -5,9 +5,9 @@ CXX     ?= c++
 SAN     ?=
 PKGS    := harfbuzz harfbuzz-subset icu-uc icu-i18n icu-io libxml-2.0 freetype2
 CFLAGS  ?= -O2 -g
-CFLAGS  += -std=c17 -D_POSIX_C_SOURCE=200809L -Wall -Wextra -Werror -Igenerator
+override CFLAGS += -std=c17 -D_POSIX_C_SOURCE=200809L -Wall -Wextra -Werror -Igenerator
 CXXFLAGS ?= -O2 -g
-CXXFLAGS += -std=c++17 -Wall -Wextra -Werror -Igenerator
+override CXXFLAGS += -std=c++17 -Wall -Wextra -Werror -Igenerator
 DEPCFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 DEPLIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lhpdf -lcsv -lpng -lz -lm
 
@@ -81,8 +81,13 @@ demo: deps
 	tests/demo.sh $(BUILD)/vipgen out
 
 bench: deps
-	$(MAKE) build
-	$(BUILD)/tests/bench_engine
+	$(MAKE) build $(BUILD)/bench/bench_engine
+	$(BUILD)/bench/bench_engine
+
+$(BUILD)/bench/%: tests/bench/%.c $(BUILD)/libvip.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(DEPCFLAGS) -c $< -o $@.o
+	$(CXX) $@.o $(BUILD)/libvip.a $(DEPLIBS) -o $@
 
 clean:
 	rm -rf build build-asan out

@@ -15,19 +15,76 @@ vip_doc *vip_doc_create(const char *title, const char *lang, vip_error *err)
     return NULL;
 }
 
+void vip_rich_free(vip_rich *r)
+{
+    for (size_t s = 0; s < r->span_count; s++)
+        free((char *)r->spans[s].lang);
+    for (size_t l = 0; l < r->link_count; l++)
+        free(r->links[l].uri);
+    free(r->spans);
+    free(r->links);
+    free(r->text);
+    memset(r, 0, sizeof *r);
+}
+
+int vip_rich_append(vip_rich *r, const char *text, size_t len, vip_error *err)
+{
+    char *nt = realloc(r->text, r->length + len + 1);
+    if (!nt)
+        return vip_error_set(err, VIP_ERR_NOMEM, "out of memory");
+    if (len)
+        memcpy(nt + r->length, text, len);
+    r->text = nt;
+    r->length += len;
+    r->text[r->length] = '\0';
+    return VIP_OK;
+}
+
+int vip_rich_add_span(vip_rich *r, size_t start, size_t end, const char *lang, vip_weight weight, vip_error *err)
+{
+    vip_text_span *ns = realloc(r->spans, (r->span_count + 1) * sizeof *ns);
+    if (!ns)
+        return vip_error_set(err, VIP_ERR_NOMEM, "out of memory");
+    r->spans = ns;
+    char *l = lang ? strdup(lang) : NULL;
+    if (lang && !l)
+        return vip_error_set(err, VIP_ERR_NOMEM, "out of memory");
+    r->spans[r->span_count++] = (vip_text_span){start, end, l, weight};
+    return VIP_OK;
+}
+
+int vip_rich_add_link(vip_rich *r, size_t start, size_t end, const char *uri, vip_error *err)
+{
+    vip_link *nl = realloc(r->links, (r->link_count + 1) * sizeof *nl);
+    if (!nl)
+        return vip_error_set(err, VIP_ERR_NOMEM, "out of memory");
+    r->links = nl;
+    char *u = strdup(uri);
+    if (!u)
+        return vip_error_set(err, VIP_ERR_NOMEM, "out of memory");
+    r->links[r->link_count++] = (vip_link){start, end, u};
+    return VIP_OK;
+}
+
 void vip_doc_destroy(vip_doc *d)
 {
     if (!d)
         return;
     for (size_t i = 0; i < d->block_count; i++) {
         vip_block *b = &d->blocks[i];
-        for (size_t s = 0; s < b->span_count; s++)
-            free((char *)b->spans[s].lang);
-        free(b->spans);
-        free(b->text);
+        vip_rich_free(&b->content);
+        for (size_t c = 0; c < b->cell_count; c++)
+            vip_rich_free(&b->cells[c]);
+        free(b->cells);
+        free(b->columns);
+        free(b->marker);
+        free(b->image_path);
         free(b->lang);
         free(b->where);
     }
+    vip_rich_free(&d->header);
+    if (d->user_free)
+        d->user_free(d->user);
     free(d->blocks);
     free(d->title);
     free(d->lang);
@@ -50,14 +107,13 @@ vip_block *vip_doc_add_block(vip_doc *d, vip_block_kind kind, int level, const c
     b->kind = kind;
     b->level = level;
     b->align = align;
-    b->length = len;
-    if (!(b->text = malloc(len + 1)) || !(b->lang = strdup(d->lang)) || (where && !(b->where = strdup(where)))) {
-        free(b->text);
+    if (vip_rich_append(&b->content, text ? text : "", text ? len : 0, err))
+        return NULL;
+    if (!(b->lang = strdup(d->lang)) || (where && !(b->where = strdup(where)))) {
+        vip_rich_free(&b->content);
         free(b->lang);
         goto nomem;
     }
-    memcpy(b->text, text, len);
-    b->text[len] = '\0';
     d->block_count++;
     return b;
 nomem:
@@ -67,15 +123,7 @@ nomem:
 
 int vip_block_add_span(vip_block *b, size_t start, size_t end, const char *lang, vip_weight weight, vip_error *err)
 {
-    vip_text_span *ns = realloc(b->spans, (b->span_count + 1) * sizeof *ns);
-    if (!ns)
-        return vip_error_set(err, VIP_ERR_NOMEM, "out of memory");
-    b->spans = ns;
-    char *l = lang ? strdup(lang) : NULL;
-    if (lang && !l)
-        return vip_error_set(err, VIP_ERR_NOMEM, "out of memory");
-    b->spans[b->span_count++] = (vip_text_span){start, end, l, weight};
-    return VIP_OK;
+    return vip_rich_add_span(&b->content, start, end, lang, weight, err);
 }
 
 /* A growing byte buffer for assembling a paragraph. */

@@ -1,9 +1,29 @@
 #include "layout.h"
 
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #define MM (72.0 / 25.4)
+
+/* The envelope window UK letter services use (C5/DL windowed envelopes), from the page's top-left corner. */
+#define WINDOW_LEFT (24.6 * MM)
+#define WINDOW_RIGHT (120.0 * MM)
+#define WINDOW_TOP (39.5 * MM)
+#define WINDOW_BOTTOM (66.3 * MM)
+#define WINDOW_PAD (3.0 * MM)
+
+#define COLOR_TEXT 0x111111
+#define COLOR_HEADING 0x122A5E
+#define COLOR_MUTED 0x555555
+#define COLOR_LINK 0x1A4DB3
+#define COLOR_RULE 0xB0B7C3
+#define COLOR_HEADER_FILL 0xE4E9F2
+#define COLOR_BOX_INFO 0xEEF2F8
+#define COLOR_BOX_IMPORTANT 0xFCF3DC
+#define COLOR_BOX_IMPORTANT_RULE 0xC9A227
 
 void vip_layout_default_options(vip_layout_options *o)
 {
@@ -11,52 +31,92 @@ void vip_layout_default_options(vip_layout_options *o)
     o->page_width = 210 * MM;
     o->page_height = 297 * MM;
     o->margin_top = o->margin_bottom = o->margin_left = o->margin_right = 20 * MM;
-    o->body_size = 11;
-    o->heading_size[0] = 18;
-    o->heading_size[1] = 14;
-    o->heading_size[2] = 12;
-    o->leading = 0.25;
-    o->paragraph_space = 6;
+    o->body_size = 10.5;
+    o->heading_size[0] = 17;
+    o->heading_size[1] = 13.5;
+    o->heading_size[2] = 11.5;
+    o->leading = 0.3;
+    o->paragraph_space = 5;
 }
 
-typedef struct placed {
-    vip_paragraph *para;
-    double space_before, space_after;
-    int keep_with_next;
-} placed;
+/* The state of one layout pass. x coordinates are absolute; "start" and "end" follow the document's direction. */
+typedef struct flow {
+    vip_text *text;
+    const vip_doc *doc;
+    const vip_layout_options *o;
+    vip_page_doc *out;
+    vip_error *err;
+    int rtl;
+    double pw, ph, top, bottom;     /* page size; vertical limits of the body */
+    double left, right;             /* the body's horizontal limits (boxes narrow them) */
+    size_t page;                    /* current page index; SIZE_MAX before the first */
+    double y;                       /* top of the free space */
+    int in_box, box_tone;
+    size_t box_page, box_item;      /* where the current box's background goes */
+    double box_top;
+    const vip_block *table_header;  /* the header row to repeat after a page break */
+    size_t *heading_page;           /* per block: page of a heading (filled in by every pass) */
+    const size_t *known_page;       /* from the previous pass, for the contents; NULL in the first */
+} flow;
 
-/* Copies a laid-out line onto the page at baseline y; the paragraph text is kept once per paragraph. */
-static int emit_line(vip_page_doc *out, vip_page *page, const vip_text_line *line, const char *text, double left,
-                     double baseline)
+static vip_page *cur(flow *f)
 {
-    for (size_t r = 0; r < line->run_count; r++) {
-        const vip_text_run *tr = &line->runs[r];
-        if (tr->glyph_count == 0)
-            continue;
-        vip_page_glyph *glyphs = malloc(tr->glyph_count * sizeof *glyphs);
-        if (!glyphs)
-            return VIP_ERR_NOMEM;
-        for (size_t g = 0; g < tr->glyph_count; g++)
-            glyphs[g] = (vip_page_glyph){tr->glyphs[g].gid, tr->glyphs[g].cluster, tr->glyphs[g].x,
-                                         tr->glyphs[g].y, tr->glyphs[g].advance};
-        vip_page_run run = {.font = tr->font,
-                            .size = tr->size,
-                            .x = left + tr->x,
-                            .y = baseline,
-                            .rtl = tr->rtl,
-                            .text = text,
-                            .text_start = tr->start,
-                            .text_end = tr->end,
-                            .lang = tr->lang,
-                            .glyphs = glyphs,
-                            .glyph_count = tr->glyph_count,
-                            .color = 0x000000};
-        int rc = vip_page_add_run(out, page, &run);
-        free(glyphs);
-        if (rc)
-            return rc;
+    return &f->out->pages[f->page];
+}
+
+static int nomem(flow *f)
+{
+    return vip_error_set(f->err, VIP_ERR_NOMEM, "out of memory");
+}
+
+/* The box on the page being left: its background runs to the bottom of the page. */
+static int close_box_segment(flow *f, double bottom)
+{
+    uint32_t fill = f->box_tone ? COLOR_BOX_IMPORTANT : COLOR_BOX_INFO;
+    uint32_t stroke = f->box_tone ? COLOR_BOX_IMPORTANT_RULE : COLOR_RULE;
+    vip_page_rect rect = {f->left - 3 * MM, f->box_top, f->right - f->left + 6 * MM, bottom - f->box_top,
+                          fill, 1, f->box_tone ? 1.0 : 0.6, stroke};
+    if (vip_page_insert_rect(&f->out->pages[f->box_page], f->box_item, &rect))
+        return nomem(f);
+    return VIP_OK;
+}
+
+static int new_page(flow *f)
+{
+    if (f->in_box && f->page != SIZE_MAX && close_box_segment(f, f->y + 2 * MM))
+        return f->err->code;
+    if (!vip_page_doc_add_page(f->out, f->pw, f->ph))
+        return nomem(f);
+    f->page = f->out->page_count - 1;
+    f->y = f->top;
+    if (f->in_box) {
+        f->box_page = f->page;
+        f->box_item = 0;
+        f->box_top = f->y;
+        f->y += 3 * MM;
     }
     return VIP_OK;
+}
+
+/* Starts a new page unless the space needed fits below y (or the page is still empty). */
+static int ensure(flow *f, double need)
+{
+    if (f->page == SIZE_MAX || (f->y + need > f->bottom && f->y > f->top + (f->in_box ? 3 * MM : 0) + 1e-6))
+        return new_page(f);
+    return VIP_OK;
+}
+
+static vip_paragraph *lay(flow *f, const vip_rich *r, const char *lang, vip_dir dir, vip_align align, double size,
+                          vip_weight weight, double width, const char *where)
+{
+    vip_text_style style = {.lang = lang ? lang : f->doc->lang,
+                            .dir = dir ? dir : f->doc->dir,
+                            .align = align,
+                            .size = size,
+                            .leading = f->o->leading,
+                            .weight = weight};
+    return vip_text_layout_paragraph(f->text, r->text ? r->text : "", r->length, &style, r->spans, r->span_count,
+                                     width, where, f->err);
 }
 
 static double line_height(const vip_text_line *l)
@@ -64,87 +124,538 @@ static double line_height(const vip_text_line *l)
     return l->ascent + l->descent + l->leading;
 }
 
-vip_page_doc *vip_layout_document(vip_text *text, const vip_doc *doc, const vip_layout_options *o,
+/* Puts one line on the current page with its baseline at y; links in the line become clickable areas. */
+static int emit_line(flow *f, const vip_text_line *line, const char *text, const vip_rich *r, double x0,
+                     double baseline, uint32_t color)
+{
+    vip_page *page = cur(f);
+    for (size_t i = 0; i < line->run_count; i++) {
+        const vip_text_run *tr = &line->runs[i];
+        if (tr->glyph_count == 0)
+            continue;
+        vip_page_glyph *glyphs = malloc(tr->glyph_count * sizeof *glyphs);
+        if (!glyphs)
+            return nomem(f);
+        for (size_t g = 0; g < tr->glyph_count; g++)
+            glyphs[g] = (vip_page_glyph){tr->glyphs[g].gid, tr->glyphs[g].cluster, tr->glyphs[g].x,
+                                         tr->glyphs[g].y, tr->glyphs[g].advance};
+        uint32_t run_color = color;
+        for (size_t l = 0; r && l < r->link_count; l++)
+            if (tr->start >= r->links[l].start && tr->end <= r->links[l].end)
+                run_color = COLOR_LINK;
+        vip_page_run run = {.font = tr->font, .size = tr->size, .x = x0 + tr->x, .y = baseline, .rtl = tr->rtl,
+                            .text = text, .text_start = tr->start, .text_end = tr->end, .lang = tr->lang,
+                            .glyphs = glyphs, .glyph_count = tr->glyph_count, .color = run_color};
+        int rc = vip_page_add_run(f->out, page, &run);
+        free(glyphs);
+        if (rc)
+            return nomem(f);
+    }
+    /* Each link's extent on this line: the glyphs whose clusters fall in its byte range. */
+    for (size_t l = 0; r && l < r->link_count; l++) {
+        double lo = INFINITY, hi = -INFINITY;
+        for (size_t i = 0; i < line->run_count; i++)
+            for (size_t g = 0; g < line->runs[i].glyph_count; g++) {
+                const vip_text_glyph *gl = &line->runs[i].glyphs[g];
+                if (gl->cluster >= r->links[l].start && gl->cluster < r->links[l].end) {
+                    double x = x0 + line->runs[i].x + gl->x;
+                    lo = fmin(lo, x);
+                    hi = fmax(hi, x + gl->advance);
+                }
+            }
+        if (lo < hi) {
+            vip_page_rule underline = {lo, baseline + 1.5, hi, baseline + 1.5, 0.5, COLOR_LINK};
+            if (vip_page_add_rule(page, &underline) ||
+                vip_page_add_link(f->out, page, lo, baseline - line->ascent, hi - lo, line->ascent + line->descent,
+                                  r->links[l].uri))
+                return nomem(f);
+        }
+    }
+    return VIP_OK;
+}
+
+/* Places a laid-out paragraph at x0, flowing over pages; never leaves a single line of it alone at the foot or
+ * the head of a page when it has more. */
+static int place(flow *f, const vip_paragraph *p, const vip_rich *r, double x0, uint32_t color)
+{
+    const char *kept = vip_page_doc_keep_text(f->out, p->text, p->length);
+    if (!kept)
+        return nomem(f);
+    for (size_t l = 0; l < p->line_count; l++) {
+        const vip_text_line *line = &p->lines[l];
+        double need = line->ascent + line->descent;
+        if (l == 0 && p->line_count > 1) /* no single first line at the foot of a page */
+            need = line_height(line) + p->lines[1].ascent + p->lines[1].descent;
+        else if (l >= 2 && l + 2 == p->line_count) /* no single last line at the head of one */
+            need = line_height(line) + p->lines[l + 1].ascent + p->lines[l + 1].descent;
+        if (ensure(f, need))
+            return f->err->code;
+        if (emit_line(f, line, kept, r, x0, f->y + line->ascent, color))
+            return f->err->code;
+        f->y += line_height(line);
+    }
+    return VIP_OK;
+}
+
+static double heading_size(const flow *f, int level)
+{
+    return f->o->heading_size[level < 1 ? 0 : level > 3 ? 2 : level - 1];
+}
+
+static double body_size(const flow *f)
+{
+    return f->doc->body_size > 0 ? f->doc->body_size : f->o->body_size;
+}
+
+static char *number_text(flow *f, int n)
+{
+    if (f->doc->number)
+        return f->doc->number(f->doc->user, n, f->err);
+    char *s = malloc(16);
+    if (s)
+        snprintf(s, 16, "%d", n);
+    else
+        nomem(f);
+    return s;
+}
+
+/* One entry of the contents: the heading's text on the start side, its page number on the end side. */
+static int contents_entry(flow *f, const vip_block *h, size_t index)
+{
+    double size = body_size(f), indent = h->level > 1 ? 6 * MM : 0;
+    double num_width = 14 * MM, width = f->right - f->left;
+    size_t page = f->known_page ? f->known_page[index] + 1 : 0;
+    char *num = page ? number_text(f, (int)page) : strdup("");
+    if (!num)
+        return f->err->code ? f->err->code : nomem(f);
+    vip_rich nr = {.text = num, .length = strlen(num)};
+    vip_weight w = h->level == 1 ? VIP_WEIGHT_BOLD : VIP_WEIGHT_REGULAR;
+    vip_paragraph *title = lay(f, &h->content, h->lang, 0, VIP_ALIGN_START, size, w, width - indent - num_width,
+                               h->where);
+    vip_paragraph *pn = title ? lay(f, &nr, NULL, 0, VIP_ALIGN_END, size, w, num_width, h->where) : NULL;
+    int rc = VIP_OK;
+    if (!title || !pn) {
+        rc = f->err->code;
+    } else {
+        double start_x = f->rtl ? f->left + num_width : f->left + indent;
+        double num_x = f->rtl ? f->left : f->right - num_width;
+        if ((rc = place(f, title, NULL, start_x, COLOR_TEXT)) == VIP_OK && pn->line_count) {
+            /* The number sits on the title's last line, which is on the current page. */
+            const vip_text_line *last = &title->lines[title->line_count - 1];
+            double baseline = f->y - line_height(last) + last->ascent;
+            const char *kept = vip_page_doc_keep_text(f->out, pn->text, pn->length);
+            rc = kept ? emit_line(f, &pn->lines[0], kept, NULL, num_x, baseline, COLOR_TEXT) : nomem(f);
+        }
+        f->y += 2;
+    }
+    vip_paragraph_destroy(title);
+    vip_paragraph_destroy(pn);
+    free(num);
+    return rc;
+}
+
+static int lay_contents(flow *f, size_t from)
+{
+    for (size_t i = from + 1; i < f->doc->block_count; i++) {
+        const vip_block *b = &f->doc->blocks[i];
+        if (b->kind == VIP_BLOCK_HEADING && b->bookmark && b->level <= 2 && contents_entry(f, b, i))
+            return f->err->code;
+    }
+    return VIP_OK;
+}
+
+/* A table row: cells side by side (first cell on the start side), each ruled; a header row is shaded and bold. */
+static int lay_row(flow *f, const vip_block *b, int repeating)
+{
+    double width = f->right - f->left, total = 0, pad = 1.8 * MM, size = body_size(f) - 0.5;
+    for (size_t c = 0; c < b->cell_count; c++)
+        total += b->columns[c] > 0 ? b->columns[c] : 1;
+    vip_paragraph **cells = calloc(b->cell_count ? b->cell_count : 1, sizeof *cells);
+    double *cw = calloc(b->cell_count ? b->cell_count : 1, sizeof *cw);
+    int rc = VIP_OK;
+    if (!cells || !cw) {
+        rc = nomem(f);
+        goto done;
+    }
+    double height = 0;
+    for (size_t c = 0; c < b->cell_count; c++) {
+        cw[c] = width * (b->columns[c] > 0 ? b->columns[c] : 1) / total;
+        cells[c] = lay(f, &b->cells[c], b->lang, 0, VIP_ALIGN_START, size,
+                       b->header ? VIP_WEIGHT_BOLD : VIP_WEIGHT_REGULAR, cw[c] - 2 * pad, b->where);
+        if (!cells[c]) {
+            rc = f->err->code;
+            goto done;
+        }
+        double h = cells[c]->height - (cells[c]->line_count ? cells[c]->lines[cells[c]->line_count - 1].leading : 0);
+        height = fmax(height, h + 2 * pad);
+    }
+    size_t before = f->page;
+    if ((rc = ensure(f, height)))
+        goto done;
+    if (f->page != before && f->table_header && !b->header && !repeating) {
+        /* The header row again at the top of the new page. */
+        if ((rc = lay_row(f, f->table_header, 1)))
+            goto done;
+    }
+    double top = f->y, x = f->rtl ? f->right : f->left;
+    for (size_t c = 0; c < b->cell_count; c++) {
+        double cx = f->rtl ? x - cw[c] : x;
+        vip_page_rect rect = {cx, top, cw[c], height, COLOR_HEADER_FILL, b->header, 0.6, COLOR_RULE};
+        if (vip_page_insert_rect(cur(f), cur(f)->item_count, &rect)) {
+            rc = nomem(f);
+            goto done;
+        }
+        f->y = top + pad;
+        const char *kept = vip_page_doc_keep_text(f->out, cells[c]->text, cells[c]->length);
+        if (!kept) {
+            rc = nomem(f);
+            goto done;
+        }
+        for (size_t l = 0; l < cells[c]->line_count; l++) {
+            const vip_text_line *line = &cells[c]->lines[l];
+            if ((rc = emit_line(f, line, kept, &b->cells[c], cx + pad, f->y + line->ascent, COLOR_TEXT)))
+                goto done;
+            f->y += line_height(line);
+        }
+        x = f->rtl ? x - cw[c] : x + cw[c];
+    }
+    f->y = top + height;
+done:
+    for (size_t c = 0; cells && c < b->cell_count; c++)
+        vip_paragraph_destroy(cells[c]);
+    free(cells);
+    free(cw);
+    return rc;
+}
+
+static int lay_list_item(flow *f, const vip_block *b)
+{
+    double size = b->size > 0 ? b->size : body_size(f), indent = 7 * MM, gap = 2 * MM;
+    vip_rich marker = {.text = b->marker ? b->marker : "\xE2\x80\xA2", .length = strlen(b->marker ? b->marker : "\xE2\x80\xA2")};
+    vip_paragraph *m = lay(f, &marker, b->lang, 0, VIP_ALIGN_END, size, VIP_WEIGHT_REGULAR, indent - gap, b->where);
+    vip_paragraph *p = m ? lay(f, &b->content, b->lang, b->dir, b->align, size, b->weight, f->right - f->left - indent,
+                               b->where)
+                         : NULL;
+    int rc = VIP_OK;
+    if (!m || !p) {
+        rc = f->err->code;
+        goto done;
+    }
+    double text_x = f->rtl ? f->left : f->left + indent;
+    double marker_x = f->rtl ? f->right - indent + gap : f->left;
+    if (p->line_count && (rc = ensure(f, p->lines[0].ascent + p->lines[0].descent)))
+        goto done;
+    size_t page = f->page;
+    double first_baseline = f->y + (p->line_count ? p->lines[0].ascent : 0);
+    if ((rc = place(f, p, &b->content, text_x, COLOR_TEXT)))
+        goto done;
+    /* The marker sits on the item's first baseline (on the page where that line went). */
+    if (m->line_count) {
+        const char *kept = vip_page_doc_keep_text(f->out, m->text, m->length);
+        if (!kept) {
+            rc = nomem(f);
+            goto done;
+        }
+        size_t now = f->page;
+        f->page = page;
+        rc = emit_line(f, &m->lines[0], kept, NULL, marker_x, first_baseline, COLOR_HEADING);
+        f->page = now;
+    }
+    f->y += 1.5;
+done:
+    vip_paragraph_destroy(m);
+    vip_paragraph_destroy(p);
+    return rc;
+}
+
+/* A heading stays with at least two lines of what follows it. */
+static int lay_heading(flow *f, size_t index)
+{
+    const vip_block *b = &f->doc->blocks[index];
+    double size = b->size > 0 ? b->size : heading_size(f, b->level);
+    vip_paragraph *p = lay(f, &b->content, b->lang, b->dir, b->align, size, VIP_WEIGHT_BOLD, f->right - f->left,
+                           b->where);
+    if (!p)
+        return f->err->code;
+    double before = f->y > f->top + 1 ? size * 0.9 : 0, need = before + p->height + 2 * body_size(f) * 1.5;
+    int rc = ensure(f, need);
+    if (!rc) {
+        if (f->y > f->top + 1)
+            f->y += before;
+        f->heading_page[index] = f->page;
+        if (b->bookmark) {
+            char *title = strndup(b->content.text ? b->content.text : "", b->content.length);
+            if (!title || vip_page_doc_add_outline(f->out, title, b->level, f->page, f->y))
+                rc = nomem(f);
+            free(title);
+        }
+        if (!rc)
+            rc = place(f, p, &b->content, f->left, COLOR_HEADING);
+        f->y += size * 0.35;
+    }
+    vip_paragraph_destroy(p);
+    return rc;
+}
+
+static int lay_image(flow *f, const vip_block *b)
+{
+    int rc = ensure(f, b->height);
+    if (rc)
+        return rc;
+    double x;
+    vip_align a = b->align;
+    if (a == VIP_ALIGN_CENTER)
+        x = (f->left + f->right - b->width) / 2;
+    else if ((a == VIP_ALIGN_END) != f->rtl)
+        x = f->right - b->width;
+    else
+        x = f->left;
+    if (vip_page_add_image(f->out, cur(f), b->image_path, x, f->y, b->width, b->height))
+        return nomem(f);
+    f->y += b->height + 2 * MM;
+    return VIP_OK;
+}
+
+static int lay_block(flow *f, size_t i)
+{
+    const vip_block *b = &f->doc->blocks[i];
+    if (b->kind != VIP_BLOCK_TABLE_ROW)
+        f->table_header = NULL;
+    switch (b->kind) {
+    case VIP_BLOCK_HEADING:
+        return lay_heading(f, i);
+    case VIP_BLOCK_PARAGRAPH: {
+        double size = b->size > 0 ? b->size : body_size(f);
+        vip_paragraph *p = lay(f, &b->content, b->lang, b->dir, b->align, size, b->weight, f->right - f->left,
+                               b->where);
+        if (!p)
+            return f->err->code;
+        int rc = p->line_count ? ensure(f, p->lines[0].ascent + p->lines[0].descent) : VIP_OK;
+        if (!rc)
+            rc = place(f, p, &b->content, f->left, COLOR_TEXT);
+        f->y += f->o->paragraph_space;
+        vip_paragraph_destroy(p);
+        return rc;
+    }
+    case VIP_BLOCK_LIST_ITEM: {
+        int rc = lay_list_item(f, b);
+        if (!rc && (i + 1 == f->doc->block_count || f->doc->blocks[i + 1].kind != VIP_BLOCK_LIST_ITEM))
+            f->y += f->o->paragraph_space;
+        return rc;
+    }
+    case VIP_BLOCK_TABLE_ROW: {
+        if (b->header)
+            f->table_header = b;
+        int rc = lay_row(f, b, 0);
+        if (!rc && (i + 1 == f->doc->block_count || f->doc->blocks[i + 1].kind != VIP_BLOCK_TABLE_ROW))
+            f->y += f->o->paragraph_space + 2;
+        return rc;
+    }
+    case VIP_BLOCK_BOX_BEGIN: {
+        int rc = ensure(f, 12 * MM);
+        if (rc)
+            return rc;
+        f->y += 2 * MM;
+        f->in_box = 1;
+        f->box_tone = b->tone;
+        f->box_page = f->page;
+        f->box_item = cur(f)->item_count;
+        f->box_top = f->y;
+        f->y += 3 * MM;
+        f->left += 3 * MM;
+        f->right -= 3 * MM;
+        return VIP_OK;
+    }
+    case VIP_BLOCK_BOX_END: {
+        if (!f->in_box)
+            return VIP_OK;
+        f->y += 1 * MM;
+        int rc = close_box_segment(f, f->y); /* measured from the inset edges, as every segment is */
+        f->left -= 3 * MM;
+        f->right += 3 * MM;
+        f->in_box = 0;
+        f->y += 4 * MM;
+        return rc;
+    }
+    case VIP_BLOCK_IMAGE:
+        return lay_image(f, b);
+    case VIP_BLOCK_SPACE:
+        if (f->page != SIZE_MAX && f->y > f->top + 1e-6)
+            f->y = fmin(f->y + b->height, f->bottom);
+        return VIP_OK;
+    case VIP_BLOCK_PAGE_BREAK:
+        return f->page == SIZE_MAX || f->y > f->top + 1e-6 ? new_page(f) : VIP_OK;
+    case VIP_BLOCK_CONTENTS:
+        if (f->page == SIZE_MAX && new_page(f))
+            return f->err->code;
+        return lay_contents(f, i);
+    }
+    return VIP_OK;
+}
+
+/* Blocks of one first-page region, flowed inside a fixed frame. */
+static int lay_region(flow *f, vip_region region, double left, double right, double top, double size,
+                      double *bottom)
+{
+    double save_left = f->left, save_right = f->right, y = f->y;
+    f->left = left;
+    f->right = right;
+    f->y = top;
+    int rc = VIP_OK;
+    for (size_t i = 0; i < f->doc->block_count && !rc; i++) {
+        const vip_block *b = &f->doc->blocks[i];
+        if (b->region != region)
+            continue;
+        vip_paragraph *p = lay(f, &b->content, b->lang, b->dir, b->align, b->size > 0 ? b->size : size, b->weight,
+                               right - left, b->where);
+        if (!p)
+            return f->err->code;
+        const char *kept = vip_page_doc_keep_text(f->out, p->text, p->length);
+        if (!kept)
+            rc = nomem(f);
+        for (size_t l = 0; !rc && l < p->line_count; l++) {
+            rc = emit_line(f, &p->lines[l], kept, &b->content, left, f->y + p->lines[l].ascent, COLOR_TEXT);
+            f->y += line_height(&p->lines[l]);
+        }
+        vip_paragraph_destroy(p);
+    }
+    *bottom = f->y;
+    f->left = save_left;
+    f->right = save_right;
+    f->y = y;
+    return rc;
+}
+
+/* The running header (pages after the first) and footer (every page), once the page count is known. */
+static int furniture(flow *f)
+{
+    size_t pages = f->out->page_count;
+    double size = 8.5;
+    for (size_t i = 0; i < pages; i++) {
+        f->page = i;
+        if (i > 0 && f->doc->header.length) {
+            vip_paragraph *p = lay(f, &f->doc->header, NULL, 0, VIP_ALIGN_END, size, VIP_WEIGHT_REGULAR,
+                                   f->right - f->left, "header");
+            if (!p)
+                return f->err->code;
+            const char *kept = vip_page_doc_keep_text(f->out, p->text, p->length);
+            int rc = kept && p->line_count
+                         ? emit_line(f, &p->lines[0], kept, NULL, f->left, f->top - 7 * MM, COLOR_MUTED)
+                         : (kept ? VIP_OK : nomem(f));
+            vip_page_rule rule = {f->left, f->top - 5 * MM, f->right, f->top - 5 * MM, 0.5, COLOR_RULE};
+            if (!rc && vip_page_add_rule(cur(f), &rule))
+                rc = nomem(f);
+            vip_paragraph_destroy(p);
+            if (rc)
+                return rc;
+        }
+        if (f->doc->footer) {
+            char *label = f->doc->footer(f->doc->user, (int)i + 1, (int)pages, f->err);
+            if (!label)
+                return f->err->code;
+            vip_rich r = {.text = label, .length = strlen(label)};
+            vip_paragraph *p = lay(f, &r, NULL, 0, VIP_ALIGN_CENTER, size, VIP_WEIGHT_REGULAR, f->right - f->left,
+                                   "footer");
+            int rc = p ? VIP_OK : f->err->code;
+            const char *kept = p ? vip_page_doc_keep_text(f->out, p->text, p->length) : NULL;
+            if (p && !kept)
+                rc = nomem(f);
+            if (!rc && p->line_count)
+                rc = emit_line(f, &p->lines[0], kept, NULL, f->left, f->ph - f->o->margin_bottom + 10 * MM,
+                               COLOR_MUTED);
+            vip_paragraph_destroy(p);
+            free(label);
+            if (rc)
+                return rc;
+        }
+    }
+    return VIP_OK;
+}
+
+static vip_page_doc *run_pass(vip_text *text, const vip_doc *doc, const vip_layout_options *o, size_t *heading_page,
+                              const size_t *known_page, vip_error *err)
+{
+    flow f = {.text = text, .doc = doc, .o = o, .err = err, .page = SIZE_MAX, .heading_page = heading_page,
+              .known_page = known_page};
+    f.rtl = doc->dir == VIP_DIR_RTL;
+    f.pw = doc->page_width > 0 ? doc->page_width : o->page_width;
+    f.ph = doc->page_height > 0 ? doc->page_height : o->page_height;
+    double ms = doc->margin_start > 0 ? doc->margin_start : o->margin_left;
+    double me = doc->margin_end > 0 ? doc->margin_end : o->margin_right;
+    f.top = doc->margin_top > 0 ? doc->margin_top : o->margin_top;
+    f.bottom = f.ph - (doc->margin_bottom > 0 ? doc->margin_bottom : o->margin_bottom);
+    f.left = f.rtl ? me : ms;
+    f.right = f.pw - (f.rtl ? ms : me);
+    if (!(f.out = vip_page_doc_create(doc->title, doc->lang))) {
+        vip_error_set(err, VIP_ERR_NOMEM, "out of memory");
+        return NULL;
+    }
+    int rc = VIP_OK;
+    /* First page: letterhead, then the address window and the reference beside it, then the body below both. */
+    int has_regions = 0;
+    for (size_t i = 0; i < doc->block_count; i++)
+        has_regions |= doc->blocks[i].region != VIP_REGION_BODY;
+    if (has_regions) {
+        rc = new_page(&f);
+        for (size_t i = 0; i < doc->block_count && !rc; i++)
+            if (doc->blocks[i].region == VIP_REGION_LETTERHEAD)
+                rc = lay_block(&f, i);
+        double address_bottom = f.y, reference_bottom = f.y;
+        if (!rc)
+            rc = lay_region(&f, VIP_REGION_ADDRESS, WINDOW_LEFT + WINDOW_PAD, WINDOW_RIGHT - WINDOW_PAD,
+                            WINDOW_TOP + WINDOW_PAD, body_size(&f) - 0.5, &address_bottom);
+        if (!rc && address_bottom > WINDOW_BOTTOM + 0.01)
+            vip_warn(NULL, "the address is %.1f mm too tall for the envelope window",
+                     (address_bottom - WINDOW_BOTTOM) / MM);
+        if (!rc)
+            rc = lay_region(&f, VIP_REGION_REFERENCE, WINDOW_RIGHT + 6 * MM, f.pw - me, WINDOW_TOP + WINDOW_PAD,
+                            body_size(&f) - 1, &reference_bottom);
+        if (!rc && f.y < WINDOW_BOTTOM + 8 * MM)
+            f.y = fmax(WINDOW_BOTTOM + 8 * MM, reference_bottom + 6 * MM);
+    }
+    for (size_t i = 0; i < doc->block_count && !rc; i++)
+        if (doc->blocks[i].region == VIP_REGION_BODY)
+            rc = lay_block(&f, i);
+    if (!rc && f.in_box)
+        rc = close_box_segment(&f, f.y);
+    if (!rc && f.out->page_count == 0 && !vip_page_doc_add_page(f.out, f.pw, f.ph))
+        rc = vip_error_set(err, VIP_ERR_NOMEM, "out of memory");
+    if (!rc)
+        rc = furniture(&f);
+    if (rc) {
+        vip_page_doc_destroy(f.out);
+        return NULL;
+    }
+    return f.out;
+}
+
+vip_page_doc *vip_layout_document(vip_text *text, const vip_doc *doc, const vip_layout_options *options,
                                   vip_error *err)
 {
-    double width = o->page_width - o->margin_left - o->margin_right;
-    double bottom = o->page_height - o->margin_bottom;
-    placed *items = calloc(doc->block_count ? doc->block_count : 1, sizeof *items);
-    vip_page_doc *out = vip_page_doc_create(doc->title, doc->lang);
-    if (!items || !out) {
+    size_t *pages = calloc(doc->block_count ? doc->block_count : 1, sizeof *pages);
+    if (!pages) {
         vip_error_set(err, VIP_ERR_NOMEM, "out of memory");
-        goto fail;
+        return NULL;
     }
-    for (size_t i = 0; i < doc->block_count; i++) {
-        const vip_block *b = &doc->blocks[i];
-        int heading = b->kind == VIP_BLOCK_HEADING;
-        int level = b->level < 1 ? 1 : b->level > 3 ? 3 : b->level;
-        vip_text_style style = {.lang = b->lang,
-                                .dir = b->dir,
-                                .align = b->align,
-                                .size = heading ? o->heading_size[level - 1] : o->body_size,
-                                .leading = o->leading,
-                                .weight = heading ? VIP_WEIGHT_BOLD : VIP_WEIGHT_REGULAR};
-        items[i].para = vip_text_layout_paragraph(text, b->text, b->length, &style, b->spans, b->span_count, width,
-                                                  b->where, err);
-        if (!items[i].para)
-            goto fail;
-        items[i].space_before = heading && i > 0 ? style.size * 0.8 : 0;
-        items[i].space_after = heading ? style.size * 0.3 : o->paragraph_space;
-        items[i].keep_with_next = heading;
-    }
-
-    vip_page *page = NULL;
-    double y = 0;
-    for (size_t i = 0; i < doc->block_count; i++) {
-        vip_paragraph *p = items[i].para;
-        /* A heading moves to the next page unless it and two lines of what follows fit below it. */
-        double need = items[i].space_before;
-        for (size_t l = 0; l < p->line_count; l++)
-            need += line_height(&p->lines[l]);
-        if (items[i].keep_with_next && i + 1 < doc->block_count) {
-            vip_paragraph *next = items[i + 1].para;
-            need += items[i].space_after;
-            for (size_t l = 0; l < next->line_count && l < 2; l++)
-                need += line_height(&next->lines[l]);
-        } else if (p->line_count) {
-            need = items[i].space_before + line_height(&p->lines[0]);
-        }
-        if (!page || (y + need > bottom && y > o->margin_top)) {
-            if (!(page = vip_page_doc_add_page(out, o->page_width, o->page_height)))
-                goto nomem;
-            y = o->margin_top;
-        } else {
-            y += items[i].space_before;
-        }
-        const char *kept = vip_page_doc_keep_text(out, p->text, p->length);
-        if (!kept)
-            goto nomem;
-        for (size_t l = 0; l < p->line_count; l++) {
-            const vip_text_line *line = &p->lines[l];
-            if (y + line->ascent + line->descent > bottom && y > o->margin_top) {
-                if (!(page = vip_page_doc_add_page(out, o->page_width, o->page_height)))
-                    goto nomem;
-                y = o->margin_top;
-            }
-            if (emit_line(out, page, line, kept, o->margin_left, y + line->ascent))
-                goto nomem;
-            y += line_height(line);
-        }
-        y += items[i].space_after;
-    }
-    if (out->page_count == 0 && !vip_page_doc_add_page(out, o->page_width, o->page_height))
-        goto nomem;
+    int has_contents = 0;
     for (size_t i = 0; i < doc->block_count; i++)
-        vip_paragraph_destroy(items[i].para);
-    free(items);
+        has_contents |= doc->blocks[i].kind == VIP_BLOCK_CONTENTS;
+    vip_page_doc *out = run_pass(text, doc, options, pages, NULL, err);
+    if (out && has_contents) {
+        /* The contents needs the pages of the headings: lay out again with the pages the first pass found. The
+         * contents' own length does not depend on the numbers, so the second pass places headings alike. */
+        size_t *known = malloc((doc->block_count ? doc->block_count : 1) * sizeof *known);
+        if (!known) {
+            vip_error_set(err, VIP_ERR_NOMEM, "out of memory");
+            vip_page_doc_destroy(out);
+            out = NULL;
+        } else {
+            memcpy(known, pages, doc->block_count * sizeof *known);
+            vip_page_doc_destroy(out);
+            out = run_pass(text, doc, options, pages, known, err);
+            free(known);
+        }
+    }
+    free(pages);
     return out;
-nomem:
-    vip_error_set(err, VIP_ERR_NOMEM, "out of memory");
-fail:
-    for (size_t i = 0; items && i < doc->block_count; i++)
-        vip_paragraph_destroy(items[i].para);
-    free(items);
-    vip_page_doc_destroy(out);
-    return NULL;
 }

@@ -8,6 +8,7 @@
 #include "lang.h"
 #include "layout.h"
 #include "pdf.h"
+#include "produce.h"
 #include "text.h"
 
 /* Exit codes (documented in README.md). */
@@ -17,7 +18,8 @@ enum {
     EXIT_USAGE = 2,    /* bad command line */
     EXIT_FONT = 3,     /* a font is missing */
     EXIT_IO = 4,       /* a file could not be read or written */
-    EXIT_INTERNAL = 5  /* out of memory or a library failure */
+    EXIT_INTERNAL = 5, /* out of memory or a library failure */
+    EXIT_ROWS = 6      /* letters: the batch ran, but some rows produced no letter (see the report) */
 };
 
 static int exit_code(int vip_code)
@@ -35,15 +37,34 @@ static const char usage[] =
     "usage: vipgen COMMAND [OPTIONS]\n"
     "\n"
     "commands:\n"
-    "  render FILE --lang TAG -o OUT.pdf   typeset a plain-text document (headings '# ', paragraphs separated\n"
-    "                                      by blank lines) into an A4 PDF\n"
-    "  languages                           list the supported language tags\n"
+    "  letter CASES.csv -o DIR [--ref CRIME_REF]   one acknowledgement letter per case row, in its language\n"
+    "  booklet --lang TAG -o FILE.pdf             the victim information booklet in one language\n"
+    "  render FILE --lang TAG -o OUT.pdf          typeset a plain-text document into an A4 PDF\n"
+    "  languages                                  list the supported language tags\n"
     "\n"
     "options:\n"
     "  --fonts MANIFEST   font manifest (default: fonts/manifest, or $VIPGEN_FONTS)\n"
     "  -h, --help         this help; 'vipgen COMMAND --help' for a command's\n"
     "\n"
-    "exit codes: 0 done, 1 bad input, 2 bad command line, 3 missing font, 4 file error, 5 internal error\n";
+    "exit codes: 0 done, 1 bad input, 2 bad command line, 3 missing font, 4 file error, 5 internal error,\n"
+    "            6 some letters failed (the others were written; see DIR/report.csv)\n";
+
+static const char letter_usage[] =
+    "usage: vipgen letter CASES.csv -o DIR [--ref CRIME_REF] [--jobs N]\n"
+    "                     [--templates DIR] [--translations DIR] [--fonts MANIFEST]\n"
+    "\n"
+    "Writes one acknowledgement letter per valid row of CASES.csv into DIR, named from the crime reference and\n"
+    "language (NC/2024/012345 in Urdu: NC-2024-012345_ur.pdf). Rows that fail are reported on stderr with their\n"
+    "row, line and column, and every row is listed in DIR/report.csv (row, line, crime_ref, language, status,\n"
+    "file, pages, column, message); the other rows are still produced.\n"
+    "  --ref CRIME_REF   produce only the row with this crime reference\n"
+    "  --jobs N          worker processes (default: one per CPU)\n"
+    "Exit code 6 when any row failed; see 'vipgen --help' for the others.\n";
+
+static const char booklet_usage[] =
+    "usage: vipgen booklet --lang TAG -o FILE.pdf [--templates DIR] [--translations DIR] [--fonts MANIFEST]\n"
+    "\n"
+    "Writes the victim information booklet in language TAG (en pl ro ar fa ur pa zh-Hans) to FILE.pdf.\n";
 
 static const char render_usage[] =
     "usage: vipgen render FILE --lang TAG -o OUT.pdf [--fonts MANIFEST]\n"
@@ -117,6 +138,102 @@ static int cmd_render(int argc, char **argv)
     return rc;
 }
 
+/* Options shared by letter and booklet; returns the number of argv entries used (0: not one of them). */
+static int resource_option(int argc, char **argv, int i, vip_produce_paths *paths)
+{
+    if (i + 1 >= argc)
+        return 0;
+    if (!strcmp(argv[i], "--templates"))
+        paths->templates = argv[i + 1];
+    else if (!strcmp(argv[i], "--translations"))
+        paths->translations = argv[i + 1];
+    else if (!strcmp(argv[i], "--fonts"))
+        paths->fonts = argv[i + 1];
+    else
+        return 0;
+    return 2;
+}
+
+static vip_produce_paths default_paths(void)
+{
+    vip_produce_paths p = {fonts_manifest(NULL), "templates", "translations"};
+    return p;
+}
+
+static int cmd_letter(int argc, char **argv)
+{
+    vip_produce_paths paths = default_paths();
+    const char *cases = NULL, *out = NULL, *ref = NULL;
+    int jobs = 0;
+    for (int i = 0; i < argc; i++) {
+        int used = resource_option(argc, argv, i, &paths);
+        if (used) {
+            i += used - 1;
+        } else if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
+            fputs(letter_usage, stdout);
+            return EXIT_OK;
+        } else if (!strcmp(argv[i], "-o") && i + 1 < argc) {
+            out = argv[++i];
+        } else if (!strcmp(argv[i], "--ref") && i + 1 < argc) {
+            ref = argv[++i];
+        } else if (!strcmp(argv[i], "--jobs") && i + 1 < argc) {
+            char *end;
+            long n = strtol(argv[++i], &end, 10);
+            if (*end || n < 1 || n > 64) {
+                fprintf(stderr, "vipgen letter: --jobs takes a number from 1 to 64\n");
+                return EXIT_USAGE;
+            }
+            jobs = (int)n;
+        } else if (argv[i][0] == '-' || cases) {
+            fprintf(stderr, "vipgen letter: unexpected argument '%s'\n%s", argv[i], letter_usage);
+            return EXIT_USAGE;
+        } else {
+            cases = argv[i];
+        }
+    }
+    if (!cases || !out) {
+        fprintf(stderr, "vipgen letter: CASES.csv and -o DIR are required\n%s", letter_usage);
+        return EXIT_USAGE;
+    }
+    vip_error err = {0};
+    vip_letters_result result;
+    if (vip_produce_letters(&paths, cases, out, ref, jobs, &result, &err))
+        return fail(&err);
+    fprintf(stderr, "vipgen: %zu letter%s written, %zu row%s failed; report: %s\n", result.written,
+            result.written == 1 ? "" : "s", result.failed, result.failed == 1 ? "" : "s", result.report);
+    return result.failed ? EXIT_ROWS : EXIT_OK;
+}
+
+static int cmd_booklet(int argc, char **argv)
+{
+    vip_produce_paths paths = default_paths();
+    const char *lang = NULL, *out = NULL;
+    for (int i = 0; i < argc; i++) {
+        int used = resource_option(argc, argv, i, &paths);
+        if (used) {
+            i += used - 1;
+        } else if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
+            fputs(booklet_usage, stdout);
+            return EXIT_OK;
+        } else if (!strcmp(argv[i], "--lang") && i + 1 < argc) {
+            lang = argv[++i];
+        } else if (!strcmp(argv[i], "-o") && i + 1 < argc) {
+            out = argv[++i];
+        } else {
+            fprintf(stderr, "vipgen booklet: unexpected argument '%s'\n%s", argv[i], booklet_usage);
+            return EXIT_USAGE;
+        }
+    }
+    if (!lang || !out) {
+        fprintf(stderr, "vipgen booklet: --lang and -o are required\n%s", booklet_usage);
+        return EXIT_USAGE;
+    }
+    vip_error err = {0};
+    if (vip_produce_booklet(&paths, lang, out, &err))
+        return fail(&err);
+    return EXIT_OK;
+}
+
 static int cmd_languages(void)
 {
     size_t n;
@@ -132,6 +249,10 @@ int main(int argc, char **argv)
         fputs(usage, argc < 2 ? stderr : stdout);
         return argc < 2 ? EXIT_USAGE : EXIT_OK;
     }
+    if (!strcmp(argv[1], "letter"))
+        return cmd_letter(argc - 2, argv + 2);
+    if (!strcmp(argv[1], "booklet"))
+        return cmd_booklet(argc - 2, argv + 2);
     if (!strcmp(argv[1], "render"))
         return cmd_render(argc - 2, argv + 2);
     if (!strcmp(argv[1], "languages"))

@@ -42,8 +42,11 @@ void vip_page_doc_destroy(vip_page_doc *doc)
 {
     if (!doc)
         return;
-    for (size_t i = 0; i < doc->page_count; i++)
+    for (size_t i = 0; i < doc->page_count; i++) {
         free(doc->pages[i].items);
+        free(doc->pages[i].links);
+    }
+    free(doc->outlines);
     free(doc->pages);
     for (size_t i = 0; i < doc->block_count; i++)
         free(doc->blocks[i]);
@@ -116,5 +119,50 @@ int vip_page_add_rule(vip_page *page, const vip_page_rule *rule)
         return VIP_ERR_NOMEM;
     item->kind = VIP_PAGE_RULE;
     item->u.rule = *rule;
+    return VIP_OK;
+}
+
+int vip_page_insert_rect(vip_page *page, size_t index, const vip_page_rect *rect)
+{
+    if (!add_item(page))
+        return VIP_ERR_NOMEM;
+    if (index > page->item_count - 1)
+        index = page->item_count - 1;
+    memmove(&page->items[index + 1], &page->items[index], (page->item_count - 1 - index) * sizeof *page->items);
+    vip_page_item *item = &page->items[index];
+    memset(item, 0, sizeof *item);
+    item->kind = VIP_PAGE_RECT;
+    item->u.rect = *rect;
+    return VIP_OK;
+}
+
+int vip_page_add_image(vip_page_doc *doc, vip_page *page, const char *path, double x, double y, double width,
+                       double height)
+{
+    const char *kept = vip_page_doc_keep_text(doc, path, strlen(path));
+    vip_page_item *item = kept ? add_item(page) : NULL;
+    if (!item)
+        return VIP_ERR_NOMEM;
+    item->kind = VIP_PAGE_IMAGE;
+    item->u.image = (vip_page_image){kept, x, y, width, height};
+    return VIP_OK;
+}
+
+int vip_page_add_link(vip_page_doc *doc, vip_page *page, double x, double y, double width, double height,
+                      const char *uri)
+{
+    const char *kept = vip_page_doc_keep_text(doc, uri, strlen(uri));
+    if (!kept || grow((void **)&page->links, &page->link_cap, page->link_count + 1, sizeof *page->links))
+        return VIP_ERR_NOMEM;
+    page->links[page->link_count++] = (vip_page_link){x, y, width, height, kept};
+    return VIP_OK;
+}
+
+int vip_page_doc_add_outline(vip_page_doc *doc, const char *title, int level, size_t page, double y)
+{
+    const char *kept = vip_page_doc_keep_text(doc, title, strlen(title));
+    if (!kept || grow((void **)&doc->outlines, &doc->outline_cap, doc->outline_count + 1, sizeof *doc->outlines))
+        return VIP_ERR_NOMEM;
+    doc->outlines[doc->outline_count++] = (vip_page_outline){kept, level, page, y};
     return VIP_OK;
 }

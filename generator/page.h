@@ -37,25 +37,58 @@ typedef struct vip_page_rule {
     uint32_t color;
 } vip_page_rule;
 
+typedef struct vip_page_rect {
+    double x, y, width, height;   /* top-left corner and size */
+    uint32_t fill;                /* 0xRRGGBB; ignored when filled is 0 */
+    int filled;
+    double stroke_width;          /* 0: no outline */
+    uint32_t stroke;
+} vip_page_rect;
+
+typedef struct vip_page_image {
+    const char *path;             /* a PNG file (owned by the document) */
+    double x, y, width, height;   /* top-left corner and size */
+} vip_page_image;
+
 typedef struct vip_page_item {
-    enum { VIP_PAGE_RUN, VIP_PAGE_RULE } kind;
+    enum { VIP_PAGE_RUN, VIP_PAGE_RULE, VIP_PAGE_RECT, VIP_PAGE_IMAGE } kind;
     union {
         vip_page_run run;
         vip_page_rule rule;
+        vip_page_rect rect;
+        vip_page_image image;
     } u;
 } vip_page_item;
 
+/* A clickable area that opens a URI. */
+typedef struct vip_page_link {
+    double x, y, width, height;   /* top-left corner and size */
+    const char *uri;              /* owned by the document */
+} vip_page_link;
+
 typedef struct vip_page {
     double width, height;    /* A4: 595.276 x 841.89 */
-    vip_page_item *items;
+    vip_page_item *items;         /* drawn in order: later items paint over earlier ones */
     size_t item_count, item_cap;
+    vip_page_link *links;
+    size_t link_count, link_cap;
 } vip_page;
+
+/* An entry of the document outline (PDF bookmarks). */
+typedef struct vip_page_outline {
+    const char *title;            /* UTF-8, owned by the document */
+    int level;                    /* 1 = top */
+    size_t page;                  /* index into pages */
+    double y;                     /* top of the heading on that page */
+} vip_page_outline;
 
 typedef struct vip_page_doc {
     vip_page *pages;
     size_t page_count, page_cap;
     char *title;             /* UTF-8, may be NULL */
     char *lang;              /* BCP 47 tag of the document */
+    vip_page_outline *outlines;
+    size_t outline_count, outline_cap;
     /* Storage the runs point into (texts, glyph arrays); freed with the document. */
     void **blocks;
     size_t block_count, block_cap;
@@ -71,5 +104,13 @@ char *vip_page_doc_keep_text(vip_page_doc *doc, const char *text, size_t len);
  * owned by the document, see vip_page_doc_keep_text). Returns VIP_OK or VIP_ERR_NOMEM. */
 int vip_page_add_run(vip_page_doc *doc, vip_page *page, const vip_page_run *run);
 int vip_page_add_rule(vip_page *page, const vip_page_rule *rule);
+/* Inserts a rectangle at position index of the page's items (so it paints under what follows). */
+int vip_page_insert_rect(vip_page *page, size_t index, const vip_page_rect *rect);
+/* path is copied into the document. */
+int vip_page_add_image(vip_page_doc *doc, vip_page *page, const char *path, double x, double y, double width,
+                       double height);
+int vip_page_add_link(vip_page_doc *doc, vip_page *page, double x, double y, double width, double height,
+                      const char *uri);
+int vip_page_doc_add_outline(vip_page_doc *doc, const char *title, int level, size_t page, double y);
 
 #endif

@@ -282,7 +282,10 @@ static int shape(vip_text *t, const para *p, const run *r, size_t first, size_t 
     hb_buffer_set_direction(b, (r->level & 1) ? HB_DIRECTION_RTL : HB_DIRECTION_LTR);
     hb_buffer_set_script(b, hb_script_from_string(uscript_getShortName(r->script), -1));
     hb_buffer_set_language(b, hb_language_from_string(r->lang->tag, -1));
-    hb_buffer_set_flags(b, (first == 0 ? HB_BUFFER_FLAG_BOT : 0) | (last == p->n ? HB_BUFFER_FLAG_EOT : 0));
+    /* Default ignorables (joiners, bidi isolates and marks) steer shaping and ordering but draw nothing: removing
+     * them keeps invisible glyphs out of the PDF and its text layer. */
+    hb_buffer_set_flags(b, (first == 0 ? HB_BUFFER_FLAG_BOT : 0) | (last == p->n ? HB_BUFFER_FLAG_EOT : 0) |
+                               HB_BUFFER_FLAG_REMOVE_DEFAULT_IGNORABLES);
     hb_shape(vip_font_hb_font(r->font), b, NULL, 0);
     unsigned n;
     hb_glyph_info_t *info = hb_buffer_get_glyph_infos(b, &n);

@@ -17,9 +17,9 @@ run() { # name command...: runs a test program, counts its PASS/FAIL lines; a cr
     "$@" >"$out" 2>"$log/err"
     local rc=$?
     local p f
-    p=$(grep -c '^PASS ' "$out")
-    f=$(grep -c '^FAIL ' "$out")
-    grep -E '^(FAIL|INFO) ' "$out" | sed "s|^|[$name] |"
+    p=$(grep -ac '^PASS ' "$out")
+    f=$(grep -ac '^FAIL ' "$out")
+    grep -aE '^(FAIL|INFO) ' "$out" | sed "s|^|[$name] |"
     if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
         echo "[$name] FAIL: exited with status $rc"
         tail -n 20 "$log/err" | sed "s|^|[$name]   |"

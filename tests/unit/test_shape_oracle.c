@@ -23,6 +23,7 @@ static const struct {
     {"ro", "Vă mulțumim, doamnă Ioana Popescu; numărul cazului: NC/2024/012345."},
     {"ar", "الرقم المرجعي لبلاغك هو NC/2024/012345. يُرجى ذكره كلما تواصلتِ معنا (شكرًا)."},
     {"fa", "شماره مرجع پرونده شما NC/2024/012345 است. ظرف ۵ روز کاری می‌گیرید."},
+    {"ar", "السيدة \u2068Amira Haddad\u2069، المرجع \u2068NC/2024/012345\u2069."},
     {"ur", "آپ کے کیس کا حوالہ نمبر NC/2024/012345 ہے۔ پولیس افسر Daniel Okafor سے 0800 555 0123 پر رابطہ کریں۔"},
     {"pa", "ਤੁਹਾਡੇ ਕੇਸ ਦਾ ਹਵਾਲਾ ਨੰਬਰ NC/2024/012345 ਹੈ। ਕਿਰਪਾ ਕਰਕੇ ਪ੍ਰਾਪਤੀ ਦੀ ਪੁਸ਼ਟੀ ਕਰੋ।"},
     {"zh-Hans", "您的案件编号是 NC/2024/012345。每次与我们联系时，请提供此编号（谢谢）！"},
@@ -66,6 +67,9 @@ static int capture(char *const argv[], char *buf, size_t size)
 static void format_run(const vip_text_run *r, char *out, size_t size)
 {
     size_t n = 0;
+    out[0] = '\0';
+    if (r->glyph_count == 0)
+        return; /* hb-shape prints nothing for an empty buffer (a run of removed default ignorables) */
     n += (size_t)snprintf(out + n, size - n, "[");
     for (size_t g = 0; g < r->glyph_count && n < size; g++) {
         const vip_text_glyph *gl = &r->glyphs[g];
@@ -127,6 +131,7 @@ int main(void)
             argv[a++] = lang_arg;
             argv[a++] = "--no-glyph-names";
             argv[a++] = "--utf8-clusters";
+            argv[a++] = "--remove-default-ignorables";
             if (run->start == 0)
                 argv[a++] = "--bot";
             else

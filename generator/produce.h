@@ -1,0 +1,35 @@
+/* vip_produce: the documents people ask for — a batch of acknowledgement letters from case data, and the
+ * information booklet in one language — from templates, catalogues and fonts loaded once per run. */
+#ifndef VIP_PRODUCE_H
+#define VIP_PRODUCE_H
+
+#include <stddef.h>
+
+#include "error.h"
+
+typedef struct vip_produce_paths {
+    const char *fonts;         /* fonts/manifest */
+    const char *templates;     /* directory holding letter.xml, booklet.xml, template.rng */
+    const char *translations;  /* directory holding <lang>.xlf */
+} vip_produce_paths;
+
+typedef struct vip_letters_result {
+    size_t rows;               /* data rows in the file */
+    size_t written;            /* letters written */
+    size_t failed;             /* rows with no letter (invalid, or failed to produce) */
+    char report[1024];         /* path of the report written in the output directory */
+} vip_letters_result;
+
+/* Writes one PDF per valid row of cases_path into out_dir, named from crime reference and language
+ * (NC/2024/012345 in Urdu: NC-2024-012345_ur.pdf), each through a temporary file renamed into place. Failed rows
+ * are described on stderr and, with every letter written, in out_dir/report.csv (row, line, crime_ref, language,
+ * status, file, pages, column, message). only_ref, when given, selects the row(s) with that crime reference.
+ * jobs worker processes share the rows (0: one per CPU). Returns VIP_OK when the batch ran, even if rows failed
+ * (see result->failed); an error only when nothing could be produced (unreadable file, missing template, fonts). */
+int vip_produce_letters(const vip_produce_paths *paths, const char *cases_path, const char *out_dir,
+                        const char *only_ref, int jobs, vip_letters_result *result, vip_error *err);
+
+/* Writes the booklet in one language to out_path (through a temporary file). */
+int vip_produce_booklet(const vip_produce_paths *paths, const char *lang, const char *out_path, vip_error *err);
+
+#endif

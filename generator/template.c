@@ -1,0 +1,766 @@
+#include "template.h"
+
+#include <libxml/relaxng.h>
+#include <png.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lang.h"
+#include "message.h"
+#include "xml.h"
+
+#define MM (72.0 / 25.4)
+#define FSI "\xE2\x81\xA8" /* U+2068 FIRST STRONG ISOLATE: a case value keeps its own direction */
+#define PDI "\xE2\x81\xA9" /* U+2069 POP DIRECTIONAL ISOLATE */
+#define LINE_SEPARATOR "\xE2\x80\xA8"
+#define MAX_ARGS 48
+#define MAX_REPORTED_UNITS 512
+
+struct vip_template {
+    char *path;
+    char *dir;              /* the template's directory, for relative image paths */
+    xmlDocPtr xml;
+    xmlNodePtr root;
+    char kind[16];
+    /* Units already reported as falling back to English, as "lang/unit" (a batch reports each once). */
+    char *reported[MAX_REPORTED_UNITS];
+    size_t reported_count;
+};
+
+/* What one merge needs while walking the template. */
+typedef struct merge {
+    vip_template *t;
+    vip_catalog *cat;
+    const vip_case_row *row;
+    const vip_warn_sink *warn;
+    vip_error *err;
+    vip_doc *doc;
+    vip_arg args[MAX_ARGS];
+    size_t arg_count;
+    char *owned[MAX_ARGS];  /* strings made for args (translated codes) */
+    size_t owned_count;
+    vip_region region;
+} merge;
+
+/* The footer is formatted per page during layout: it keeps what it needs here, owned by the document. */
+typedef struct footer_ctx {
+    vip_template *t;
+    vip_catalog *cat;
+    xmlNodePtr node;
+    const vip_warn_sink *warn;
+    vip_arg args[MAX_ARGS];
+    size_t arg_count;
+    char *owned[MAX_ARGS];
+    size_t owned_count;
+} footer_ctx;
+
+static int is_el(const xmlNode *n, const char *name)
+{
+    return n && n->type == XML_ELEMENT_NODE && strcmp((const char *)n->name, name) == 0;
+}
+
+static char *prop(const xmlNode *n, const char *name)
+{
+    return (char *)xmlGetProp((xmlNodePtr)n, (const xmlChar *)name);
+}
+
+static int line_of(const xmlNode *n)
+{
+    return (int)xmlGetLineNo((xmlNodePtr)n);
+}
+
+/* "12mm" or "9pt" in points; the schema has checked the form. */
+static double length_of(const xmlNode *n, const char *name, double fallback)
+{
+    char *v = prop(n, name);
+    if (!v)
+        return fallback;
+    char *end;
+    double x = strtod(v, &end);
+    double pts = strcmp(end, "mm") == 0 ? x * MM : x;
+    xmlFree(v);
+    return pts;
+}
+
+/* Schema errors arrive one at a time; the first, with its line, is the one a template author needs. */
+typedef struct schema_errors {
+    char first[700];
+    int count;
+} schema_errors;
+
+static void on_schema_error(void *user, xmlErrorPtr e)
+{
+    schema_errors *se = user;
+    if (se->count++ == 0) {
+        snprintf(se->first, sizeof se->first, "%s:%d: %s", e->file ? e->file : "template", e->line,
+                 e->message ? e->message : "invalid");
+        size_t n = strlen(se->first);
+        while (n && se->first[n - 1] == '\n')
+            se->first[--n] = '\0';
+    }
+}
+
+static int validate(xmlDocPtr xml, const char *path, const char *schema_path, vip_error *err)
+{
+    schema_errors se = {0};
+    xmlRelaxNGParserCtxtPtr pctx = xmlRelaxNGNewParserCtxt(schema_path);
+    xmlRelaxNGPtr schema = NULL;
+    xmlRelaxNGValidCtxtPtr vctx = NULL;
+    int rc = VIP_OK;
+    if (!pctx) {
+        rc = vip_error_set(err, VIP_ERR_NOMEM, "out of memory");
+        goto done;
+    }
+    xmlRelaxNGSetParserStructuredErrors(pctx, on_schema_error, &se);
+    if (!(schema = xmlRelaxNGParse(pctx))) {
+        rc = vip_error_set(err, VIP_ERR_INPUT, "%s: cannot read the template schema%s%s", schema_path,
+                           se.count ? ": " : "", se.first);
+        goto done;
+    }
+    if (!(vctx = xmlRelaxNGNewValidCtxt(schema))) {
+        rc = vip_error_set(err, VIP_ERR_NOMEM, "out of memory");
+        goto done;
+    }
+    xmlRelaxNGSetValidStructuredErrors(vctx, on_schema_error, &se);
+    if (xmlRelaxNGValidateDoc(vctx, xml) != 0)
+        rc = vip_error_set(err, VIP_ERR_INPUT, "%s (template does not follow %s)",
+                           se.count ? se.first : path, schema_path);
+done:
+    xmlRelaxNGFreeValidCtxt(vctx);
+    xmlRelaxNGFree(schema);
+    xmlRelaxNGFreeParserCtxt(pctx);
+    return rc;
+}
+
+void vip_template_destroy(vip_template *t)
+{
+    if (!t)
+        return;
+    xmlFreeDoc(t->xml);
+    for (size_t i = 0; i < t->reported_count; i++)
+        free(t->reported[i]);
+    free(t->path);
+    free(t->dir);
+    free(t);
+}
+
+/* A PNG's size in pixels, read through libpng. */
+static int png_size(const char *path, unsigned *w, unsigned *h, vip_error *err)
+{
+    FILE *in = fopen(path, "rb");
+    if (!in)
+        return vip_error_set(err, VIP_ERR_IO, "%s: cannot open image", path);
+    png_structp png = png_create_read_struct(PNG_LIBPNG_VER_STRING, NULL, NULL, NULL);
+    png_infop info = png ? png_create_info_struct(png) : NULL;
+    int rc = VIP_OK;
+    if (!png || !info) {
+        rc = vip_error_set(err, VIP_ERR_NOMEM, "out of memory");
+    } else if (setjmp(png_jmpbuf(png))) {
+        rc = vip_error_set(err, VIP_ERR_INPUT, "%s: not a readable PNG image", path);
+    } else {
+        png_init_io(png, in);
+        png_read_info(png, info);
+        *w = png_get_image_width(png, info);
+        *h = png_get_image_height(png, info);
+    }
+    png_destroy_read_struct(&png, &info, NULL);
+    fclose(in);
+    return rc;
+}
+
+static char *image_path(const vip_template *t, const char *src)
+{
+    size_t n = strlen(t->dir) + strlen(src) + 2;
+    char *p = malloc(n);
+    if (p)
+        snprintf(p, n, "%s/%s", t->dir, src);
+    return p;
+}
+
+/* Images are checked at load time, so a batch fails before its first letter rather than on every row. */
+static int check_images(vip_template *t, xmlNodePtr n, vip_error *err)
+{
+    for (; n; n = n->next) {
+        if (is_el(n, "image")) {
+            char *src = prop(n, "src");
+            char *path = src ? image_path(t, src) : NULL;
+            unsigned w, h;
+            int rc = path ? png_size(path, &w, &h, err) : vip_error_set(err, VIP_ERR_NOMEM, "out of memory");
+            if (rc)
+                vip_error_prefix(err, "%s:%d: ", t->path, line_of(n));
+            xmlFree(src);
+            free(path);
+            if (rc)
+                return rc;
+        }
+        if (n->children && check_images(t, n->children, err))
+            return err->code;
+    }
+    return VIP_OK;
+}
+
+vip_template *vip_template_load(const char *path, const char *schema_path, vip_error *err)
+{
+    vip_template *t = calloc(1, sizeof *t);
+    if (!t || !(t->path = strdup(path)) || !(t->dir = strdup(path))) {
+        vip_template_destroy(t);
+        vip_error_set(err, VIP_ERR_NOMEM, "out of memory");
+        return NULL;
+    }
+    char *slash = strrchr(t->dir, '/');
+    if (slash)
+        *slash = '\0';
+    else
+        strcpy(t->dir, ".");
+    if (!(t->xml = vip_xml_read_file(path, err)) || validate(t->xml, path, schema_path, err)) {
+        vip_template_destroy(t);
+        return NULL;
+    }
+    t->root = xmlDocGetRootElement(t->xml);
+    char *kind = prop(t->root, "kind");
+    snprintf(t->kind, sizeof t->kind, "%s", kind ? kind : "");
+    xmlFree(kind);
+    if (check_images(t, t->root->children, err)) {
+        vip_template_destroy(t);
+        return NULL;
+    }
+    return t;
+}
+
+const char *vip_template_kind(const vip_template *t)
+{
+    return t->kind;
+}
+
+/* Reports a unit that fell back to English, once per language and unit for the template's lifetime. */
+static void report_fallback(vip_template *t, vip_catalog *cat, const char *id, const vip_warn_sink *warn)
+{
+    char key[256];
+    snprintf(key, sizeof key, "%s/%s", vip_catalog_lang(cat), id);
+    for (size_t i = 0; i < t->reported_count; i++)
+        if (strcmp(t->reported[i], key) == 0)
+            return;
+    if (t->reported_count < MAX_REPORTED_UNITS && (t->reported[t->reported_count] = strdup(key)))
+        t->reported_count++;
+    vip_warn(warn, "%s: unit %s has no %s translation; the English text is used", vip_catalog_path(cat), id,
+             vip_catalog_lang(cat));
+}
+
+static char *format_msg(vip_template *t, vip_catalog *cat, const char *id, const vip_arg *args, size_t n,
+                        const vip_warn_sink *warn, vip_error *err)
+{
+    int fell_back = 0;
+    char *s = vip_catalog_format(cat, id, args, n, &fell_back, err);
+    if (s && fell_back)
+        report_fallback(t, cat, id, warn);
+    return s;
+}
+
+/* ---- arguments from the case row ---- */
+
+static const char *code_prefix(vip_case_field f)
+{
+    switch (f) {
+    case VIP_CASE_OFFENCE: return "offence";
+    case VIP_CASE_NEEDS_ASSESSMENT: return "needs";
+    case VIP_CASE_REFERRAL: return "referral";
+    case VIP_CASE_ENHANCED_REASON: return "enhanced";
+    default: return NULL;
+    }
+}
+
+static int find_field(const char *name)
+{
+    for (int f = 0; f < VIP_CASE_FIELD_COUNT; f++)
+        if (strcmp(vip_case_field_name((vip_case_field)f), name) == 0)
+            return f;
+    return -1;
+}
+
+/* A case value as it goes into text: isolated, so that its direction does not leak into the message around it.
+ * With glue, a word joiner follows each '/': a crime reference (NC/2024/012345) never breaks across lines, though
+ * UAX #14 allows a break after "NC/". HarfBuzz drops the joiner, so it is neither drawn nor extracted. */
+static char *isolate(const char *value, int glue)
+{
+    size_t slashes = 0;
+    for (const char *p = value; glue && *p; p++)
+        slashes += *p == '/';
+    size_t n = strlen(value) + 7 + 3 * slashes;
+    char *s = malloc(n);
+    if (!s)
+        return NULL;
+    char *o = s;
+    memcpy(o, FSI, 3);
+    o += 3;
+    for (const char *p = value; *p; p++) {
+        *o++ = *p;
+        if (glue && *p == '/') {
+            memcpy(o, "\xE2\x81\xA0", 3); /* U+2060 WORD JOINER */
+            o += 3;
+        }
+    }
+    memcpy(o, PDI, 4);
+    return s;
+}
+
+static int add_arg(vip_arg *args, size_t *count, char **owned, size_t *owned_count, vip_arg a, char *own)
+{
+    if (*count == MAX_ARGS || (own && *owned_count == MAX_ARGS)) {
+        free(own);
+        return -1;
+    }
+    if (own)
+        owned[(*owned_count)++] = own;
+    args[(*count)++] = a;
+    return 0;
+}
+
+/* Every case column is an argument by its name: dates as dates, coded values as their translated text, the
+ * rest as isolated strings; `days` is when the next update is due (1 working day with enhanced rights, else 5). */
+static int case_args(vip_template *t, vip_catalog *cat, const vip_case_row *row, const vip_warn_sink *warn,
+                     vip_arg *args, size_t *count, char **owned, size_t *owned_count, vip_error *err)
+{
+    if (!row)
+        return VIP_OK;
+    for (int f = 0; f < VIP_CASE_FIELD_COUNT; f++) {
+        const char *name = vip_case_field_name((vip_case_field)f);
+        const char *value = row->value[f] ? row->value[f] : "";
+        vip_arg a = {.name = name, .type = VIP_ARG_STRING};
+        char *own = NULL;
+        const int *date = f == VIP_CASE_OFFENCE_DATE    ? row->offence_date
+                          : f == VIP_CASE_REPORTED_DATE ? row->reported_date
+                          : f == VIP_CASE_LETTER_DATE   ? row->letter_date
+                                                        : NULL;
+        if (date) {
+            a.type = VIP_ARG_DATE;
+            a.year = date[0];
+            a.month = date[1];
+            a.day = date[2];
+        } else if (code_prefix((vip_case_field)f) && *value) {
+            char id[128];
+            snprintf(id, sizeof id, "%s.%s", code_prefix((vip_case_field)f), value);
+            if (!(own = format_msg(t, cat, id, NULL, 0, warn, err)))
+                return err->code;
+            a.string = own;
+        } else {
+            if (!(own = isolate(value, f == VIP_CASE_CRIME_REF)))
+                return vip_error_set(err, VIP_ERR_NOMEM, "out of memory");
+            a.string = own;
+        }
+        if (add_arg(args, count, owned, owned_count, a, own))
+            return vip_error_set(err, VIP_ERR_INTERNAL, "too many message arguments");
+    }
+    vip_arg days = {.name = "days", .type = VIP_ARG_NUMBER, .number = row->enhanced ? 1 : 5};
+    if (add_arg(args, count, owned, owned_count, days, NULL))
+        return vip_error_set(err, VIP_ERR_INTERNAL, "too many message arguments");
+    return VIP_OK;
+}
+
+/* <param name value|msg>: fixed arguments of the template, e.g. the force's name. */
+static int param_args(vip_template *t, vip_catalog *cat, const vip_warn_sink *warn, vip_arg *args, size_t *count,
+                      char **owned, size_t *owned_count, vip_error *err)
+{
+    for (xmlNodePtr n = t->root->children; n; n = n->next) {
+        if (!is_el(n, "param"))
+            continue;
+        char *name = prop(n, "name"), *value = prop(n, "value"), *msg = prop(n, "msg");
+        char *own = NULL;
+        int rc = VIP_OK;
+        if (msg)
+            own = format_msg(t, cat, msg, args, *count, warn, err);
+        else
+            own = strdup(value ? value : "");
+        /* The name lives in the template's tree, which outlives every merge. */
+        if (!own)
+            rc = err->code ? err->code : vip_error_set(err, VIP_ERR_NOMEM, "out of memory");
+        else if (add_arg(args, count, owned, owned_count,
+                         (vip_arg){.name = (const char *)xmlHasProp(n, (const xmlChar *)"name")->children->content,
+                                   .type = VIP_ARG_STRING, .string = own},
+                         own))
+            rc = vip_error_set(err, VIP_ERR_INTERNAL, "too many message arguments");
+        xmlFree(name);
+        xmlFree(value);
+        xmlFree(msg);
+        if (rc)
+            return vip_error_prefix(err, "%s:%d: ", t->path, line_of(n));
+    }
+    return VIP_OK;
+}
+
+/* ---- inline content ---- */
+
+typedef struct inline_ctx {
+    vip_template *t;
+    vip_catalog *cat;
+    const vip_case_row *row;
+    const vip_warn_sink *warn;
+    const vip_arg *args;
+    size_t arg_count;
+    vip_error *err;
+} inline_ctx;
+
+static int field_text(inline_ctx *c, const xmlNode *n, vip_rich *out)
+{
+    char *name = prop(n, "name"), *format = prop(n, "format");
+    int rc = VIP_OK;
+    const vip_arg *arg = NULL;
+    for (size_t i = 0; name && i < c->arg_count; i++)
+        if (strcmp(c->args[i].name, name) == 0)
+            arg = &c->args[i];
+    if (!arg) {
+        rc = vip_error_set(c->err, VIP_ERR_INPUT, "%s:%d: <field name=\"%s\">: no such case column or parameter",
+                           c->t->path, line_of(n), name ? name : "");
+    } else if (arg->type == VIP_ARG_DATE || (format && strcmp(format, "date") == 0)) {
+        /* A date on its own goes through the catalogue's date message, in the language's form and digits. */
+        vip_arg d = *arg;
+        d.name = "date";
+        char *s = format_msg(c->t, c->cat, "common.date", &d, 1, c->warn, c->err);
+        rc = s ? vip_rich_append(out, s, strlen(s), c->err) : c->err->code;
+        free(s);
+    } else {
+        /* Isolated (or translated, for coded columns): "12 Acacia Avenue" stays in its order in an RTL letter. */
+        rc = vip_rich_append(out, arg->string, strlen(arg->string), c->err);
+    }
+    xmlFree(name);
+    xmlFree(format);
+    return rc;
+}
+
+/* Appends the inline content of node n to out: messages, fields, emphasis, links, breaks. */
+static int inline_content(inline_ctx *c, const xmlNode *parent, vip_rich *out)
+{
+    for (const xmlNode *n = parent->children; n; n = n->next) {
+        int rc = VIP_OK;
+        if (is_el(n, "msg")) {
+            char *id = prop(n, "id");
+            char *s = id ? format_msg(c->t, c->cat, id, c->args, c->arg_count, c->warn, c->err) : NULL;
+            if (!s)
+                rc = vip_error_prefix(c->err, "%s:%d: ", c->t->path, line_of(n));
+            else
+                rc = vip_rich_append(out, s, strlen(s), c->err);
+            free(s);
+            xmlFree(id);
+        } else if (is_el(n, "field")) {
+            rc = field_text(c, n, out);
+        } else if (is_el(n, "em")) {
+            size_t start = out->length;
+            if (!(rc = inline_content(c, n, out)))
+                rc = vip_rich_add_span(out, start, out->length, NULL, VIP_WEIGHT_BOLD, c->err);
+        } else if (is_el(n, "link")) {
+            size_t start = out->length;
+            char *href = prop(n, "href");
+            if (!(rc = inline_content(c, n, out)))
+                rc = vip_rich_add_link(out, start, out->length, href ? href : "", c->err);
+            xmlFree(href);
+        } else if (is_el(n, "br")) {
+            rc = vip_rich_append(out, LINE_SEPARATOR, 3, c->err);
+        } else if (is_el(n, "sp")) {
+            rc = vip_rich_append(out, " ", 1, c->err);
+        }
+        if (rc)
+            return rc;
+    }
+    if (!out->text)
+        return vip_rich_append(out, "", 0, c->err);
+    return VIP_OK;
+}
+
+/* ---- blocks ---- */
+
+static vip_align align_of(const xmlNode *n)
+{
+    char *a = prop(n, "align");
+    vip_align r = VIP_ALIGN_START;
+    if (a && strcmp(a, "end") == 0)
+        r = VIP_ALIGN_END;
+    else if (a && strcmp(a, "center") == 0)
+        r = VIP_ALIGN_CENTER;
+    else if (a && strcmp(a, "justify") == 0)
+        r = VIP_ALIGN_JUSTIFY;
+    xmlFree(a);
+    return r;
+}
+
+static vip_block *add(merge *m, inline_ctx *c, vip_block_kind kind, const xmlNode *n, const xmlNode *content)
+{
+    char where[600];
+    snprintf(where, sizeof where, "%s:%d", m->t->path, line_of(n));
+    vip_block *b = vip_doc_add_block(m->doc, kind, 0, NULL, 0, align_of(n), where, m->err);
+    if (!b)
+        return NULL;
+    b->region = m->region;
+    if (content) {
+        vip_rich_free(&b->content);
+        if (inline_content(c, content, &b->content))
+            return NULL;
+    }
+    return b;
+}
+
+static int blocks(merge *m, inline_ctx *c, const xmlNode *parent);
+
+static char *list_marker(merge *m, int ordered, int number)
+{
+    if (!ordered)
+        return strdup("\xE2\x80\xA2");
+    char *digits = vip_message_format_number(number, vip_catalog_lang(m->cat), m->err);
+    if (!digits)
+        return NULL;
+    size_t n = strlen(digits) + 2;
+    char *s = malloc(n);
+    if (s)
+        snprintf(s, n, "%s.", digits);
+    free(digits);
+    return s;
+}
+
+static int table(merge *m, inline_ctx *c, const xmlNode *n)
+{
+    char *cols = prop(n, "columns");
+    double widths[32];
+    size_t nw = 0;
+    for (char *p = cols, *end; p && *p && nw < 32; p = end) {
+        widths[nw++] = strtod(p, &end);
+        if (end == p)
+            break;
+    }
+    xmlFree(cols);
+    for (const xmlNode *r = n->children; r; r = r->next) {
+        int header = is_el(r, "thead");
+        const xmlNode *tr = header ? r->children : r;
+        while (tr && !is_el(tr, "tr"))
+            tr = tr->next;
+        if (!is_el(r, "tr") && !header)
+            continue;
+        vip_block *b = add(m, c, VIP_BLOCK_TABLE_ROW, tr, NULL);
+        if (!b)
+            return m->err->code;
+        b->header = header;
+        size_t cells = 0;
+        for (const xmlNode *td = tr->children; td; td = td->next)
+            cells += is_el(td, "td");
+        if (cells > nw)
+            return vip_error_set(m->err, VIP_ERR_INPUT, "%s:%d: the row has %zu cells but the table %zu columns",
+                                 m->t->path, line_of(tr), cells, nw);
+        if (!(b->cells = calloc(cells ? cells : 1, sizeof *b->cells)) ||
+            !(b->columns = calloc(cells ? cells : 1, sizeof *b->columns)))
+            return vip_error_set(m->err, VIP_ERR_NOMEM, "out of memory");
+        for (const xmlNode *td = tr->children; td; td = td->next) {
+            if (!is_el(td, "td"))
+                continue;
+            b->columns[b->cell_count] = widths[b->cell_count];
+            if (inline_content(c, td, &b->cells[b->cell_count++]))
+                return m->err->code;
+        }
+    }
+    return VIP_OK;
+}
+
+static int block(merge *m, inline_ctx *c, const xmlNode *n)
+{
+    vip_block *b;
+    const char *name = (const char *)n->name;
+    if (name[0] == 'h' && name[1] >= '1' && name[1] <= '3' && !name[2]) {
+        if (!(b = add(m, c, VIP_BLOCK_HEADING, n, n)))
+            return m->err->code;
+        b->level = name[1] - '0';
+        char *bm = prop(n, "bookmark");
+        b->bookmark = bm && (strcmp(bm, "true") == 0 || strcmp(bm, "1") == 0);
+        xmlFree(bm);
+    } else if (is_el(n, "p")) {
+        if (!(b = add(m, c, VIP_BLOCK_PARAGRAPH, n, n)))
+            return m->err->code;
+        char *size = prop(n, "size"), *weight = prop(n, "weight");
+        b->size = size ? strtod(size, NULL) : 0;
+        b->weight = weight && strcmp(weight, "bold") == 0 ? VIP_WEIGHT_BOLD : VIP_WEIGHT_REGULAR;
+        xmlFree(size);
+        xmlFree(weight);
+    } else if (is_el(n, "ul") || is_el(n, "ol")) {
+        int number = 0;
+        for (const xmlNode *li = n->children; li; li = li->next) {
+            if (!is_el(li, "li"))
+                continue;
+            if (!(b = add(m, c, VIP_BLOCK_LIST_ITEM, li, li)))
+                return m->err->code;
+            if (!(b->marker = list_marker(m, is_el(n, "ol"), ++number)))
+                return m->err->code ? m->err->code : vip_error_set(m->err, VIP_ERR_NOMEM, "out of memory");
+        }
+    } else if (is_el(n, "table")) {
+        return table(m, c, n);
+    } else if (is_el(n, "box")) {
+        if (!(b = add(m, c, VIP_BLOCK_BOX_BEGIN, n, NULL)))
+            return m->err->code;
+        char *tone = prop(n, "tone");
+        b->tone = tone && strcmp(tone, "important") == 0;
+        xmlFree(tone);
+        if (blocks(m, c, n) || !add(m, c, VIP_BLOCK_BOX_END, n, NULL))
+            return m->err->code;
+    } else if (is_el(n, "image")) {
+        if (!(b = add(m, c, VIP_BLOCK_IMAGE, n, NULL)))
+            return m->err->code;
+        char *src = prop(n, "src");
+        unsigned w = 1, h = 1;
+        b->image_path = src ? image_path(m->t, src) : NULL;
+        xmlFree(src);
+        if (!b->image_path)
+            return vip_error_set(m->err, VIP_ERR_NOMEM, "out of memory");
+        if (png_size(b->image_path, &w, &h, m->err))
+            return m->err->code;
+        b->width = length_of(n, "width", 20 * MM);
+        b->height = b->width * h / (w ? w : 1);
+    } else if (is_el(n, "space")) {
+        if (!(b = add(m, c, VIP_BLOCK_SPACE, n, NULL)))
+            return m->err->code;
+        b->height = length_of(n, "height", 0);
+    } else if (is_el(n, "page-break")) {
+        if (!add(m, c, VIP_BLOCK_PAGE_BREAK, n, NULL))
+            return m->err->code;
+    } else if (is_el(n, "contents")) {
+        if (!add(m, c, VIP_BLOCK_CONTENTS, n, NULL))
+            return m->err->code;
+    } else if (is_el(n, "line")) {
+        if (!add(m, c, VIP_BLOCK_PARAGRAPH, n, n))
+            return m->err->code;
+    } else if (is_el(n, "if")) {
+        char *field = prop(n, "field"), *equals = prop(n, "equals");
+        int f = field ? find_field(field) : -1;
+        int holds = f >= 0 && m->row && m->row->value[f] && equals && strcmp(m->row->value[f], equals) == 0;
+        int unknown = f < 0;
+        xmlFree(field);
+        xmlFree(equals);
+        if (unknown)
+            return vip_error_set(m->err, VIP_ERR_INPUT, "%s:%d: <if field>: no such case column", m->t->path,
+                                 line_of(n));
+        if (holds)
+            return blocks(m, c, n);
+    }
+    return VIP_OK;
+}
+
+static int blocks(merge *m, inline_ctx *c, const xmlNode *parent)
+{
+    for (const xmlNode *n = parent->children; n; n = n->next)
+        if (n->type == XML_ELEMENT_NODE && block(m, c, n))
+            return m->err->code;
+    return VIP_OK;
+}
+
+static void footer_free(void *user)
+{
+    footer_ctx *fc = user;
+    if (!fc)
+        return;
+    for (size_t i = 0; i < fc->owned_count; i++)
+        free(fc->owned[i]);
+    free(fc);
+}
+
+/* The footer for one page: its inline content with `page` and `pages` among the arguments. */
+static char *footer_text(void *user, int page, int pages, vip_error *err)
+{
+    footer_ctx *fc = user;
+    vip_arg args[MAX_ARGS + 2];
+    memcpy(args, fc->args, fc->arg_count * sizeof *args);
+    args[fc->arg_count] = (vip_arg){.name = "page", .type = VIP_ARG_NUMBER, .number = page};
+    args[fc->arg_count + 1] = (vip_arg){.name = "pages", .type = VIP_ARG_NUMBER, .number = pages};
+    inline_ctx c = {fc->t, fc->cat, NULL, fc->warn, args, fc->arg_count + 2, err};
+    vip_rich r = {0};
+    if (inline_content(&c, fc->node, &r)) {
+        vip_rich_free(&r);
+        return NULL;
+    }
+    char *s = r.text;
+    r.text = NULL;
+    vip_rich_free(&r);
+    return s;
+}
+
+static char *page_number(void *user, int number, vip_error *err)
+{
+    footer_ctx *fc = user;
+    return vip_message_format_number(number, vip_catalog_lang(fc->cat), err);
+}
+
+vip_doc *vip_template_merge(vip_template *t, vip_catalog *cat, const vip_case_row *row, const vip_warn_sink *warn,
+                            vip_error *err)
+{
+    const vip_lang *lang = vip_lang_find(vip_catalog_lang(cat), err);
+    merge m = {.t = t, .cat = cat, .row = row, .warn = warn, .err = err};
+    footer_ctx *fc = NULL;
+    if (!lang || !(m.doc = vip_doc_create(NULL, lang->tag, err)))
+        return NULL;
+    m.doc->dir = lang->rtl ? VIP_DIR_RTL : VIP_DIR_LTR;
+    if (case_args(t, cat, row, warn, m.args, &m.arg_count, m.owned, &m.owned_count, err) ||
+        param_args(t, cat, warn, m.args, &m.arg_count, m.owned, &m.owned_count, err))
+        goto fail;
+    inline_ctx c = {t, cat, row, warn, m.args, m.arg_count, err};
+    for (xmlNodePtr n = t->root->children; n; n = n->next) {
+        if (n->type != XML_ELEMENT_NODE)
+            continue;
+        if (is_el(n, "page")) {
+            m.doc->margin_top = length_of(n, "margin-top", 0);
+            m.doc->margin_bottom = length_of(n, "margin-bottom", 0);
+            m.doc->margin_start = length_of(n, "margin-start", 0);
+            m.doc->margin_end = length_of(n, "margin-end", 0);
+            char *size = prop(n, "body-size");
+            m.doc->body_size = size ? strtod(size, NULL) : 0;
+            xmlFree(size);
+        } else if (is_el(n, "title")) {
+            vip_rich r = {0};
+            if (inline_content(&c, n, &r)) {
+                vip_rich_free(&r);
+                goto fail;
+            }
+            m.doc->title = r.text;
+            r.text = NULL;
+            vip_rich_free(&r);
+        } else if (is_el(n, "letterhead") || is_el(n, "address-window") || is_el(n, "reference") ||
+                   is_el(n, "body")) {
+            m.region = is_el(n, "letterhead")       ? VIP_REGION_LETTERHEAD
+                       : is_el(n, "address-window") ? VIP_REGION_ADDRESS
+                       : is_el(n, "reference")      ? VIP_REGION_REFERENCE
+                                                    : VIP_REGION_BODY;
+            if (blocks(&m, &c, n))
+                goto fail;
+        } else if (is_el(n, "header")) {
+            if (inline_content(&c, n, &m.doc->header))
+                goto fail;
+        } else if (is_el(n, "footer")) {
+            if (!(fc = calloc(1, sizeof *fc))) {
+                vip_error_set(err, VIP_ERR_NOMEM, "out of memory");
+                goto fail;
+            }
+            /* The footer keeps its own copies of the arguments: the merge's go away when it returns. */
+            *fc = (footer_ctx){.t = t, .cat = cat, .node = n, .warn = warn};
+            for (size_t i = 0; i < m.arg_count; i++) {
+                vip_arg a = m.args[i];
+                char *own = NULL;
+                if (a.type == VIP_ARG_STRING && !(own = strdup(a.string ? a.string : ""))) {
+                    footer_free(fc);
+                    vip_error_set(err, VIP_ERR_NOMEM, "out of memory");
+                    goto fail;
+                }
+                if (own)
+                    a.string = own;
+                add_arg(fc->args, &fc->arg_count, fc->owned, &fc->owned_count, a, own);
+            }
+            m.doc->footer = footer_text;
+            m.doc->number = page_number;
+            m.doc->user = fc;
+            m.doc->user_free = footer_free;
+        }
+    }
+    if (!m.doc->title && !(m.doc->title = strdup(""))) {
+        vip_error_set(err, VIP_ERR_NOMEM, "out of memory");
+        goto fail;
+    }
+    for (size_t i = 0; i < m.owned_count; i++)
+        free(m.owned[i]);
+    return m.doc;
+fail:
+    for (size_t i = 0; i < m.owned_count; i++)
+        free(m.owned[i]);
+    vip_doc_destroy(m.doc);
+    return NULL;
+}

@@ -1,0 +1,28 @@
+/* vip_template: a document template (XML, validated against templates/template.rng) merged with a catalogue and,
+ * for letters, one case row into a document tree. Templates carry structure only: the words come from the
+ * catalogue (<msg id>), the case values from the row (<field name>), and case values are always arguments or
+ * plain text, never patterns. */
+#ifndef VIP_TEMPLATE_H
+#define VIP_TEMPLATE_H
+
+#include "case.h"
+#include "catalog.h"
+#include "doc.h"
+#include "error.h"
+
+typedef struct vip_template vip_template;
+
+/* Loads and validates a template; errors name the file and line. Images it names are checked here. */
+vip_template *vip_template_load(const char *path, const char *schema_path, vip_error *err);
+void vip_template_destroy(vip_template *tmpl);
+
+/* "letter" or "booklet". */
+const char *vip_template_kind(const vip_template *tmpl);
+
+/* Builds the document for one case row (NULL for a booklet) in the catalogue's language. The catalogue must
+ * outlive the document (its footer formats page numbers during layout). Units that fell back to English are
+ * reported through warn, once per unit and catalogue per template. */
+vip_doc *vip_template_merge(vip_template *tmpl, vip_catalog *catalog, const vip_case_row *row,
+                            const vip_warn_sink *warn, vip_error *err);
+
+#endif
