@@ -28,6 +28,7 @@ typedef struct outcome {
     int ok;
     char file[512];
     size_t pages;
+    int described;       /* message already names row, line and column (a validation problem) */
     char column[32];
     char message[1100];
 } outcome;
@@ -325,7 +326,7 @@ int vip_produce_letters(const vip_produce_paths *paths, const char *cases_path, 
         if (only_ref)
             continue; /* a selection reports on the selected rows only */
         outcome *t = &o[total++];
-        *t = (outcome){.row = pr->row, .line = pr->line, .ok = 0};
+        *t = (outcome){.row = pr->row, .line = pr->line, .ok = 0, .described = 1};
         snprintf(t->column, sizeof t->column, "%s", pr->column);
         snprintf(t->message, sizeof t->message, "%.400s", pr->message);
     }
@@ -340,8 +341,11 @@ int vip_produce_letters(const vip_produce_paths *paths, const char *cases_path, 
             continue;
         }
         result->failed++;
-        fprintf(stderr, "vipgen: %s: row %zu (line %zu)%s%s: %s\n", cases_path, o[i].row, o[i].line,
-                o[i].column[0] ? ", column " : "", o[i].column, o[i].message);
+        if (o[i].described)
+            fprintf(stderr, "vipgen: %s: %s\n", cases_path, o[i].message);
+        else
+            fprintf(stderr, "vipgen: %s: row %zu (line %zu)%s%s: %s\n", cases_path, o[i].row, o[i].line,
+                    o[i].column[0] ? ", column " : "", o[i].column, o[i].message);
     }
     result->rows = set->total_rows;
     rc = write_report(out_dir, o, total, result->report, sizeof result->report, err);
