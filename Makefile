@@ -81,8 +81,9 @@ demo: deps
 	tests/demo.sh $(BUILD)/vipgen out
 
 bench: deps
-	$(MAKE) build $(BUILD)/bench/bench_engine
+	$(MAKE) build $(BUILD)/bench/bench_engine $(BUILD)/bench/bench_letters
 	$(BUILD)/bench/bench_engine
+	$(BUILD)/bench/bench_letters
 
 $(BUILD)/bench/%: tests/bench/%.c $(BUILD)/libvip.a
 	@mkdir -p $(dir $@)

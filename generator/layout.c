@@ -35,8 +35,8 @@ void vip_layout_default_options(vip_layout_options *o)
     o->heading_size[0] = 17;
     o->heading_size[1] = 13.5;
     o->heading_size[2] = 11.5;
-    o->leading = 0.3;
-    o->paragraph_space = 5;
+    o->leading = 0.25;
+    o->paragraph_space = 4.5;
 }
 
 /* The state of one layout pass. x coordinates are absolute; "start" and "end" follow the document's direction. */
@@ -57,6 +57,7 @@ typedef struct flow {
     const vip_block *table_header;  /* the header row to repeat after a page break */
     size_t *heading_page;           /* per block: page of a heading (filled in by every pass) */
     const size_t *known_page;       /* from the previous pass, for the contents; NULL in the first */
+    double scale;                   /* applied to every type size (1 unless fitting into max_pages) */
 } flow;
 
 static vip_page *cur(flow *f)
@@ -199,12 +200,18 @@ static int place(flow *f, const vip_paragraph *p, const vip_rich *r, double x0, 
 
 static double heading_size(const flow *f, int level)
 {
-    return f->o->heading_size[level < 1 ? 0 : level > 3 ? 2 : level - 1];
+    return f->o->heading_size[level < 1 ? 0 : level > 3 ? 2 : level - 1] * f->scale;
 }
 
 static double body_size(const flow *f)
 {
-    return f->doc->body_size > 0 ? f->doc->body_size : f->o->body_size;
+    return (f->doc->body_size > 0 ? f->doc->body_size : f->o->body_size) * f->scale;
+}
+
+/* A size a block sets itself, or the default of its kind. */
+static double own_size(const flow *f, double size, double fallback)
+{
+    return size > 0 ? size * f->scale : fallback;
 }
 
 static char *number_text(flow *f, int n)
@@ -267,7 +274,7 @@ static int lay_contents(flow *f, size_t from)
 /* A table row: cells side by side (first cell on the start side), each ruled; a header row is shaded and bold. */
 static int lay_row(flow *f, const vip_block *b, int repeating)
 {
-    double width = f->right - f->left, total = 0, pad = 1.8 * MM, size = body_size(f) - 0.5;
+    double width = f->right - f->left, total = 0, pad = 1.2 * MM, size = body_size(f) - 0.5;
     for (size_t c = 0; c < b->cell_count; c++)
         total += b->columns[c] > 0 ? b->columns[c] : 1;
     vip_paragraph **cells = calloc(b->cell_count ? b->cell_count : 1, sizeof *cells);
@@ -330,7 +337,7 @@ done:
 
 static int lay_list_item(flow *f, const vip_block *b)
 {
-    double size = b->size > 0 ? b->size : body_size(f), indent = 7 * MM, gap = 2 * MM;
+    double size = own_size(f, b->size, body_size(f)), indent = 7 * MM, gap = 2 * MM;
     vip_rich marker = {.text = b->marker ? b->marker : "\xE2\x80\xA2", .length = strlen(b->marker ? b->marker : "\xE2\x80\xA2")};
     vip_paragraph *m = lay(f, &marker, b->lang, 0, VIP_ALIGN_END, size, VIP_WEIGHT_REGULAR, indent - gap, b->where);
     vip_paragraph *p = m ? lay(f, &b->content, b->lang, b->dir, b->align, size, b->weight, f->right - f->left - indent,
@@ -361,7 +368,7 @@ static int lay_list_item(flow *f, const vip_block *b)
         rc = emit_line(f, &m->lines[0], kept, NULL, marker_x, first_baseline, COLOR_HEADING);
         f->page = now;
     }
-    f->y += 1.5;
+    f->y += 1.0;
 done:
     vip_paragraph_destroy(m);
     vip_paragraph_destroy(p);
@@ -372,12 +379,12 @@ done:
 static int lay_heading(flow *f, size_t index)
 {
     const vip_block *b = &f->doc->blocks[index];
-    double size = b->size > 0 ? b->size : heading_size(f, b->level);
+    double size = own_size(f, b->size, heading_size(f, b->level));
     vip_paragraph *p = lay(f, &b->content, b->lang, b->dir, b->align, size, VIP_WEIGHT_BOLD, f->right - f->left,
                            b->where);
     if (!p)
         return f->err->code;
-    double before = f->y > f->top + 1 ? size * 0.9 : 0, need = before + p->height + 2 * body_size(f) * 1.5;
+    double before = f->y > f->top + 1 ? size * 0.7 : 0, need = before + p->height + 2 * body_size(f) * 1.5;
     int rc = ensure(f, need);
     if (!rc) {
         if (f->y > f->top + 1)
@@ -425,7 +432,7 @@ static int lay_block(flow *f, size_t i)
     case VIP_BLOCK_HEADING:
         return lay_heading(f, i);
     case VIP_BLOCK_PARAGRAPH: {
-        double size = b->size > 0 ? b->size : body_size(f);
+        double size = own_size(f, b->size, body_size(f));
         vip_paragraph *p = lay(f, &b->content, b->lang, b->dir, b->align, size, b->weight, f->right - f->left,
                                b->where);
         if (!p)
@@ -506,7 +513,7 @@ static int lay_region(flow *f, vip_region region, double left, double right, dou
         const vip_block *b = &f->doc->blocks[i];
         if (b->region != region)
             continue;
-        vip_paragraph *p = lay(f, &b->content, b->lang, b->dir, b->align, b->size > 0 ? b->size : size, b->weight,
+        vip_paragraph *p = lay(f, &b->content, b->lang, b->dir, b->align, own_size(f, b->size, size), b->weight,
                                right - left, b->where);
         if (!p)
             return f->err->code;
@@ -561,7 +568,7 @@ static int furniture(flow *f)
             if (p && !kept)
                 rc = nomem(f);
             if (!rc && p->line_count)
-                rc = emit_line(f, &p->lines[0], kept, NULL, f->left, f->ph - f->o->margin_bottom + 10 * MM,
+                rc = emit_line(f, &p->lines[0], kept, NULL, f->left, f->ph - (f->doc->margin_bottom > 0 ? f->doc->margin_bottom : f->o->margin_bottom) / 2 + 1 * MM,
                                COLOR_MUTED);
             vip_paragraph_destroy(p);
             free(label);
@@ -573,10 +580,10 @@ static int furniture(flow *f)
 }
 
 static vip_page_doc *run_pass(vip_text *text, const vip_doc *doc, const vip_layout_options *o, size_t *heading_page,
-                              const size_t *known_page, vip_error *err)
+                              const size_t *known_page, double scale, vip_error *err)
 {
     flow f = {.text = text, .doc = doc, .o = o, .err = err, .page = SIZE_MAX, .heading_page = heading_page,
-              .known_page = known_page};
+              .known_page = known_page, .scale = scale};
     f.rtl = doc->dir == VIP_DIR_RTL;
     f.pw = doc->page_width > 0 ? doc->page_width : o->page_width;
     f.ph = doc->page_height > 0 ? doc->page_height : o->page_height;
@@ -610,8 +617,8 @@ static vip_page_doc *run_pass(vip_text *text, const vip_doc *doc, const vip_layo
         if (!rc)
             rc = lay_region(&f, VIP_REGION_REFERENCE, WINDOW_RIGHT + 6 * MM, f.pw - me, WINDOW_TOP + WINDOW_PAD,
                             body_size(&f) - 1, &reference_bottom);
-        if (!rc && f.y < WINDOW_BOTTOM + 8 * MM)
-            f.y = fmax(WINDOW_BOTTOM + 8 * MM, reference_bottom + 6 * MM);
+        if (!rc && f.y < WINDOW_BOTTOM + 5 * MM)
+            f.y = fmax(WINDOW_BOTTOM + 5 * MM, reference_bottom + 5 * MM);
     }
     for (size_t i = 0; i < doc->block_count && !rc; i++)
         if (doc->blocks[i].region == VIP_REGION_BODY)
@@ -629,33 +636,43 @@ static vip_page_doc *run_pass(vip_text *text, const vip_doc *doc, const vip_layo
     return f.out;
 }
 
-vip_page_doc *vip_layout_document(vip_text *text, const vip_doc *doc, const vip_layout_options *options,
-                                  vip_error *err)
+/* One layout: a second pass when there is a contents page, which needs the pages the first pass found for the
+ * headings (its own length does not depend on the numbers, so the second pass places headings alike). */
+static vip_page_doc *lay_out(vip_text *text, const vip_doc *doc, const vip_layout_options *options, double scale,
+                             vip_error *err)
 {
-    size_t *pages = calloc(doc->block_count ? doc->block_count : 1, sizeof *pages);
-    if (!pages) {
+    size_t n = doc->block_count ? doc->block_count : 1;
+    size_t *pages = calloc(n, sizeof *pages), *known = malloc(n * sizeof *known);
+    vip_page_doc *out = NULL;
+    if (!pages || !known) {
         vip_error_set(err, VIP_ERR_NOMEM, "out of memory");
-        return NULL;
+        goto done;
     }
     int has_contents = 0;
     for (size_t i = 0; i < doc->block_count; i++)
         has_contents |= doc->blocks[i].kind == VIP_BLOCK_CONTENTS;
-    vip_page_doc *out = run_pass(text, doc, options, pages, NULL, err);
+    out = run_pass(text, doc, options, pages, NULL, scale, err);
     if (out && has_contents) {
-        /* The contents needs the pages of the headings: lay out again with the pages the first pass found. The
-         * contents' own length does not depend on the numbers, so the second pass places headings alike. */
-        size_t *known = malloc((doc->block_count ? doc->block_count : 1) * sizeof *known);
-        if (!known) {
-            vip_error_set(err, VIP_ERR_NOMEM, "out of memory");
-            vip_page_doc_destroy(out);
-            out = NULL;
-        } else {
-            memcpy(known, pages, doc->block_count * sizeof *known);
-            vip_page_doc_destroy(out);
-            out = run_pass(text, doc, options, pages, known, err);
-            free(known);
-        }
+        memcpy(known, pages, n * sizeof *known);
+        vip_page_doc_destroy(out);
+        out = run_pass(text, doc, options, pages, known, scale, err);
     }
+done:
     free(pages);
+    free(known);
+    return out;
+}
+
+vip_page_doc *vip_layout_document(vip_text *text, const vip_doc *doc, const vip_layout_options *options,
+                                  vip_error *err)
+{
+    vip_page_doc *out = lay_out(text, doc, options, 1.0, err);
+    /* A document with a page limit (a letter of at most two pages) gets smaller type until it fits. */
+    for (double scale = 0.96; out && doc->max_pages > 0 && out->page_count > (size_t)doc->max_pages &&
+                              scale > 0.83;
+         scale -= 0.04) {
+        vip_page_doc_destroy(out);
+        out = lay_out(text, doc, options, scale, err);
+    }
     return out;
 }

@@ -151,6 +151,7 @@ static void produce_row(resources *r, const vip_case_row *row, const char *out_d
         o->file[0] = '\0';
     } else {
         o->ok = 1;
+        o->message[0] = '\0';
     }
 }
 

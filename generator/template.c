@@ -402,15 +402,20 @@ typedef struct inline_ctx {
 
 static int field_text(inline_ctx *c, const xmlNode *n, vip_rich *out)
 {
-    char *name = prop(n, "name"), *format = prop(n, "format");
+    char *name = prop(n, "name"), *format = prop(n, "format"), *fallback = prop(n, "fallback");
     int rc = VIP_OK;
     const vip_arg *arg = NULL;
+    int f = name ? find_field(name) : -1;
     for (size_t i = 0; name && i < c->arg_count; i++)
         if (strcmp(c->args[i].name, name) == 0)
             arg = &c->args[i];
     if (!arg) {
         rc = vip_error_set(c->err, VIP_ERR_INPUT, "%s:%d: <field name=\"%s\">: no such case column or parameter",
                            c->t->path, line_of(n), name ? name : "");
+    } else if (fallback && f >= 0 && c->row && (!c->row->value[f] || !*c->row->value[f])) {
+        char *s = format_msg(c->t, c->cat, fallback, c->args, c->arg_count, c->warn, c->err);
+        rc = s ? vip_rich_append(out, s, strlen(s), c->err) : vip_error_prefix(c->err, "%s:%d: ", c->t->path, line_of(n));
+        free(s);
     } else if (arg->type == VIP_ARG_DATE || (format && strcmp(format, "date") == 0)) {
         /* A date on its own goes through the catalogue's date message, in the language's form and digits. */
         vip_arg d = *arg;
@@ -424,6 +429,7 @@ static int field_text(inline_ctx *c, const xmlNode *n, vip_rich *out)
     }
     xmlFree(name);
     xmlFree(format);
+    xmlFree(fallback);
     return rc;
 }
 
@@ -499,6 +505,21 @@ static vip_block *add(merge *m, inline_ctx *c, vip_block_kind kind, const xmlNod
 }
 
 static int blocks(merge *m, inline_ctx *c, const xmlNode *parent);
+
+/* Nothing to show: empty, or only white space and the isolates around an empty case value. */
+static int is_blank(const vip_rich *r)
+{
+    for (size_t i = 0; i < r->length;) {
+        if (r->length - i >= 3 && (memcmp(r->text + i, FSI, 3) == 0 || memcmp(r->text + i, PDI, 3) == 0)) {
+            i += 3;
+            continue;
+        }
+        if (r->text[i] != ' ')
+            return 0;
+        i++;
+    }
+    return 1;
+}
 
 static char *list_marker(merge *m, int ordered, int number)
 {
@@ -620,15 +641,25 @@ static int block(merge *m, inline_ctx *c, const xmlNode *n)
         if (!add(m, c, VIP_BLOCK_CONTENTS, n, NULL))
             return m->err->code;
     } else if (is_el(n, "line")) {
-        if (!add(m, c, VIP_BLOCK_PARAGRAPH, n, n))
+        if (!(b = add(m, c, VIP_BLOCK_PARAGRAPH, n, n)))
             return m->err->code;
+        if (is_blank(&b->content)) {
+            /* An empty case value (no address_2) leaves no blank line in the address. */
+            vip_rich_free(&b->content);
+            free(b->lang);
+            free(b->where);
+            m->doc->block_count--;
+        }
     } else if (is_el(n, "if")) {
-        char *field = prop(n, "field"), *equals = prop(n, "equals");
+        char *field = prop(n, "field"), *equals = prop(n, "equals"), *empty = prop(n, "empty");
         int f = field ? find_field(field) : -1;
-        int holds = f >= 0 && m->row && m->row->value[f] && equals && strcmp(m->row->value[f], equals) == 0;
+        const char *value = f >= 0 && m->row && m->row->value[f] ? m->row->value[f] : "";
+        int holds = equals ? strcmp(value, equals) == 0
+                           : (*value == '\0') == (empty && (strcmp(empty, "true") == 0 || strcmp(empty, "1") == 0));
         int unknown = f < 0;
         xmlFree(field);
         xmlFree(equals);
+        xmlFree(empty);
         if (unknown)
             return vip_error_set(m->err, VIP_ERR_INPUT, "%s:%d: <if field>: no such case column", m->t->path,
                                  line_of(n));
@@ -703,9 +734,11 @@ vip_doc *vip_template_merge(vip_template *t, vip_catalog *cat, const vip_case_ro
             m.doc->margin_bottom = length_of(n, "margin-bottom", 0);
             m.doc->margin_start = length_of(n, "margin-start", 0);
             m.doc->margin_end = length_of(n, "margin-end", 0);
-            char *size = prop(n, "body-size");
+            char *size = prop(n, "body-size"), *max_pages = prop(n, "max-pages");
             m.doc->body_size = size ? strtod(size, NULL) : 0;
+            m.doc->max_pages = max_pages ? atoi(max_pages) : 0;
             xmlFree(size);
+            xmlFree(max_pages);
         } else if (is_el(n, "title")) {
             vip_rich r = {0};
             if (inline_content(&c, n, &r)) {

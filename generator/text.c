@@ -589,8 +589,10 @@ static int build_line(vip_text *t, para *p, const line_range *lr, int last_line,
         out->start = p->off[pc->first];
         out->end = p->off[pc->last];
         out->x = x;
-        asc = fmax(asc, m->ascender * scale);
-        desc = fmax(desc, -m->descender * scale);
+        /* The font's own line metrics count up to 1.1 em above and 0.4 em below the baseline; beyond that only
+         * the ink does. Nastaliq declares 2.5 em for its tallest stacks, which most lines never reach. */
+        asc = fmax(asc, fmin(m->ascender, 1.1 * m->upem) * scale);
+        desc = fmax(desc, fmin(-m->descender, 0.4 * m->upem) * scale);
         double pen = 0;
         for (size_t g = 0; g < s.count; g++) {
             vip_text_glyph *o = &out->glyphs[g];
@@ -639,8 +641,8 @@ static int build_line(vip_text *t, para *p, const line_range *lr, int last_line,
             f = vip_fontset_primary(t->fonts, "Latn", "en", style->weight);
         if (f) {
             const vip_font_metrics *m = vip_font_get_metrics(f);
-            asc = m->ascender * style->size / m->upem;
-            desc = -m->descender * style->size / m->upem;
+            asc = fmin(m->ascender, 1.1 * m->upem) * style->size / m->upem;
+            desc = fmin(-m->descender, 0.4 * m->upem) * style->size / m->upem;
         }
     }
     line->width = x;
@@ -774,7 +776,18 @@ vip_paragraph *vip_text_layout_paragraph(vip_text *t, const char *utf8, size_t l
         pg->line_count++;
         if ((rc = build_line(t, &p, &ranges[i], i + 1 == nranges, style, width, &pg->lines[i], err)))
             goto fail;
-        pg->height += pg->lines[i].ascent + pg->lines[i].descent + pg->lines[i].leading;
+    }
+    /* One line pitch for the whole paragraph, set by its tallest line: even spacing, and no line's ink can reach
+     * into the next. */
+    double max_asc = 0, max_desc = 0;
+    for (size_t i = 0; i < pg->line_count; i++) {
+        max_asc = fmax(max_asc, pg->lines[i].ascent);
+        max_desc = fmax(max_desc, pg->lines[i].descent);
+    }
+    for (size_t i = 0; i < pg->line_count; i++) {
+        pg->lines[i].ascent = max_asc;
+        pg->lines[i].descent = max_desc;
+        pg->height += max_asc + max_desc + pg->lines[i].leading;
     }
     free(ranges);
     para_free(&p);

@@ -1,0 +1,1358 @@
+/* vip_pdf: the PDF backend (see pdf.h and shared/design/pdf-text.md).
+ *
+ * libharu is the container (document, pages, xref, deflate, info, outlines, links, images). Text does not go
+ * through libharu's text API: each font becomes a Type0 font (Identity-H) built here with libharu's object API,
+ * and the page content gets 2-byte glyph IDs written by us, positioned exactly where HarfBuzz put them.
+ *
+ * Rendering is two passes over the document:
+ *   1. analysis: collect each font's used glyphs and derive its ToUnicode map from the HarfBuzz clusters
+ *      (first come, first served, so the result is deterministic);
+ *   2. drawing: write the content streams; a cluster whose text the final ToUnicode map cannot give back
+ *      (Indic reordering, a glyph mapped differently elsewhere, ...) is wrapped, alone, in ActualText.
+ * The font objects (subset, /W, descriptor, ToUnicode) are filled in last, just before saving. */
+#include "pdf.h"
+
+/* Without HPDF_SHARED, hpdf.h exposes libharu's structs (documents, dicts, page attributes), which the object
+ * API below needs. Their layout is libharu 2.3's; the build checks the version (check_libharu.c). */
+#include <hpdf.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <hb-subset.h>
+#include <hb.h>
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#if HPDF_VERSION_ID < 20300 || HPDF_VERSION_ID >= 20400
+#error "pdf.c relies on libharu 2.3's struct layouts"
+#endif
+
+/* ------------------------------------------------------------------------------------------------------------ */
+/* Small growable arrays and a byte buffer.                                                                      */
+
+/* Makes room for n items; returns 0 on success, -1 when out of memory (the array is then unchanged). */
+static int reserve(void *items, size_t *cap, size_t n, size_t size)
+{
+    void **p = items;
+    if (n <= *cap)
+        return 0;
+    size_t c = *cap ? *cap : 16;
+    while (c < n) {
+        if (c > SIZE_MAX / 2 / size)
+            return -1;
+        c *= 2;
+    }
+    void *q = realloc(*p, c * size);
+    if (!q)
+        return -1;
+    *p = q;
+    *cap = c;
+    return 0;
+}
+
+/* A byte buffer whose failure is sticky, so that writers need not check every append: check `failed` once. */
+typedef struct sbuf {
+    char *data;
+    size_t len, cap;
+    int failed;
+} sbuf;
+
+static void sb_put(sbuf *b, const char *s, size_t n)
+{
+    if (b->failed || reserve(&b->data, &b->cap, b->len + n + 1, 1)) {
+        b->failed = 1;
+        return;
+    }
+    memcpy(b->data + b->len, s, n);
+    b->len += n;
+}
+
+static void sb_str(sbuf *b, const char *s)
+{
+    sb_put(b, s, strlen(s));
+}
+
+static void sb_char(sbuf *b, char ch)
+{
+    sb_put(b, &ch, 1);
+}
+
+static void sb_hex(sbuf *b, unsigned v, int digits)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    char tmp[8];
+    for (int i = digits - 1; i >= 0; i--, v >>= 4)
+        tmp[i] = hex[v & 15];
+    sb_put(b, tmp, (size_t)digits);
+}
+
+/* A fixed-point number q / 10^decimals, trailing zeros trimmed. Written by hand: printf's %f follows the C
+ * locale's decimal separator, and PDF needs a point. */
+static void sb_fixed(sbuf *b, long long q, int decimals)
+{
+    char tmp[40], *p = tmp + sizeof tmp;
+    unsigned long long u = q < 0 ? 0ULL - (unsigned long long)q : (unsigned long long)q;
+    int frac = 0;
+    for (int i = 0; i < decimals; i++, u /= 10) {
+        unsigned d = (unsigned)(u % 10);
+        if (d || frac) {
+            *--p = (char)('0' + d);
+            frac = 1;
+        }
+    }
+    if (frac)
+        *--p = '.';
+    do {
+        *--p = (char)('0' + u % 10);
+        u /= 10;
+    } while (u);
+    if (q < 0)
+        *--p = '-';
+    sb_put(b, p, (size_t)(tmp + sizeof tmp - p));
+}
+
+static long long quantize(double v, int decimals)
+{
+    static const double scale[] = {1, 10, 100, 1000, 10000};
+    double s = isfinite(v) ? v * scale[decimals] : 0;
+    if (s > 1e15)
+        s = 1e15;
+    if (s < -1e15)
+        s = -1e15;
+    return llround(s);
+}
+
+static void sb_num(sbuf *b, double v, int decimals)
+{
+    sb_fixed(b, quantize(v, decimals), decimals);
+}
+
+/* Writes "r g b" with components in 0..1. */
+static void sb_rgb(sbuf *b, uint32_t color)
+{
+    for (int shift = 16; shift >= 0; shift -= 8) {
+        sb_fixed(b, llround(((color >> shift) & 255) / 255.0 * 1000), 3);
+        sb_char(b, ' ');
+    }
+}
+
+/* ------------------------------------------------------------------------------------------------------------ */
+/* Unicode.                                                                                                      */
+
+/* Decodes one UTF-8 character; malformed input becomes U+FFFD, one byte at a time. */
+static uint32_t utf8_next(const unsigned char **pp, const unsigned char *end)
+{
+    const unsigned char *p = *pp;
+    uint32_t c = *p++;
+    if (c < 0x80) {
+        *pp = p;
+        return c;
+    }
+    int n = c >= 0xC2 && c < 0xE0 ? 1 : c >= 0xE0 && c < 0xF0 ? 2 : c >= 0xF0 && c < 0xF5 ? 3 : -1;
+    if (n < 0 || end - p < n) {
+        *pp = p;
+        return 0xFFFD;
+    }
+    c &= 0x3F >> n;
+    for (int i = 0; i < n; i++) {
+        if ((p[i] & 0xC0) != 0x80) {
+            *pp = p;
+            return 0xFFFD;
+        }
+        c = c << 6 | (p[i] & 0x3F);
+    }
+    static const uint32_t min[] = {0, 0x80, 0x800, 0x10000};
+    *pp = p + n;
+    if (c < min[n] || c > 0x10FFFF || (c >= 0xD800 && c < 0xE000))
+        return 0xFFFD;
+    return c;
+}
+
+/* Appends a character as UTF-16BE hex digits (a surrogate pair above the BMP). */
+static void sb_utf16(sbuf *b, uint32_t cp)
+{
+    if (cp >= 0x10000) {
+        cp -= 0x10000;
+        sb_hex(b, 0xD800 | (cp >> 10), 4);
+        sb_hex(b, 0xDC00 | (cp & 0x3FF), 4);
+    } else {
+        sb_hex(b, cp, 4);
+    }
+}
+
+/* UTF-8 to UTF-16BE bytes with a byte-order mark: how PDF text strings hold non-Latin text. */
+static void sb_utf16be_bytes(sbuf *b, const char *s)
+{
+    const unsigned char *p = (const unsigned char *)s, *end = p + strlen(s);
+    sb_put(b, "\xFE\xFF", 2);
+    while (p < end) {
+        uint32_t cp = utf8_next(&p, end);
+        uint16_t u[2];
+        int n = 1;
+        if (cp >= 0x10000) {
+            u[0] = (uint16_t)(0xD800 | ((cp - 0x10000) >> 10));
+            u[1] = (uint16_t)(0xDC00 | ((cp - 0x10000) & 0x3FF));
+            n = 2;
+        } else {
+            u[0] = (uint16_t)cp;
+        }
+        for (int i = 0; i < n; i++) {
+            char be[2] = {(char)(u[i] >> 8), (char)(u[i] & 0xFF)};
+            sb_put(b, be, 2);
+        }
+    }
+}
+
+/* ------------------------------------------------------------------------------------------------------------ */
+/* Per-font state: the used glyphs with their ToUnicode strings, in an open-addressing hash keyed by GID.         */
+
+typedef struct glyph_entry {
+    uint32_t key;      /* gid + 1; 0 marks an empty slot */
+    int32_t width;     /* advance in 1/1000 em, as /W says */
+    uint32_t off, len; /* ToUnicode string in the font's pool; len 0: not mapped (yet) */
+} glyph_entry;
+
+typedef struct pdf_font {
+    const vip_font *font;
+    HPDF_Dict type0;   /* indirect; referenced from content, filled in before saving */
+    glyph_entry *slots;
+    size_t cap, count; /* cap is a power of two */
+    uint32_t *pool;    /* code points of the ToUnicode strings */
+    size_t pool_len, pool_cap;
+} pdf_font;
+
+static size_t slot_of(const pdf_font *f, uint32_t gid)
+{
+    return (size_t)((gid * 2654435761u) & (uint32_t)(f->cap - 1));
+}
+
+static glyph_entry *glyph_find(const pdf_font *f, uint32_t gid)
+{
+    if (!f->cap)
+        return NULL;
+    for (size_t i = slot_of(f, gid);; i = (i + 1) & (f->cap - 1)) {
+        if (f->slots[i].key == gid + 1)
+            return &f->slots[i];
+        if (!f->slots[i].key)
+            return NULL;
+    }
+}
+
+/* Finds or inserts gid; NULL when out of memory. Keeps the load under one half. */
+static glyph_entry *glyph_add(pdf_font *f, uint32_t gid)
+{
+    glyph_entry *e = glyph_find(f, gid);
+    if (e)
+        return e;
+    if ((f->count + 1) * 2 > f->cap) {
+        size_t ncap = f->cap ? f->cap * 2 : 64;
+        glyph_entry *ns = calloc(ncap, sizeof *ns), *old = f->slots;
+        if (!ns)
+            return NULL;
+        size_t ocap = f->cap;
+        f->slots = ns;
+        f->cap = ncap;
+        for (size_t i = 0; i < ocap; i++)
+            if (old[i].key) {
+                size_t j = slot_of(f, old[i].key - 1);
+                while (ns[j].key)
+                    j = (j + 1) & (ncap - 1);
+                ns[j] = old[i];
+            }
+        free(old);
+    }
+    size_t i = slot_of(f, gid);
+    while (f->slots[i].key)
+        i = (i + 1) & (f->cap - 1);
+    e = &f->slots[i];
+    e->key = gid + 1;
+    const vip_font_metrics *m = vip_font_get_metrics(f->font);
+    e->width = (int32_t)lround(vip_font_glyph_advance(f->font, gid) * 1000.0 / (m->upem ? m->upem : 1000));
+    f->count++;
+    return e;
+}
+
+/* ------------------------------------------------------------------------------------------------------------ */
+/* The render context.                                                                                           */
+
+typedef struct pdf_image {
+    const char *path;
+    HPDF_Image image;
+} pdf_image;
+
+typedef struct ctx {
+    const vip_page_doc *doc;
+    vip_error *err; /* never NULL: failures deep down return NULL and leave their code here */
+    HPDF_Doc pdf;
+    HPDF_STATUS hpdf_error, hpdf_detail; /* the first error libharu reported */
+    pdf_font *fonts;
+    size_t font_count, font_cap;
+    pdf_image *images;
+    size_t image_count, image_cap;
+    HPDF_Page *pages;
+    sbuf out;   /* content of the current page; later the ToUnicode CMaps */
+    sbuf bytes; /* binary scratch (UTF-16 titles) */
+    /* Scratch for one run or cluster, reused to avoid allocations per glyph. */
+    uint32_t *uniq; size_t uniq_cap;     /* the run's distinct cluster values, sorted */
+    unsigned char *seen; size_t seen_cap;
+    uint32_t *cps; size_t cps_cap;       /* one cluster's characters */
+    uint32_t *nominal; size_t nominal_cap;
+    uint32_t *strs; size_t strs_cap;     /* per glyph of a cluster: own char index or ~0 */
+    uint32_t *gids; size_t gids_cap;     /* a font's sorted glyph set */
+    int32_t *widths; size_t widths_cap;
+} ctx;
+
+static void hpdf_on_error(HPDF_STATUS error_no, HPDF_STATUS detail_no, void *user)
+{
+    ctx *c = user;
+    if (!c->hpdf_error) { /* the first error is the cause; later ones are consequences */
+        c->hpdf_error = error_no;
+        c->hpdf_detail = detail_no;
+    }
+}
+
+static int nomem(ctx *c)
+{
+    return vip_error_set(c->err, VIP_ERR_NOMEM, "pdf: out of memory");
+}
+
+/* Reports a failed libharu call, with libharu's error code (see hpdf_error.h). */
+static int hpdf_fail(ctx *c, const char *what)
+{
+    HPDF_STATUS e = c->hpdf_error ? c->hpdf_error : HPDF_GetError(c->pdf);
+    HPDF_STATUS d = c->hpdf_error ? c->hpdf_detail : HPDF_GetErrorDetail(c->pdf);
+    if (e == HPDF_FAILD_TO_ALLOC_MEM)
+        return nomem(c);
+    return vip_error_set(c->err, VIP_ERR_INTERNAL, "pdf: %s failed (libharu error 0x%04X, detail %u)", what,
+                         (unsigned)e, (unsigned)d);
+}
+
+static pdf_font *font_state(ctx *c, const vip_font *font)
+{
+    for (size_t i = c->font_count; i-- > 0;)
+        if (c->fonts[i].font == font)
+            return &c->fonts[i];
+    if (reserve(&c->fonts, &c->font_cap, c->font_count + 1, sizeof *c->fonts)) {
+        nomem(c);
+        return NULL;
+    }
+    pdf_font *f = &c->fonts[c->font_count];
+    memset(f, 0, sizeof *f);
+    f->font = font;
+    /* The Type0 dict exists from the start so pages can refer to it; its contents come at the end. */
+    f->type0 = HPDF_Dict_New(c->pdf->mmgr);
+    if (!f->type0 || HPDF_Xref_Add(c->pdf->xref, f->type0) != HPDF_OK) {
+        hpdf_fail(c, "creating a font object");
+        return NULL;
+    }
+    c->font_count++;
+    /* Glyph 0 (.notdef) is always in a subset. */
+    if (!glyph_add(f, 0)) {
+        nomem(c);
+        return NULL;
+    }
+    return f;
+}
+
+/* ------------------------------------------------------------------------------------------------------------ */
+/* Clusters. A glyph's cluster is [glyph.cluster, the next larger cluster value of the run or text_end) of      */
+/* run.text. A cluster is handled as a group of consecutive glyphs (HarfBuzz keeps a cluster's glyphs together).  */
+
+static int cmp_u32(const void *a, const void *b)
+{
+    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+    return (x > y) - (x < y);
+}
+
+/* Sorts the run's distinct cluster values into c->uniq; returns their number, or -1 when out of memory. */
+static long run_clusters(ctx *c, const vip_page_run *run)
+{
+    size_t n = run->glyph_count;
+    if (reserve(&c->uniq, &c->uniq_cap, n, sizeof *c->uniq) || reserve(&c->seen, &c->seen_cap, n, 1))
+        return -1;
+    for (size_t i = 0; i < n; i++)
+        c->uniq[i] = run->glyphs[i].cluster;
+    qsort(c->uniq, n, sizeof *c->uniq, cmp_u32);
+    size_t u = 0;
+    for (size_t i = 0; i < n; i++)
+        if (u == 0 || c->uniq[u - 1] != c->uniq[i])
+            c->uniq[u++] = c->uniq[i];
+    memset(c->seen, 0, u);
+    return (long)u;
+}
+
+/* Decodes the text of the cluster that starts at value `cluster` into c->cps and returns the number of
+ * characters (or -1 when out of memory). A cluster value met again in a later group gets no text: its
+ * characters were already given to the first group. */
+static long cluster_text(ctx *c, const vip_page_run *run, size_t nuniq, uint32_t cluster)
+{
+    size_t lo = 0, hi = nuniq;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        if (c->uniq[mid] < cluster)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    if (c->seen[lo])
+        return 0;
+    c->seen[lo] = 1;
+    uint32_t start = cluster, end = lo + 1 < nuniq ? c->uniq[lo + 1] : run->text_end;
+    if (end > run->text_end)
+        end = run->text_end;
+    if (!run->text || start < run->text_start || start >= end)
+        return 0;
+    if (reserve(&c->cps, &c->cps_cap, end - start, sizeof *c->cps))
+        return -1;
+    const unsigned char *p = (const unsigned char *)run->text + start, *e = (const unsigned char *)run->text + end;
+    long n = 0;
+    while (p < e)
+        c->cps[n++] = utf8_next(&p, e);
+    return n;
+}
+
+/* Pass 1 for one cluster: glyphs[0..count) in visual order (reversed for RTL). A glyph that is the font's
+ * nominal glyph for one of the cluster's characters maps to it; the characters left over go, in logical order,
+ * to the first glyph without a character. A glyph keeps the first mapping the document gave it. */
+static int map_cluster(ctx *c, pdf_font *f, const vip_page_glyph *glyphs, size_t count, int rtl, size_t ncp)
+{
+    if (reserve(&c->nominal, &c->nominal_cap, ncp + 1, sizeof *c->nominal) ||
+        reserve(&c->strs, &c->strs_cap, count + 1, sizeof *c->strs))
+        return nomem(c);
+    /* Nominal matching is quadratic in the cluster's size; a pathological cluster skips it. */
+    int match = (uint64_t)count * ncp <= 4096;
+    for (size_t m = 0; m < ncp; m++)
+        c->nominal[m] = match ? vip_font_nominal_glyph(f->font, c->cps[m]) : 0;
+    size_t first_free = count;
+    for (size_t k = 0; k < count; k++) {
+        uint32_t gid = glyphs[rtl ? count - 1 - k : k].gid;
+        c->strs[k] = UINT32_MAX;
+        for (size_t m = 0; gid && m < ncp; m++)
+            if (c->nominal[m] == gid) {
+                c->nominal[m] = 0; /* claimed */
+                c->strs[k] = (uint32_t)m;
+                break;
+            }
+        if (c->strs[k] == UINT32_MAX && first_free == count)
+            first_free = k;
+    }
+    for (size_t k = 0; k < count; k++) {
+        uint32_t gid = glyphs[rtl ? count - 1 - k : k].gid;
+        glyph_entry *e = glyph_add(f, gid);
+        if (!e)
+            return nomem(c);
+        if (e->len)
+            continue;
+        size_t start = f->pool_len;
+        if (c->strs[k] != UINT32_MAX) {
+            if (reserve(&f->pool, &f->pool_cap, f->pool_len + 1, sizeof *f->pool))
+                return nomem(c);
+            f->pool[f->pool_len++] = c->cps[c->strs[k]];
+        } else if (k == first_free) {
+            if (reserve(&f->pool, &f->pool_cap, f->pool_len + ncp, sizeof *f->pool))
+                return nomem(c);
+            for (size_t m = 0; m < ncp; m++) {
+                int claimed = 0;
+                for (size_t j = 0; match && j < count && !claimed; j++)
+                    claimed = c->strs[j] == m;
+                if (!claimed)
+                    f->pool[f->pool_len++] = c->cps[m];
+            }
+        }
+        e->off = (uint32_t)start;
+        e->len = (uint32_t)(f->pool_len - start);
+    }
+    return VIP_OK;
+}
+
+/* Pass 2 for one cluster: does extraction through the final ToUnicode maps give its text back? */
+static int cluster_extracts(ctx *c, const pdf_font *f, const vip_page_glyph *glyphs, size_t count, int rtl,
+                            size_t ncp)
+{
+    size_t pos = 0;
+    for (size_t k = 0; k < count; k++) {
+        const glyph_entry *e = glyph_find(f, glyphs[rtl ? count - 1 - k : k].gid);
+        if (!e)
+            return 0;
+        if (e->len > ncp - pos || memcmp(f->pool + e->off, c->cps + pos, e->len * sizeof *c->cps) != 0)
+            return 0;
+        pos += e->len;
+    }
+    return pos == ncp;
+}
+
+/* ------------------------------------------------------------------------------------------------------------ */
+/* Validation and pass 1.                                                                                        */
+
+static int check_run(ctx *c, const vip_page_run *run, size_t page)
+{
+    if (!run->font)
+        return vip_error_set(c->err, VIP_ERR_INPUT, "pdf: page %zu: a text run has no font", page + 1);
+    if (!(run->size > 0 && run->size < 10000) || !isfinite(run->x) || !isfinite(run->y))
+        return vip_error_set(c->err, VIP_ERR_INPUT, "pdf: page %zu: a text run has an invalid size or position",
+                             page + 1);
+    if (run->glyph_count && !run->glyphs)
+        return vip_error_set(c->err, VIP_ERR_INPUT, "pdf: page %zu: a text run has no glyph array", page + 1);
+    for (size_t i = 0; i < run->glyph_count; i++) {
+        const vip_page_glyph *g = &run->glyphs[i];
+        if (g->gid > 0xFFFF)
+            return vip_error_set(c->err, VIP_ERR_INPUT,
+                                 "pdf: page %zu: glyph %u of font '%s' does not fit a 2-byte code", page + 1,
+                                 (unsigned)g->gid, vip_font_name(run->font));
+        if (!isfinite(g->x) || !isfinite(g->y))
+            return vip_error_set(c->err, VIP_ERR_INPUT, "pdf: page %zu: a glyph has an invalid position", page + 1);
+    }
+    return VIP_OK;
+}
+
+static int analyse(ctx *c)
+{
+    const vip_page_doc *doc = c->doc;
+    for (size_t p = 0; p < doc->page_count; p++) {
+        const vip_page *page = &doc->pages[p];
+        for (size_t i = 0; i < page->item_count; i++) {
+            if (page->items[i].kind != VIP_PAGE_RUN)
+                continue;
+            const vip_page_run *run = &page->items[i].u.run;
+            int rc = check_run(c, run, p);
+            if (rc)
+                return rc;
+            if (!run->glyph_count)
+                continue;
+            pdf_font *f = font_state(c, run->font);
+            if (!f)
+                return c->err->code;
+            long nuniq = run_clusters(c, run);
+            if (nuniq < 0)
+                return nomem(c);
+            for (size_t a = 0, b; a < run->glyph_count; a = b) {
+                for (b = a + 1; b < run->glyph_count && run->glyphs[b].cluster == run->glyphs[a].cluster; b++)
+                    ;
+                long ncp = cluster_text(c, run, (size_t)nuniq, run->glyphs[a].cluster);
+                if (ncp < 0)
+                    return nomem(c);
+                if ((rc = map_cluster(c, f, run->glyphs + a, b - a, run->rtl, (size_t)ncp)))
+                    return rc;
+            }
+        }
+    }
+    return VIP_OK;
+}
+
+/* ------------------------------------------------------------------------------------------------------------ */
+/* Pass 2: page content.                                                                                         */
+
+/* Where the TJ writer stands: inside an array, inside a hex string, the pen and the text rise. */
+typedef struct tj_state {
+    int in_array, in_hex;
+    double pen;  /* where the next glyph would land with no adjustment, in points from the run's origin */
+    double rise; /* current Ts */
+} tj_state;
+
+static void tj_close(sbuf *b, tj_state *t)
+{
+    if (t->in_hex)
+        sb_char(b, '>');
+    if (t->in_array)
+        sb_str(b, "] TJ\n");
+    t->in_hex = t->in_array = 0;
+}
+
+static void emit_glyph(sbuf *b, tj_state *t, const vip_page_glyph *g, const glyph_entry *e, double size)
+{
+    if (quantize(g->y, 3) != quantize(t->rise, 3)) {
+        /* A vertical offset (Nastaliq's cascade, a raised mark) is a text rise around this glyph only. */
+        tj_close(b, t);
+        sb_num(b, g->y, 3);
+        sb_str(b, " Ts\n");
+        t->rise = g->y;
+    }
+    if (!t->in_array) {
+        sb_char(b, '[');
+        t->in_array = 1;
+    }
+    /* Move from where /W leaves the pen to where HarfBuzz put the glyph: kerning, marks and justification make
+     * the two differ. TJ numbers are in thousandths of an em and move left. */
+    long long adj = quantize((t->pen - g->x) * 1000.0 / size, 2);
+    if (adj) {
+        if (t->in_hex)
+            sb_char(b, '>');
+        t->in_hex = 0;
+        sb_char(b, ' ');
+        sb_fixed(b, adj, 2);
+        sb_char(b, ' ');
+        t->pen -= adj / 100.0 * size / 1000.0;
+    }
+    if (!t->in_hex) {
+        sb_char(b, '<');
+        t->in_hex = 1;
+    }
+    sb_hex(b, g->gid, 4);
+    t->pen += e->width * size / 1000.0;
+}
+
+static int write_run(ctx *c, HPDF_Page hpage, const vip_page *page, const vip_page_run *run)
+{
+    if (!run->glyph_count)
+        return VIP_OK;
+    sbuf *b = &c->out;
+    pdf_font *f = font_state(c, run->font);
+    if (!f)
+        return c->err->code;
+    const char *name = HPDF_Page_GetLocalFontName(hpage, (HPDF_Font)f->type0);
+    if (!name)
+        return hpdf_fail(c, "adding a font to a page");
+    sb_str(b, "q\n");
+    if (run->color) {
+        sb_rgb(b, run->color);
+        sb_str(b, "rg\n");
+    }
+    sb_str(b, "BT\n/");
+    sb_str(b, name);
+    sb_char(b, ' ');
+    sb_num(b, run->size, 3);
+    sb_str(b, " Tf\n1 0 0 1 ");
+    sb_num(b, run->x, 3);
+    sb_char(b, ' ');
+    sb_num(b, page->height - run->y, 3); /* page.h has y down from the top; PDF has y up from the bottom */
+    sb_str(b, " Tm\n");
+
+    long nuniq = run_clusters(c, run);
+    if (nuniq < 0)
+        return nomem(c);
+    tj_state t = {0, 0, 0.0, 0.0};
+    for (size_t a = 0, z; a < run->glyph_count; a = z) {
+        for (z = a + 1; z < run->glyph_count && run->glyphs[z].cluster == run->glyphs[a].cluster; z++)
+            ;
+        long ncp = cluster_text(c, run, (size_t)nuniq, run->glyphs[a].cluster);
+        if (ncp < 0)
+            return nomem(c);
+        int actual = !cluster_extracts(c, f, run->glyphs + a, z - a, run->rtl, (size_t)ncp);
+        if (actual) {
+            /* Only this cluster: line- or word-wide ActualText makes poppler reverse RTL text. */
+            tj_close(b, &t);
+            sb_str(b, "/Span <</ActualText <FEFF");
+            for (long m = 0; m < ncp; m++)
+                sb_utf16(b, c->cps[m]);
+            sb_str(b, ">>> BDC\n");
+        }
+        for (size_t i = a; i < z; i++)
+            emit_glyph(b, &t, &run->glyphs[i], glyph_find(f, run->glyphs[i].gid), run->size);
+        if (actual) {
+            tj_close(b, &t);
+            sb_str(b, "EMC\n");
+        }
+    }
+    tj_close(b, &t);
+    sb_str(b, "ET\nQ\n");
+    return VIP_OK;
+}
+
+static void write_rule(sbuf *b, const vip_page *page, const vip_page_rule *r)
+{
+    sb_str(b, "q\n");
+    sb_rgb(b, r->color);
+    sb_str(b, "RG\n");
+    sb_num(b, r->width, 3);
+    sb_str(b, " w\n");
+    sb_num(b, r->x0, 3);
+    sb_char(b, ' ');
+    sb_num(b, page->height - r->y0, 3);
+    sb_str(b, " m\n");
+    sb_num(b, r->x1, 3);
+    sb_char(b, ' ');
+    sb_num(b, page->height - r->y1, 3);
+    sb_str(b, " l\nS\nQ\n");
+}
+
+static void write_rect(sbuf *b, const vip_page *page, const vip_page_rect *r)
+{
+    int stroke = r->stroke_width > 0;
+    if (!r->filled && !stroke)
+        return;
+    sb_str(b, "q\n");
+    if (r->filled) {
+        sb_rgb(b, r->fill);
+        sb_str(b, "rg\n");
+    }
+    if (stroke) {
+        sb_rgb(b, r->stroke);
+        sb_str(b, "RG\n");
+        sb_num(b, r->stroke_width, 3);
+        sb_str(b, " w\n");
+    }
+    sb_num(b, r->x, 3);
+    sb_char(b, ' ');
+    sb_num(b, page->height - r->y - r->height, 3);
+    sb_char(b, ' ');
+    sb_num(b, r->width, 3);
+    sb_char(b, ' ');
+    sb_num(b, r->height, 3);
+    sb_str(b, r->filled && stroke ? " re\nB\nQ\n" : r->filled ? " re\nf\nQ\n" : " re\nS\nQ\n");
+}
+
+/* Moves the buffered content into the page's content stream. */
+static int flush_content(ctx *c, HPDF_Page hpage)
+{
+    if (c->out.failed)
+        return nomem(c);
+    HPDF_Stream s = ((HPDF_PageAttr)hpage->attr)->stream;
+    if (c->out.len && HPDF_Stream_Write(s, (const HPDF_BYTE *)c->out.data, (HPDF_UINT)c->out.len) != HPDF_OK)
+        return hpdf_fail(c, "writing page content");
+    c->out.len = 0;
+    return VIP_OK;
+}
+
+static int draw_image(ctx *c, HPDF_Page hpage, const vip_page *page, const vip_page_image *im)
+{
+    HPDF_Image image = NULL;
+    for (size_t i = 0; i < c->image_count && !image; i++)
+        if (strcmp(c->images[i].path, im->path) == 0)
+            image = c->images[i].image;
+    if (!image) {
+        if (reserve(&c->images, &c->image_cap, c->image_count + 1, sizeof *c->images))
+            return nomem(c);
+        FILE *probe = fopen(im->path, "rb"); /* libharu's error code alone would not say why */
+        if (!probe)
+            return vip_error_set(c->err, VIP_ERR_IO, "pdf: %s: cannot open the image: %s", im->path, strerror(errno));
+        fclose(probe);
+        image = HPDF_LoadPngImageFromFile(c->pdf, im->path);
+        if (!image)
+            return vip_error_set(c->err, VIP_ERR_INPUT, "pdf: %s: cannot load the PNG image (libharu error 0x%04X)",
+                                 im->path, (unsigned)c->hpdf_error);
+        c->images[c->image_count++] = (pdf_image){im->path, image};
+    }
+    /* libharu writes the Do operator itself: our buffered content must go first. */
+    int rc = flush_content(c, hpage);
+    if (rc)
+        return rc;
+    if (HPDF_Page_DrawImage(hpage, image, (HPDF_REAL)im->x, (HPDF_REAL)(page->height - im->y - im->height),
+                            (HPDF_REAL)im->width, (HPDF_REAL)im->height) != HPDF_OK)
+        return hpdf_fail(c, "drawing an image");
+    return VIP_OK;
+}
+
+static int add_links(ctx *c, HPDF_Page hpage, const vip_page *page)
+{
+    for (size_t i = 0; i < page->link_count; i++) {
+        const vip_page_link *l = &page->links[i];
+        HPDF_Rect r = {(HPDF_REAL)l->x, (HPDF_REAL)(page->height - l->y - l->height), (HPDF_REAL)(l->x + l->width),
+                       (HPDF_REAL)(page->height - l->y)};
+        HPDF_Annotation a = HPDF_Page_CreateURILinkAnnot(hpage, r, l->uri);
+        if (!a || HPDF_LinkAnnot_SetBorderStyle(a, 0, 0, 0) != HPDF_OK)
+            return hpdf_fail(c, "adding a link");
+    }
+    return VIP_OK;
+}
+
+static int draw_pages(ctx *c)
+{
+    const vip_page_doc *doc = c->doc;
+    c->pages = calloc(doc->page_count, sizeof *c->pages);
+    if (!c->pages)
+        return nomem(c);
+    for (size_t p = 0; p < doc->page_count; p++) {
+        const vip_page *page = &doc->pages[p];
+        HPDF_Page hpage = HPDF_AddPage(c->pdf);
+        if (!hpage)
+            return hpdf_fail(c, "adding a page");
+        if (HPDF_Page_SetWidth(hpage, (HPDF_REAL)page->width) != HPDF_OK ||
+            HPDF_Page_SetHeight(hpage, (HPDF_REAL)page->height) != HPDF_OK)
+            return vip_error_set(c->err, VIP_ERR_INPUT, "pdf: page %zu: size %gx%g pt is outside 3..14400 pt",
+                                 p + 1, page->width, page->height);
+        c->pages[p] = hpage;
+        c->out.len = 0;
+        for (size_t i = 0; i < page->item_count; i++) {
+            const vip_page_item *it = &page->items[i];
+            int rc = VIP_OK;
+            switch (it->kind) {
+            case VIP_PAGE_RUN: rc = write_run(c, hpage, page, &it->u.run); break;
+            case VIP_PAGE_RULE: write_rule(&c->out, page, &it->u.rule); break;
+            case VIP_PAGE_RECT: write_rect(&c->out, page, &it->u.rect); break;
+            case VIP_PAGE_IMAGE: rc = draw_image(c, hpage, page, &it->u.image); break;
+            }
+            if (rc)
+                return rc;
+        }
+        int rc = flush_content(c, hpage);
+        if (!rc)
+            rc = add_links(c, hpage, page);
+        if (rc)
+            return rc;
+    }
+    return VIP_OK;
+}
+
+/* ------------------------------------------------------------------------------------------------------------ */
+/* Font objects, built once every page is drawn.                                                                 */
+
+/* A new indirect dict (the xref owns it). */
+static HPDF_Dict new_indirect(ctx *c)
+{
+    HPDF_Dict d = HPDF_Dict_New(c->pdf->mmgr);
+    if (d && HPDF_Xref_Add(c->pdf->xref, d) != HPDF_OK)
+        return NULL;
+    return d;
+}
+
+/* A flate-compressed stream object holding data. */
+static HPDF_Dict new_stream(ctx *c, const void *data, size_t len)
+{
+    HPDF_Dict d = HPDF_DictStream_New(c->pdf->mmgr, c->pdf->xref);
+    if (!d)
+        return NULL;
+    d->filter = HPDF_STREAM_FILTER_FLATE_DECODE;
+    if (len && HPDF_Stream_Write(d->stream, data, (HPDF_UINT)len) != HPDF_OK)
+        return NULL;
+    return d;
+}
+
+/* Six uppercase letters from a hash of the glyph set: the same subset always gets the same tag. */
+static void subset_tag(const uint32_t *gids, size_t n, const char *psname, char tag[7])
+{
+    uint64_t h = 1469598103934665603ULL;
+    for (size_t i = 0; i < n; i++)
+        for (int s = 0; s < 32; s += 8)
+            h = (h ^ ((gids[i] >> s) & 255)) * 1099511628211ULL;
+    for (const char *p = psname; *p; p++)
+        h = (h ^ (unsigned char)*p) * 1099511628211ULL;
+    for (int i = 0; i < 6; i++, h /= 26)
+        tag[i] = (char)('A' + h % 26);
+    tag[6] = '\0';
+}
+
+/* Subsets the font to the used glyphs. glyf fonts keep their glyph IDs (so /CIDToGIDMap is /Identity); CFF
+ * fonts must not (the subset would grow a hundredfold) and keep their CIDs in the charset instead. */
+static hb_face_t *make_subset(ctx *c, const pdf_font *f, size_t n)
+{
+    hb_face_t *face = vip_font_subset_face(f->font);
+    if (!face) {
+        vip_error_set(c->err, VIP_ERR_FONT, "pdf: font '%s': cannot prepare it for subsetting", vip_font_name(f->font));
+        return NULL;
+    }
+    hb_subset_input_t *in = hb_subset_input_create_or_fail();
+    if (!in) {
+        nomem(c);
+        return NULL;
+    }
+    hb_set_t *glyphs = hb_subset_input_set(in, HB_SUBSET_SETS_GLYPH_INDEX);
+    for (size_t i = 0; i < n; i++)
+        hb_set_add(glyphs, c->gids[i]);
+    hb_set_clear(hb_subset_input_set(in, HB_SUBSET_SETS_UNICODE));
+    /* Layout tables are useless in a PDF, and their closure would pull in glyphs the document never uses. */
+    static const char drop[][5] = {"GSUB", "GPOS", "GDEF", "BASE", "JSTF", "MATH", "kern", "morx", "kerx",
+                                   "mort", "feat", "trak", "DSIG", "hdmx", "LTSH", "VDMX", "vhea", "vmtx", "VORG"};
+    hb_set_t *tables = hb_subset_input_set(in, HB_SUBSET_SETS_DROP_TABLE_TAG);
+    for (size_t i = 0; i < sizeof drop / sizeof drop[0]; i++)
+        hb_set_add(tables, hb_tag_from_string(drop[i], 4));
+    unsigned flags = HB_SUBSET_FLAGS_NO_HINTING;
+    if (!vip_font_is_cff(f->font))
+        flags |= HB_SUBSET_FLAGS_RETAIN_GIDS;
+    hb_subset_input_set_flags(in, flags);
+    int ok = hb_set_allocation_successful(glyphs) && hb_set_allocation_successful(tables);
+    hb_face_t *sub = ok ? hb_subset_or_fail(face, in) : NULL;
+    hb_subset_input_destroy(in);
+    if (!sub)
+        vip_error_set(c->err, VIP_ERR_FONT, "pdf: font '%s': subsetting failed", vip_font_name(f->font));
+    return sub;
+}
+
+/* The embedded font program: the whole subset sfnt (FontFile2), or its raw CFF table (FontFile3). */
+static HPDF_Dict font_file(ctx *c, const pdf_font *f, hb_face_t *sub)
+{
+    int cff = vip_font_is_cff(f->font);
+    hb_blob_t *blob = cff ? hb_face_reference_table(sub, HB_TAG('C', 'F', 'F', ' ')) : hb_face_reference_blob(sub);
+    unsigned len = 0;
+    const char *data = hb_blob_get_data(blob, &len);
+    HPDF_Dict file = NULL;
+    if (!len) {
+        vip_error_set(c->err, VIP_ERR_FONT, "pdf: font '%s': the subset is empty", vip_font_name(f->font));
+    } else if (!(file = new_stream(c, data, len)) ||
+               (cff ? HPDF_Dict_AddName(file, "Subtype", "CIDFontType0C")
+                    : HPDF_Dict_AddNumber(file, "Length1", (HPDF_INT32)len)) != HPDF_OK) {
+        hpdf_fail(c, "embedding a font");
+        file = NULL;
+    }
+    hb_blob_destroy(blob);
+    return file;
+}
+
+/* Objects are attached to their container before they are filled: a direct object that belongs to nothing
+ * would leak when a later call fails (libharu frees only what the xref reaches). */
+static HPDF_STATUS add_int_array(ctx *c, HPDF_Dict dict, const char *key, const int *v, size_t n)
+{
+    HPDF_Array a = HPDF_Array_New(c->pdf->mmgr);
+    HPDF_STATUS s = HPDF_Dict_Add(dict, key, a);
+    for (size_t i = 0; s == HPDF_OK && i < n; i++)
+        s = HPDF_Array_AddNumber(a, v[i]);
+    return s;
+}
+
+/* /W as `c [w w ...]` runs over consecutive used glyphs, leaving out those whose width is /DW. */
+static HPDF_STATUS add_widths(ctx *c, HPDF_Dict cid, size_t n, int32_t dw)
+{
+    HPDF_Array w = HPDF_Array_New(c->pdf->mmgr);
+    HPDF_STATUS s = HPDF_Dict_Add(cid, "W", w);
+    if (s != HPDF_OK)
+        return s;
+    for (size_t i = 0; i < n;) {
+        if (c->widths[i] == dw) {
+            i++;
+            continue;
+        }
+        size_t j = i + 1; /* extend over consecutive GIDs; trailing /DW widths are trimmed below */
+        while (j < n && c->gids[j] == c->gids[j - 1] + 1 && j - i < HPDF_LIMIT_MAX_ARRAY)
+            j++;
+        size_t end = j;
+        while (c->widths[end - 1] == dw)
+            end--;
+        HPDF_Array run;
+        if ((s = HPDF_Array_AddNumber(w, (HPDF_INT32)c->gids[i])) != HPDF_OK ||
+            (s = HPDF_Array_Add(w, run = HPDF_Array_New(c->pdf->mmgr))) != HPDF_OK)
+            return s;
+        for (size_t k = i; k < end; k++)
+            if ((s = HPDF_Array_AddNumber(run, c->widths[k])) != HPDF_OK)
+                return s;
+        i = j;
+    }
+    return HPDF_OK;
+}
+
+static int cmp_i32(const void *a, const void *b)
+{
+    int32_t x = *(const int32_t *)a, y = *(const int32_t *)b;
+    return (x > y) - (x < y);
+}
+
+/* The most common width, so that /W lists as few glyphs as possible. */
+static int32_t common_width(ctx *c, size_t n)
+{
+    int32_t *tmp = malloc(n * sizeof *tmp);
+    if (!tmp)
+        return c->widths[0];
+    memcpy(tmp, c->widths, n * sizeof *tmp);
+    qsort(tmp, n, sizeof *tmp, cmp_i32);
+    int32_t best = tmp[0];
+    size_t best_n = 0;
+    for (size_t i = 0, j; i < n; i = j) {
+        for (j = i + 1; j < n && tmp[j] == tmp[i]; j++)
+            ;
+        if (j - i > best_n) {
+            best_n = j - i;
+            best = tmp[i];
+        }
+    }
+    free(tmp);
+    return best;
+}
+
+/* A single BMP character that is not a surrogate: what a bfrange can hold. */
+static int single_bmp(const pdf_font *f, const glyph_entry *e)
+{
+    return e->len == 1 && f->pool[e->off] < 0x10000;
+}
+
+/* The ToUnicode CMap: bfrange for runs of consecutive GIDs mapping to consecutive characters, bfchar for the
+ * rest, at most 100 entries per block as the CMap format requires. */
+static void to_unicode_text(ctx *c, const pdf_font *f, size_t n)
+{
+    sbuf *b = &c->out;
+    b->len = 0;
+    sb_str(b, "/CIDInit /ProcSet findresource begin\n12 dict begin\nbegincmap\n"
+              "/CIDSystemInfo << /Registry (Adobe) /Ordering (UCS) /Supplement 0 >> def\n"
+              "/CMapName /Adobe-Identity-UCS def\n/CMapType 2 def\n"
+              "1 begincodespacerange\n<0000> <FFFF>\nendcodespacerange\n");
+    for (int ranges = 0; ranges < 2; ranges++) {
+        /* Collect the entries of this kind into blocks of up to 100. */
+        size_t block_start = b->len, in_block = 0;
+        for (size_t i = 0; i < n;) {
+            const glyph_entry *e = glyph_find(f, c->gids[i]);
+            if (!e || !e->len) {
+                i++;
+                continue;
+            }
+            size_t j = i + 1;
+            if (single_bmp(f, e)) {
+                uint32_t cp = f->pool[e->off];
+                while (j < n && c->gids[j] == c->gids[i] + (j - i) && (c->gids[j] >> 8) == (c->gids[i] >> 8)) {
+                    const glyph_entry *x = glyph_find(f, c->gids[j]);
+                    if (!x || !single_bmp(f, x) || f->pool[x->off] != cp + (j - i) || ((cp + (j - i)) & 0xFF) == 0)
+                        break;
+                    j++;
+                }
+            }
+            int is_range = j - i > 1;
+            if (is_range == ranges) {
+                if (in_block == 100) {
+                    sb_str(b, ranges ? "endbfrange\n" : "endbfchar\n");
+                    in_block = 0;
+                }
+                if (in_block == 0) {
+                    block_start = b->len;
+                    sb_str(b, "100 "); /* patched below when the block ends short */
+                    sb_str(b, ranges ? "beginbfrange\n" : "beginbfchar\n");
+                }
+                sb_char(b, '<');
+                sb_hex(b, c->gids[i], 4);
+                if (ranges) {
+                    sb_str(b, "> <");
+                    sb_hex(b, c->gids[j - 1], 4);
+                }
+                sb_str(b, "> <");
+                for (uint32_t k = 0; k < e->len; k++)
+                    sb_utf16(b, f->pool[e->off + k]);
+                sb_str(b, ">\n");
+                in_block++;
+            }
+            i = is_range ? j : i + 1;
+        }
+        if (in_block) {
+            sb_str(b, ranges ? "endbfrange\n" : "endbfchar\n");
+            if (!b->failed && in_block < 100) { /* the count was written as "100 ": rewrite it in place */
+                char num[4] = "   ";
+                int w = snprintf(num, sizeof num, "%zu", in_block);
+                memset(b->data + block_start, ' ', 3);
+                memcpy(b->data + block_start, num, (size_t)w);
+            }
+        }
+    }
+    sb_str(b, "endcmap\nCMapName currentdict /CMap defineresource pop\nend\nend\n");
+}
+
+static int build_font(ctx *c, pdf_font *f)
+{
+    HPDF_MMgr mm = c->pdf->mmgr;
+    const vip_font_metrics *m = vip_font_get_metrics(f->font);
+    double scale = 1000.0 / (m->upem ? m->upem : 1000);
+    int cff = vip_font_is_cff(f->font);
+
+    /* The glyph set, sorted, with the widths /W will say (the same ones the TJ adjustments assumed). */
+    size_t n = 0;
+    if (reserve(&c->gids, &c->gids_cap, f->count, sizeof *c->gids) ||
+        reserve(&c->widths, &c->widths_cap, f->count, sizeof *c->widths))
+        return nomem(c);
+    for (size_t i = 0; i < f->cap; i++)
+        if (f->slots[i].key)
+            c->gids[n++] = f->slots[i].key - 1;
+    qsort(c->gids, n, sizeof *c->gids, cmp_u32);
+    for (size_t i = 0; i < n; i++)
+        c->widths[i] = glyph_find(f, c->gids[i])->width;
+
+    hb_face_t *sub = make_subset(c, f, n);
+    if (!sub)
+        return c->err->code;
+    HPDF_Dict file = font_file(c, f, sub);
+    hb_face_destroy(sub);
+    if (!file)
+        return c->err->code;
+
+    /* Names are at most 127 bytes: TAG+ (7), the PostScript name, and "-Identity-H" (11) for CFF. */
+    char tag[7], base[128], type0_name[128];
+    subset_tag(c->gids, n, vip_font_postscript_name(f->font), tag);
+    snprintf(base, sizeof base, "%s+%.*s", tag, 108, vip_font_postscript_name(f->font));
+    snprintf(type0_name, sizeof type0_name, cff ? "%s-Identity-H" : "%s", base);
+
+    int bbox[4] = {(int)lround(m->bbox[0] * scale), (int)lround(m->bbox[1] * scale),
+                   (int)lround(m->bbox[2] * scale), (int)lround(m->bbox[3] * scale)};
+    HPDF_Dict desc = new_indirect(c), cid = new_indirect(c);
+    if (!desc || !cid)
+        return hpdf_fail(c, "creating font objects");
+    HPDF_STATUS s = HPDF_OK;
+    s |= HPDF_Dict_AddName(desc, "Type", "FontDescriptor");
+    s |= HPDF_Dict_AddName(desc, "FontName", base);
+    s |= HPDF_Dict_AddNumber(desc, "Flags", 4); /* symbolic: the glyphs are not in a standard encoding */
+    s |= add_int_array(c, desc, "FontBBox", bbox, 4);
+    s |= HPDF_Dict_AddNumber(desc, "ItalicAngle", m->italic_angle);
+    s |= HPDF_Dict_AddNumber(desc, "Ascent", (HPDF_INT32)lround(m->ascender * scale));
+    s |= HPDF_Dict_AddNumber(desc, "Descent", (HPDF_INT32)lround(m->descender * scale));
+    s |= HPDF_Dict_AddNumber(desc, "CapHeight", (HPDF_INT32)lround(m->cap_height * scale));
+    s |= HPDF_Dict_AddNumber(desc, "StemV", 80); /* required; nothing uses it for embedded fonts */
+    s |= HPDF_Dict_Add(desc, cff ? "FontFile3" : "FontFile2", file);
+    if (s != HPDF_OK)
+        return hpdf_fail(c, "filling a font descriptor");
+
+    int32_t dw = common_width(c, n);
+    HPDF_Dict sysinfo = HPDF_Dict_New(mm);
+    s |= HPDF_Dict_AddName(cid, "Type", "Font");
+    s |= HPDF_Dict_AddName(cid, "Subtype", cff ? "CIDFontType0" : "CIDFontType2");
+    s |= HPDF_Dict_AddName(cid, "BaseFont", base);
+    s |= HPDF_Dict_Add(cid, "CIDSystemInfo", sysinfo);
+    if (s == HPDF_OK) {
+        s |= HPDF_Dict_Add(sysinfo, "Registry", HPDF_String_New(mm, "Adobe", NULL));
+        s |= HPDF_Dict_Add(sysinfo, "Ordering", HPDF_String_New(mm, "Identity", NULL));
+        s |= HPDF_Dict_AddNumber(sysinfo, "Supplement", 0);
+    }
+    s |= HPDF_Dict_Add(cid, "FontDescriptor", desc);
+    s |= HPDF_Dict_AddNumber(cid, "DW", dw);
+    s |= add_widths(c, cid, n, dw);
+    if (!cff)
+        s |= HPDF_Dict_AddName(cid, "CIDToGIDMap", "Identity"); /* the subset kept the original GIDs */
+    if (s != HPDF_OK)
+        return hpdf_fail(c, "filling a CID font");
+
+    to_unicode_text(c, f, n);
+    if (c->out.failed)
+        return nomem(c);
+    HPDF_Dict tounicode = new_stream(c, c->out.data, c->out.len);
+    if (!tounicode)
+        return hpdf_fail(c, "writing a ToUnicode CMap");
+
+    HPDF_Array descendants = HPDF_Array_New(mm);
+    s |= HPDF_Dict_AddName(f->type0, "Type", "Font");
+    s |= HPDF_Dict_AddName(f->type0, "Subtype", "Type0");
+    s |= HPDF_Dict_AddName(f->type0, "BaseFont", type0_name);
+    s |= HPDF_Dict_AddName(f->type0, "Encoding", "Identity-H");
+    s |= HPDF_Dict_Add(f->type0, "DescendantFonts", descendants);
+    if (s == HPDF_OK)
+        s |= HPDF_Array_Add(descendants, cid);
+    s |= HPDF_Dict_Add(f->type0, "ToUnicode", tounicode);
+    if (s != HPDF_OK)
+        return hpdf_fail(c, "filling font objects");
+    return VIP_OK;
+}
+
+/* ------------------------------------------------------------------------------------------------------------ */
+/* Metadata and outlines.                                                                                        */
+
+/* Sets dict[key] to a text string in UTF-16BE with a byte-order mark, written in hex: right for any script. */
+static int add_text_string(ctx *c, HPDF_Dict dict, const char *key, const char *utf8)
+{
+    c->bytes.len = 0;
+    sb_utf16be_bytes(&c->bytes, utf8);
+    if (c->bytes.failed)
+        return nomem(c);
+    if (c->bytes.len > HPDF_LIMIT_MAX_STRING_LEN)
+        return vip_error_set(c->err, VIP_ERR_INPUT, "pdf: text for /%s is longer than a PDF string may be", key);
+    HPDF_Binary b = HPDF_Binary_New(c->pdf->mmgr, (HPDF_BYTE *)c->bytes.data, (HPDF_UINT)c->bytes.len);
+    if (HPDF_Dict_Add(dict, key, b) != HPDF_OK)
+        return hpdf_fail(c, "writing a text string");
+    return VIP_OK;
+}
+
+static int write_metadata(ctx *c)
+{
+    const vip_page_doc *doc = c->doc;
+    /* Replaces libharu's own Producer. No dates and no /ID, so that output depends on the input alone. */
+    if (HPDF_SetInfoAttr(c->pdf, HPDF_INFO_PRODUCER, "vipgen") != HPDF_OK)
+        return hpdf_fail(c, "setting the producer");
+    if (doc->title && *doc->title) {
+        int rc = add_text_string(c, c->pdf->info, "Title", doc->title);
+        if (rc)
+            return rc;
+    }
+    if (doc->lang && *doc->lang) {
+        for (const char *p = doc->lang; *p; p++)
+            if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') || *p == '-'))
+                return vip_error_set(c->err, VIP_ERR_INPUT, "pdf: '%s' is not a BCP 47 language tag", doc->lang);
+        if (HPDF_Dict_Add(c->pdf->catalog, "Lang", HPDF_String_New(c->pdf->mmgr, doc->lang, NULL)) != HPDF_OK)
+            return hpdf_fail(c, "setting the language");
+    }
+    return VIP_OK;
+}
+
+static int write_outlines(ctx *c)
+{
+    const vip_page_doc *doc = c->doc;
+    enum { MAX_LEVEL = 16 };
+    HPDF_Outline parents[MAX_LEVEL + 1] = {NULL}; /* the last outline at each level; [0] is the root */
+    HPDF_MMgr mm = c->pdf->mmgr;
+    for (size_t i = 0; i < doc->outline_count; i++) {
+        const vip_page_outline *o = &doc->outlines[i];
+        if (o->page >= doc->page_count)
+            return vip_error_set(c->err, VIP_ERR_INPUT, "pdf: outline entry '%s' names page %zu of %zu", o->title,
+                                 o->page + 1, doc->page_count);
+        int level = o->level < 1 ? 1 : o->level > MAX_LEVEL ? MAX_LEVEL : o->level;
+        while (level > 1 && !parents[level - 1])
+            level--;
+        /* libharu would write the title through an 8-bit encoder; it is replaced below by a UTF-16 string. */
+        HPDF_Outline ol = HPDF_CreateOutline(c->pdf, parents[level - 1], "", NULL);
+        if (!ol)
+            return hpdf_fail(c, "adding an outline entry");
+        parents[level] = ol;
+        for (int k = level + 1; k <= MAX_LEVEL; k++)
+            parents[k] = NULL;
+        int rc = add_text_string(c, ol, "Title", o->title);
+        if (rc)
+            return rc;
+        /* [page /XYZ null top null]: keeps the reader's zoom, which HPDF_Destination_SetXYZ cannot express. */
+        HPDF_Array dest = HPDF_Array_New(mm);
+        HPDF_STATUS s = HPDF_Dict_Add(ol, "Dest", dest);
+        if (s != HPDF_OK)
+            return hpdf_fail(c, "adding an outline entry");
+        s |= HPDF_Array_Add(dest, c->pages[o->page]);
+        s |= HPDF_Array_AddName(dest, "XYZ");
+        s |= HPDF_Array_Add(dest, HPDF_Null_New(mm));
+        s |= HPDF_Array_AddReal(dest, (HPDF_REAL)(doc->pages[o->page].height - o->y));
+        s |= HPDF_Array_Add(dest, HPDF_Null_New(mm));
+        s |= HPDF_Outline_SetOpened(ol, HPDF_TRUE);
+        if (s != HPDF_OK)
+            return hpdf_fail(c, "adding an outline entry");
+    }
+    if (doc->outline_count && HPDF_SetPageMode(c->pdf, HPDF_PAGE_MODE_USE_OUTLINE) != HPDF_OK)
+        return hpdf_fail(c, "showing the outline");
+    return VIP_OK;
+}
+
+/* ------------------------------------------------------------------------------------------------------------ */
+/* Entry points.                                                                                                 */
+
+static void ctx_free(ctx *c)
+{
+    for (size_t i = 0; i < c->font_count; i++) {
+        free(c->fonts[i].slots);
+        free(c->fonts[i].pool);
+    }
+    free(c->fonts);
+    free(c->images);
+    free(c->pages);
+    free(c->out.data);
+    free(c->bytes.data);
+    free(c->uniq);
+    free(c->seen);
+    free(c->cps);
+    free(c->nominal);
+    free(c->strs);
+    free(c->gids);
+    free(c->widths);
+    if (c->pdf)
+        HPDF_Free(c->pdf);
+}
+
+static int save(ctx *c, unsigned char **out, size_t *out_len)
+{
+    if (HPDF_SaveToStream(c->pdf) != HPDF_OK)
+        return hpdf_fail(c, "saving the document");
+    HPDF_UINT32 size = HPDF_GetStreamSize(c->pdf);
+    unsigned char *buf = size ? malloc(size) : NULL;
+    if (!buf)
+        return size ? nomem(c) : hpdf_fail(c, "saving the document");
+    HPDF_UINT32 got = size;
+    if (HPDF_ReadFromStream(c->pdf, buf, &got) != HPDF_OK || got != size) {
+        free(buf);
+        return hpdf_fail(c, "reading the saved document");
+    }
+    *out = buf;
+    *out_len = size;
+    return VIP_OK;
+}
+
+int vip_pdf_render(const vip_page_doc *doc, unsigned char **out, size_t *out_len, vip_error *err)
+{
+    *out = NULL;
+    *out_len = 0;
+    if (!doc || doc->page_count == 0)
+        return vip_error_set(err, VIP_ERR_INPUT, "pdf: the document has no pages");
+    ctx c;
+    vip_error local;
+    memset(&c, 0, sizeof c);
+    c.doc = doc;
+    c.err = err ? err : &local;
+    c.pdf = HPDF_New(hpdf_on_error, &c);
+    if (!c.pdf)
+        return vip_error_set(err, VIP_ERR_NOMEM, "pdf: cannot create a document (out of memory)");
+    int rc = VIP_OK;
+    /* Compression applies only to pages added after it is set; ActualText and FontFile3 need PDF 1.5+. */
+    if (HPDF_SetCompressionMode(c.pdf, HPDF_COMP_ALL) != HPDF_OK)
+        rc = hpdf_fail(&c, "setting compression");
+    c.pdf->pdf_version = HPDF_VER_17;
+    if (!rc)
+        rc = analyse(&c);
+    if (!rc)
+        rc = draw_pages(&c);
+    for (size_t i = 0; !rc && i < c.font_count; i++)
+        rc = build_font(&c, &c.fonts[i]);
+    if (!rc)
+        rc = write_metadata(&c);
+    if (!rc)
+        rc = write_outlines(&c);
+    if (!rc)
+        rc = save(&c, out, out_len);
+    ctx_free(&c);
+    return rc;
+}
+
+/* Writes all of buf to fd, retrying after interruptions and short writes. */
+static int write_all(int fd, const unsigned char *buf, size_t len)
+{
+    while (len) {
+        ssize_t n = write(fd, buf, len);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            return -1;
+        buf += n;
+        len -= (size_t)n;
+    }
+    return 0;
+}
+
+int vip_pdf_write(const vip_page_doc *doc, const char *path, vip_error *err)
+{
+    unsigned char *buf;
+    size_t len;
+    int rc = vip_pdf_render(doc, &buf, &len, err);
+    if (rc)
+        return rc;
+    /* A hidden temporary file beside the target: rename() is atomic only within one file system. */
+    const char *slash = strrchr(path, '/');
+    size_t dirlen = slash ? (size_t)(slash - path) + 1 : 0;
+    size_t tlen = strlen(path) + sizeof "/..XXXXXX";
+    char *tmp = malloc(tlen);
+    if (!tmp) {
+        free(buf);
+        return vip_error_set(err, VIP_ERR_NOMEM, "pdf: out of memory");
+    }
+    snprintf(tmp, tlen, "%.*s.%s.XXXXXX", (int)dirlen, path, path + dirlen);
+    int fd = mkstemp(tmp);
+    if (fd < 0) {
+        rc = vip_error_set(err, VIP_ERR_IO, "%s: cannot create a temporary file beside it: %s", path,
+                           strerror(errno));
+        free(tmp);
+        free(buf);
+        return rc;
+    }
+    /* mkstemp makes the file private; give it the mode the file it replaces had, or the usual 0644. */
+    struct stat st;
+    mode_t mode = stat(path, &st) == 0 ? (st.st_mode & 07777) : 0644;
+    const char *step = NULL;
+    if (fchmod(fd, mode) != 0)
+        step = "setting the permissions of";
+    else if (write_all(fd, buf, len) != 0)
+        step = "writing";
+    else if (fsync(fd) != 0)
+        step = "flushing";
+    int saved = errno;
+    if (close(fd) != 0 && !step) {
+        step = "closing";
+        saved = errno;
+    }
+    if (!step && rename(tmp, path) != 0) {
+        step = "renaming into place";
+        saved = errno;
+    }
+    if (step) {
+        rc = vip_error_set(err, VIP_ERR_IO, "%s: %s %s failed: %s", path, step, tmp, strerror(saved));
+        unlink(tmp);
+    } else {
+        /* Make the rename itself durable; a directory that cannot be synced is not an error worth failing on. */
+        char *dir = strndup(path, dirlen ? dirlen : 1);
+        if (dir) {
+            if (!dirlen)
+                dir[0] = '.';
+            int dfd = open(dir, O_RDONLY);
+            if (dfd >= 0) {
+                fsync(dfd);
+                close(dfd);
+            }
+            free(dir);
+        }
+    }
+    free(tmp);
+    free(buf);
+    return rc;
+}

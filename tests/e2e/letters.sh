@@ -1,0 +1,114 @@
+#!/usr/bin/env bash
+# Letters and booklets end to end: every example row becomes a letter whose text (pdftotext) holds the crime
+# reference, the name and the offence as the catalogue translates it; bad rows are reported while the others are
+# still produced; booklets in every language with bookmarks and page numbers; schema errors with line numbers;
+# XML entities refused; the same input gives the same bytes.
+set -u
+vipgen=${1:-build/vipgen}
+cd "$(dirname "$0")/../.."
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+pass() { echo "PASS $1"; }
+fail() { echo "FAIL $1: $2"; }
+check() { if eval "$2"; then pass "$1"; else fail "$1" "$3"; fi; }
+# The text of a catalogue unit (the target, or the English source where there is none).
+unit() { # lang id
+    local t
+    t=$(xmllint --xpath "string(//*[local-name()='unit'][@id='$2']//*[local-name()='target'])" "translations/$1.xlf" 2>/dev/null)
+    [ -n "$t" ] || t=$(xmllint --xpath "string(//*[local-name()='unit'][@id='$2']//*[local-name()='source'])" "translations/$1.xlf")
+    printf '%s' "$t"
+}
+flat() { tr '\n' ' ' <"$1" | tr -s ' '; }
+
+"$vipgen" letter examples/cases.csv -o "$tmp/letters" 2>"$tmp/err"
+rc=$?
+check letters.exit_ok "[ $rc -eq 0 ]" "exit $rc: $(head -c 600 "$tmp/err")"
+check letters.report_all_ok "[ \$(grep -c ',ok,' '$tmp/letters/report.csv') -eq 9 ]" "$(cat "$tmp/letters/report.csv" 2>/dev/null | head -c 800)"
+
+# Per row: reference, name, offence in the row's language.
+tail -n +2 examples/cases.csv | while IFS= read -r line; do
+    ref=$(printf '%s' "$line" | cut -d, -f1)
+    lang=$(printf '%s' "$line" | cut -d, -f2)
+    name=$(printf '%s' "$line" | cut -d, -f3)
+    offence=$(printf '%s' "$line" | awk -F, '{print $(NF-12)}')
+    file="$tmp/letters/$(printf '%s' "$ref" | tr / -)_$lang.pdf"
+    if [ ! -s "$file" ]; then fail "letter.$lang.$ref" "no file $file"; continue; fi
+    pdftotext -enc UTF-8 "$file" "$tmp/t.txt"
+    text=$(flat "$tmp/t.txt")
+    check "letter.$lang.$ref.crime_ref" "grep -qF -- '$ref' '$tmp/t.txt'" "$(printf '%s' "$text" | head -c 300)"
+    for part in $name; do
+        check "letter.$lang.$ref.name: $part" "grep -qF -- \"\$part\" '$tmp/t.txt'" "$(printf '%s' "$text" | head -c 300)"
+    done
+    want=$(unit "$lang" "offence.$offence")
+    check "letter.$lang.$ref.offence: $want" "[ -n \"\$want\" ] && printf '%s' \"\$text\" | grep -qF -- \"\$want\"" \
+        "$(printf '%s' "$text" | head -c 400)"
+    pages=$(pdfinfo "$file" | awk '/^Pages:/{print $2}')
+    check "letter.$lang.$ref.one_or_two_pages" "[ '$pages' -ge 1 ] && [ '$pages' -le 2 ]" "$pages pages"
+    check "letter.$lang.$ref.qpdf" "qpdf --check '$file' >/dev/null 2>&1" "qpdf --check failed"
+    check "letter.$lang.$ref.fonts_embedded" "! pdffonts '$file' | tail -n +3 | awk '{n=NF; if (\$(n-4)!=\"yes\") bad=1} END{exit !bad}'" \
+        "$(pdffonts "$file")"
+    check "letter.$lang.$ref.lang" "pdfinfo -meta '$file' >/dev/null 2>&1 && qpdf --show-object=trailer '$file' >/dev/null 2>&1 && strings '$file' | grep -q '/Lang'" "no /Lang"
+done
+# A case value is data: a name that looks like a pattern prints as it is.
+check letters.pattern_like_name "pdftotext -enc UTF-8 '$tmp/letters/NC-2024-012353_en.pdf' - | grep -qF \"Seán O'Brien {0}\"" "not printed as is"
+# Enhanced rights: the next update within 1 working day; otherwise 5.
+check letters.enhanced_update_1_day "pdftotext -enc UTF-8 '$tmp/letters/NC-2024-012353_en.pdf' - | tr '\n' ' ' | grep -qE '1 working day'" "no '1 working day'"
+check letters.standard_update_5_days "pdftotext -enc UTF-8 '$tmp/letters/NC-2024-012345_en.pdf' - | tr '\n' ' ' | grep -qE '5 working days'" "no '5 working days'"
+check letters.english_date "pdftotext -enc UTF-8 '$tmp/letters/NC-2024-012345_en.pdf' - | grep -qF '2 March 2024'" "offence date not formatted"
+check letters.farsi_digits "pdftotext -enc UTF-8 '$tmp/letters/NC-2024-012349_fa.pdf' - | grep -qF '۲۰۲۴'" "no Persian digits in the Farsi letter"
+
+# Determinism.
+"$vipgen" letter examples/cases.csv -o "$tmp/again" 2>/dev/null
+same=1
+for f in "$tmp"/letters/*.pdf; do cmp -s "$f" "$tmp/again/$(basename "$f")" || same=0; done
+check letters.deterministic "[ $same -eq 1 ]" "a letter differs between two runs"
+check letters.report_deterministic "cmp -s '$tmp/letters/report.csv' '$tmp/again/report.csv'" "reports differ"
+
+# One row by crime reference.
+"$vipgen" letter examples/cases.csv -o "$tmp/one" --ref NC/2024/012350 2>/dev/null
+check letters.select_by_ref "[ \$(ls '$tmp/one'/*.pdf | wc -l) -eq 1 ] && [ -s '$tmp/one/NC-2024-012350_ur.pdf' ]" "$(ls "$tmp/one")"
+"$vipgen" letter examples/cases.csv -o "$tmp/none" --ref XX/0000/1 2>"$tmp/err"
+check letters.unknown_ref "[ $? -eq 1 ] && grep -q 'no valid row has crime reference XX/0000/1' '$tmp/err'" "$(cat "$tmp/err")"
+
+# Bad rows: named on stderr and in the report; the good rows are still produced; exit 6.
+"$vipgen" letter tests/data/case/mixed.csv -o "$tmp/mixed" 2>"$tmp/err"
+rc=$?
+check bad_rows.exit_6 "[ $rc -eq 6 ]" "exit $rc"
+good=$(grep -c ',ok,' "$tmp/mixed/report.csv")
+bad=$(grep -c ',error,' "$tmp/mixed/report.csv")
+check bad_rows.good_rows_produced "[ $good -ge 1 ] && [ \$(ls '$tmp/mixed'/*.pdf | wc -l) -eq $good ]" "$good ok rows, $(ls "$tmp/mixed")"
+check bad_rows.reported "[ $bad -ge 1 ] && [ \$(grep -c 'row [0-9]* (line [0-9]*)' '$tmp/err') -ge $bad ]" "$(head -c 600 "$tmp/err")"
+check bad_rows.no_temp_files "[ -z \"\$(ls -a '$tmp/mixed' | grep -E '\\.[A-Za-z0-9]{6}\$')\" ]" "$(ls -a "$tmp/mixed")"
+
+# Booklets: every language, 12-20 pages, bookmarks, page numbers, text extracts.
+for lang in en pl ro ar fa ur pa zh-Hans; do
+    f="$tmp/booklet-$lang.pdf"
+    if ! "$vipgen" booklet --lang "$lang" -o "$f" 2>"$tmp/err"; then fail "booklet.$lang" "$(head -c 400 "$tmp/err")"; continue; fi
+    pages=$(pdfinfo "$f" | awk '/^Pages:/{print $2}')
+    check "booklet.$lang.12_to_20_pages" "[ '$pages' -ge 12 ] && [ '$pages' -le 20 ]" "$pages pages"
+    check "booklet.$lang.qpdf" "qpdf --check '$f' >/dev/null 2>&1" "qpdf --check failed"
+    check "booklet.$lang.bookmarks" "[ \$(mutool show '$f' outline 2>/dev/null | grep -c .) -ge 10 ]" "$(mutool show "$f" outline 2>&1 | head -5)"
+    title=$(unit "$lang" booklet.title)
+    check "booklet.$lang.title_text" "pdftotext -enc UTF-8 -l 1 '$f' - | tr '\n' ' ' | grep -qF -- \"\$title\"" "title '$title' not on page 1"
+    check "booklet.$lang.renders" "pdftoppm -r 20 -png '$f' '$tmp/b-$lang' && [ \$(ls '$tmp'/b-$lang-*.png | wc -l) -eq $pages ]" "pdftoppm failed"
+done
+"$vipgen" booklet --lang ar -o "$tmp/again-ar.pdf" 2>/dev/null
+check booklet.deterministic "cmp -s '$tmp/booklet-ar.pdf' '$tmp/again-ar.pdf'" "two renders differ"
+
+# Templates: schema errors name file and line; entities are refused.
+mkdir -p "$tmp/tpl"
+cp templates/* "$tmp/tpl/"
+sed 's|<body>|<body><bogus/>|' templates/letter.xml >"$tmp/tpl/letter.xml"
+"$vipgen" letter examples/cases.csv -o "$tmp/x" --templates "$tmp/tpl" 2>"$tmp/err"
+rc=$?
+check template.schema_error_with_line "[ $rc -eq 1 ] && grep -qE 'letter.xml:[0-9]+: .*bogus' '$tmp/err'" "exit $rc: $(cat "$tmp/err")"
+{ echo '<?xml version="1.0"?>'; echo '<!DOCTYPE template [<!ENTITY x SYSTEM "file:///etc/passwd">]>'; tail -n +2 templates/letter.xml; } >"$tmp/tpl/letter.xml"
+"$vipgen" letter examples/cases.csv -o "$tmp/x" --templates "$tmp/tpl" 2>"$tmp/err"
+check template.entities_refused "grep -q 'letter.xml:2: a DOCTYPE is not allowed' '$tmp/err'" "$(cat "$tmp/err")"
+mkdir -p "$tmp/tr"
+cp translations/*.xlf "$tmp/tr/"
+{ echo '<?xml version="1.0"?>'; echo '<!DOCTYPE lol [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;">]>'; tail -n +2 translations/pl.xlf; } >"$tmp/tr/pl.xlf"
+"$vipgen" letter examples/cases.csv -o "$tmp/y" --translations "$tmp/tr" 2>"$tmp/err"
+rc=$?
+check catalogue.entities_refused "[ $rc -eq 6 ] && grep -q 'pl.xlf:2: a DOCTYPE is not allowed' '$tmp/err' && [ -s '$tmp/y/NC-2024-012345_en.pdf' ] && [ ! -e '$tmp/y/NC-2024-012346_pl.pdf' ]" \
+    "exit $rc: $(head -c 500 "$tmp/err")"
