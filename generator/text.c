@@ -12,6 +12,9 @@
 #include "linebreak.h"
 
 #define MAX_BREAKERS 8
+#define CACHE_SLOTS 256
+
+typedef struct cached cached;
 
 struct vip_text {
     const vip_fontset *fonts;
@@ -21,6 +24,10 @@ struct vip_text {
         const char *locale;
         vip_breaker *breaker;
     } breakers[MAX_BREAKERS];
+    /* Analysed paragraphs (bidi, runs, fonts, shaped glyphs: everything that does not depend on the size or the
+     * width), direct-mapped by a hash of text and style. A batch of letters repeats most paragraphs, and fitting
+     * a document to its pages lays the same paragraphs out again at other sizes. */
+    cached *cache[CACHE_SLOTS];
 };
 
 /* Shaped glyphs of one run or piece, in visual order, as HarfBuzz returned them. */
@@ -58,8 +65,17 @@ typedef struct para {
     run *runs;
     size_t run_count;
     vip_bidi *bidi;
-    double scale_size;      /* font size in points */
 } para;
+
+struct cached {
+    uint64_t hash;
+    unsigned char *key;     /* language, direction, weight, spans and text, as compared on lookup */
+    size_t key_len;
+    char *text;             /* the paragraph's own copy of its text, which p points into */
+    para p;
+};
+
+static void cached_free(cached *c);
 
 vip_text *vip_text_create(const vip_fontset *fonts, vip_error *err)
 {
@@ -80,6 +96,8 @@ void vip_text_destroy(vip_text *t)
     hb_buffer_destroy(t->buffer);
     for (int i = 0; i < MAX_BREAKERS; i++)
         vip_breaker_destroy(t->breakers[i].breaker);
+    for (int i = 0; i < CACHE_SLOTS; i++)
+        cached_free(t->cache[i]);
     free(t);
 }
 
@@ -326,15 +344,24 @@ static int build_runs(vip_text *t, para *p)
         r->font = p->font[i];
         if (shape(t, p, r, i, j, &r->glyphs))
             return VIP_ERR_NOMEM;
-        double scale = p->scale_size / vip_font_get_metrics(r->font)->upem;
-        for (size_t g = 0; g < r->glyphs.count; g++)
-            p->width[p->char_at[r->glyphs.info[g].cluster]] += r->glyphs.pos[g].x_advance * scale;
         i = j;
+    }
+    return VIP_OK;
+}
+
+/* Per character: the advances of the clusters that start there, at this size; and their running sums. */
+static void measure_widths(para *p, double size)
+{
+    memset(p->width, 0, (p->n + 1) * sizeof *p->width);
+    for (size_t r = 0; r < p->run_count; r++) {
+        const run *rn = &p->runs[r];
+        double scale = size / vip_font_get_metrics(rn->font)->upem;
+        for (size_t g = 0; g < rn->glyphs.count; g++)
+            p->width[p->char_at[rn->glyphs.info[g].cluster]] += rn->glyphs.pos[g].x_advance * scale;
     }
     p->sum[0] = 0;
     for (size_t i = 0; i < p->n; i++)
         p->sum[i + 1] = p->sum[i] + p->width[i];
-    return VIP_OK;
 }
 
 /* Width of characters [a, b) without the spaces that would hang at the end of a line. */
@@ -707,11 +734,142 @@ static int alloc_arrays(para *p)
                : VIP_ERR_NOMEM;
 }
 
+static void cached_free(cached *c)
+{
+    if (!c)
+        return;
+    para_free(&c->p);
+    free(c->key);
+    free(c->text);
+    free(c);
+}
+
+static void key_add(unsigned char **k, size_t *len, size_t *cap, const void *data, size_t n, int *fail)
+{
+    if (*fail)
+        return;
+    if (*len + n > *cap) {
+        size_t nc = *cap ? *cap * 2 : 256;
+        while (nc < *len + n)
+            nc *= 2;
+        unsigned char *nk = realloc(*k, nc);
+        if (!nk) {
+            *fail = 1;
+            return;
+        }
+        *k = nk;
+        *cap = nc;
+    }
+    memcpy(*k + *len, data, n);
+    *len += n;
+}
+
+/* Everything about a paragraph that does not depend on its size or width: characters, bidi levels, scripts,
+ * languages, fonts, runs and their shaped glyphs. */
+static cached *analyse(vip_text *t, const char *utf8, size_t len, const vip_text_style *style, const vip_lang *base,
+                       const vip_text_span *spans, size_t span_count, const char *where, vip_error *err)
+{
+    cached *c = calloc(1, sizeof *c);
+    if (!c || !(c->text = malloc(len + 1)))
+        goto nomem;
+    memcpy(c->text, utf8, len);
+    c->text[len] = '\0';
+    para *p = &c->p;
+    p->text = c->text;
+    p->len = len;
+    uint32_t cp;
+    for (size_t i = 0; i < len; i += utf8_decode((const unsigned char *)utf8, len, i, &cp))
+        p->n++;
+    if (alloc_arrays(p))
+        goto nomem;
+    size_t ci = 0;
+    for (size_t i = 0; i < len;) {
+        size_t k = utf8_decode((const unsigned char *)utf8, len, i, &p->cp[ci]);
+        p->off[ci] = (uint32_t)i;
+        for (size_t b = 0; b < k; b++)
+            p->char_at[i + b] = (uint32_t)ci;
+        p->lang[ci] = base;
+        p->weight[ci] = style->weight;
+        for (size_t s = 0; s < span_count; s++)
+            if (i >= spans[s].start && i < spans[s].end) {
+                if (spans[s].lang)
+                    p->lang[ci] = vip_lang_find(spans[s].lang, NULL);
+                p->weight[ci] = spans[s].weight;
+            }
+        i += k;
+        ci++;
+    }
+    p->off[p->n] = (uint32_t)len;
+    p->char_at[len] = (uint32_t)p->n;
+
+    vip_bidi_base bb = style->dir == VIP_DIR_LTR   ? VIP_BIDI_LTR
+                       : style->dir == VIP_DIR_RTL ? VIP_BIDI_RTL
+                       : base->rtl                 ? VIP_BIDI_AUTO_RTL
+                                                   : VIP_BIDI_AUTO_LTR;
+    if (!(p->bidi = vip_bidi_create(p->text, len, bb, err))) {
+        cached_free(c);
+        return NULL;
+    }
+    for (size_t i = 0; i < p->n; i++)
+        p->level[i] = vip_bidi_level_at(p->bidi, p->off[i]);
+    resolve_scripts(p);
+    pick_fonts(t, p, where);
+    if (build_runs(t, p))
+        goto nomem;
+    return c;
+nomem:
+    cached_free(c);
+    vip_error_set(err, VIP_ERR_NOMEM, "out of memory");
+    return NULL;
+}
+
+/* The analysis of a paragraph, from the cache or made now (and kept). The cache owns what it returns. */
+static para *analysed(vip_text *t, const char *utf8, size_t len, const vip_text_style *style, const vip_lang *base,
+                      const vip_text_span *spans, size_t span_count, const char *where, vip_error *err)
+{
+    unsigned char *key = NULL;
+    size_t klen = 0, kcap = 0;
+    int fail = 0;
+    unsigned char dw[2] = {(unsigned char)style->dir, (unsigned char)style->weight};
+    key_add(&key, &klen, &kcap, base->tag, strlen(base->tag) + 1, &fail);
+    key_add(&key, &klen, &kcap, dw, 2, &fail);
+    for (size_t s = 0; s < span_count; s++) {
+        uint64_t range[3] = {spans[s].start, spans[s].end, (uint64_t)spans[s].weight};
+        const char *l = spans[s].lang ? spans[s].lang : "";
+        key_add(&key, &klen, &kcap, range, sizeof range, &fail);
+        key_add(&key, &klen, &kcap, l, strlen(l) + 1, &fail);
+    }
+    key_add(&key, &klen, &kcap, utf8, len, &fail);
+    if (fail) {
+        free(key);
+        vip_error_set(err, VIP_ERR_NOMEM, "out of memory");
+        return NULL;
+    }
+    uint64_t h = 1469598103934665603ULL; /* FNV-1a */
+    for (size_t i = 0; i < klen; i++)
+        h = (h ^ key[i]) * 1099511628211ULL;
+    cached **slot = &t->cache[h % CACHE_SLOTS];
+    if (*slot && (*slot)->hash == h && (*slot)->key_len == klen && memcmp((*slot)->key, key, klen) == 0) {
+        free(key);
+        return &(*slot)->p;
+    }
+    cached *c = analyse(t, utf8, len, style, base, spans, span_count, where, err);
+    if (!c) {
+        free(key);
+        return NULL;
+    }
+    c->hash = h;
+    c->key = key;
+    c->key_len = klen;
+    cached_free(*slot);
+    *slot = c;
+    return &c->p;
+}
+
 vip_paragraph *vip_text_layout_paragraph(vip_text *t, const char *utf8, size_t len, const vip_text_style *style,
                                          const vip_text_span *spans, size_t span_count, double width,
                                          const char *where, vip_error *err)
 {
-    para p = {.text = utf8, .len = len, .scale_size = style->size};
     vip_paragraph *pg = NULL;
     line_range *ranges = NULL;
     size_t nranges = 0;
@@ -724,44 +882,11 @@ vip_paragraph *vip_text_layout_paragraph(vip_text *t, const char *utf8, size_t l
     for (size_t s = 0; s < span_count; s++)
         if (spans[s].lang && !vip_lang_find(spans[s].lang, err))
             goto fail;
-
-    uint32_t cp;
-    for (size_t i = 0; i < len; i += utf8_decode((const unsigned char *)utf8, len, i, &cp))
-        p.n++;
-    if (alloc_arrays(&p))
-        goto nomem;
-    size_t ci = 0;
-    for (size_t i = 0; i < len;) {
-        size_t k = utf8_decode((const unsigned char *)utf8, len, i, &p.cp[ci]);
-        p.off[ci] = (uint32_t)i;
-        for (size_t b = 0; b < k; b++)
-            p.char_at[i + b] = (uint32_t)ci;
-        p.lang[ci] = base;
-        p.weight[ci] = style->weight;
-        for (size_t s = 0; s < span_count; s++)
-            if (i >= spans[s].start && i < spans[s].end) {
-                if (spans[s].lang)
-                    p.lang[ci] = vip_lang_find(spans[s].lang, NULL);
-                p.weight[ci] = spans[s].weight;
-            }
-        i += k;
-        ci++;
-    }
-    p.off[p.n] = (uint32_t)len;
-    p.char_at[len] = (uint32_t)p.n;
-
-    vip_bidi_base bb = style->dir == VIP_DIR_LTR   ? VIP_BIDI_LTR
-                       : style->dir == VIP_DIR_RTL ? VIP_BIDI_RTL
-                       : base->rtl                 ? VIP_BIDI_AUTO_RTL
-                                                   : VIP_BIDI_AUTO_LTR;
-    if (!(p.bidi = vip_bidi_create(utf8, len, bb, err)))
+    para *pp = analysed(t, utf8, len, style, base, spans, span_count, where, err);
+    if (!pp)
         goto fail;
-    for (size_t i = 0; i < p.n; i++)
-        p.level[i] = vip_bidi_level_at(p.bidi, p.off[i]);
-    resolve_scripts(&p);
-    pick_fonts(t, &p, where);
-    if (build_runs(t, &p))
-        goto nomem;
+    para p = *pp; /* a shallow view: the arrays stay the cache's */
+    measure_widths(&p, style->size);
     if ((rc = break_lines(t, &p, base, width, &ranges, &nranges, err)))
         goto fail;
 
@@ -790,7 +915,6 @@ vip_paragraph *vip_text_layout_paragraph(vip_text *t, const char *utf8, size_t l
         pg->height += max_asc + max_desc + pg->lines[i].leading;
     }
     free(ranges);
-    para_free(&p);
     return pg;
 nomem:
     vip_error_set(err, VIP_ERR_NOMEM, "out of memory");
@@ -798,7 +922,6 @@ fail:
     if (where && err)
         vip_error_prefix(err, "%s: ", where);
     free(ranges);
-    para_free(&p);
     vip_paragraph_destroy(pg);
     return NULL;
 }

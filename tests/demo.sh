@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
-# Writes the sample page of every language to OUT/samples/<lang>.pdf.
-set -eu
+# make demo: letters for every example case, the booklet in every language, and a sample page per language.
+set -u
 vipgen=${1:-build/vipgen}
 out=${2:-out}
-mkdir -p "$out/samples"
-for f in examples/samples/*.txt; do
-    lang=$(basename "$f" .txt)
-    "$vipgen" render "$f" --lang "$lang" -o "$out/samples/$lang.pdf"
-    echo "wrote $out/samples/$lang.pdf"
+mkdir -p "$out/letters" "$out/booklets" "$out/samples"
+"$vipgen" letter examples/cases.csv -o "$out/letters"
+status=$?
+for lang in en pl ro ar fa ur pa zh-Hans; do
+    "$vipgen" booklet --lang "$lang" -o "$out/booklets/booklet-$lang.pdf" || status=1
+    "$vipgen" render "examples/samples/$lang.txt" --lang "$lang" -o "$out/samples/$lang.pdf" || status=1
 done
+echo "wrote $(ls "$out"/letters/*.pdf 2>/dev/null | wc -l) letters, $(ls "$out"/booklets/*.pdf 2>/dev/null | wc -l) booklets and $(ls "$out"/samples/*.pdf 2>/dev/null | wc -l) sample pages under $out/"
+exit $status
