@@ -335,6 +335,12 @@ hb_face_t *vip_font_subset_face(const vip_font *font)
     return f->subset_face;
 }
 
+void vip_fontset_prepare_subsetting(const vip_fontset *set)
+{
+    for (size_t i = 0; i < set->count; i++)
+        vip_font_subset_face(set->fonts[i]);
+}
+
 int vip_font_glyph_advance(const vip_font *font, uint32_t gid)
 {
     return hb_font_get_glyph_h_advance(font->font, gid);

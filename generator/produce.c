@@ -316,6 +316,8 @@ int vip_produce_letters(const vip_produce_paths *paths, const char *cases_path, 
         jobs = 64;
     if ((size_t)jobs > tasks / 8 + 1)
         jobs = (int)(tasks / 8 + 1); /* small batches are not worth a process each */
+    if (jobs > 1)
+        vip_fontset_prepare_subsetting(r.fonts); /* once here, shared by the workers after fork */
     if ((rc = run_workers(&r, set, task_row, tasks, jobs, out_dir, o, err)))
         goto done;
     /* Invalid rows and duplicates join the outcomes. */
