@@ -13,7 +13,7 @@
 #define WINDOW_RIGHT (120.0 * MM)
 #define WINDOW_TOP (39.5 * MM)
 #define WINDOW_BOTTOM (66.3 * MM)
-#define WINDOW_PAD (3.0 * MM)
+#define WINDOW_PAD (2.0 * MM)
 
 #define COLOR_TEXT 0x111111
 #define COLOR_HEADING 0x122A5E
@@ -58,6 +58,7 @@ typedef struct flow {
     size_t *heading_page;           /* per block: page of a heading (filled in by every pass) */
     const size_t *known_page;       /* from the previous pass, for the contents; NULL in the first */
     double scale;                   /* applied to every type size (1 unless fitting into max_pages) */
+    double leading;                 /* fraction of the size between lines */
 } flow;
 
 static vip_page *cur(flow *f)
@@ -114,7 +115,7 @@ static vip_paragraph *lay(flow *f, const vip_rich *r, const char *lang, vip_dir 
                             .dir = dir ? dir : f->doc->dir,
                             .align = align,
                             .size = size,
-                            .leading = f->o->leading,
+                            .leading = f->leading,
                             .weight = weight};
     return vip_text_layout_paragraph(f->text, r->text ? r->text : "", r->length, &style, r->spans, r->span_count,
                                      width, where, f->err);
@@ -502,9 +503,10 @@ static int lay_block(flow *f, size_t i)
 
 /* Blocks of one first-page region, flowed inside a fixed frame. */
 static int lay_region(flow *f, vip_region region, double left, double right, double top, double size,
-                      double *bottom)
+                      double leading, double *bottom)
 {
-    double save_left = f->left, save_right = f->right, y = f->y;
+    double save_left = f->left, save_right = f->right, y = f->y, save_leading = f->leading;
+    f->leading = leading;
     f->left = left;
     f->right = right;
     f->y = top;
@@ -529,6 +531,7 @@ static int lay_region(flow *f, vip_region region, double left, double right, dou
     *bottom = f->y;
     f->left = save_left;
     f->right = save_right;
+    f->leading = save_leading;
     f->y = y;
     return rc;
 }
@@ -583,7 +586,7 @@ static vip_page_doc *run_pass(vip_text *text, const vip_doc *doc, const vip_layo
                               const size_t *known_page, double scale, vip_error *err)
 {
     flow f = {.text = text, .doc = doc, .o = o, .err = err, .page = SIZE_MAX, .heading_page = heading_page,
-              .known_page = known_page, .scale = scale};
+              .known_page = known_page, .scale = scale, .leading = o->leading};
     f.rtl = doc->dir == VIP_DIR_RTL;
     f.pw = doc->page_width > 0 ? doc->page_width : o->page_width;
     f.ph = doc->page_height > 0 ? doc->page_height : o->page_height;
@@ -609,14 +612,14 @@ static vip_page_doc *run_pass(vip_text *text, const vip_doc *doc, const vip_layo
                 rc = lay_block(&f, i);
         double address_bottom = f.y, reference_bottom = f.y;
         if (!rc)
+            /* The address is set small and tight: six lines must fit the window whatever the scale. */
             rc = lay_region(&f, VIP_REGION_ADDRESS, WINDOW_LEFT + WINDOW_PAD, WINDOW_RIGHT - WINDOW_PAD,
-                            WINDOW_TOP + WINDOW_PAD, body_size(&f) - 0.5, &address_bottom);
-        if (!rc && address_bottom > WINDOW_BOTTOM + 0.01)
-            vip_warn(NULL, "the address is %.1f mm too tall for the envelope window",
-                     (address_bottom - WINDOW_BOTTOM) / MM);
+                            WINDOW_TOP + WINDOW_PAD, 8.5, 0.02, &address_bottom);
+        if (!rc && address_bottom > WINDOW_BOTTOM)
+            f.out->address_overflow = address_bottom - WINDOW_BOTTOM;
         if (!rc)
-            rc = lay_region(&f, VIP_REGION_REFERENCE, WINDOW_RIGHT + 6 * MM, f.pw - me, WINDOW_TOP + WINDOW_PAD,
-                            body_size(&f) - 1, &reference_bottom);
+            rc = lay_region(&f, VIP_REGION_REFERENCE, WINDOW_RIGHT + 6 * MM, f.right, WINDOW_TOP + WINDOW_PAD,
+                            body_size(&f) - 1, o->leading, &reference_bottom);
         if (!rc && f.y < WINDOW_BOTTOM + 5 * MM)
             f.y = fmax(WINDOW_BOTTOM + 5 * MM, reference_bottom + 5 * MM);
     }

@@ -89,6 +89,7 @@ typedef struct vip_page_doc {
     char *lang;              /* BCP 47 tag of the document */
     vip_page_outline *outlines;
     size_t outline_count, outline_cap;
+    double address_overflow;  /* points by which the address is taller than the envelope window (0: it fits) */
     /* Storage the runs point into (texts, glyph arrays); freed with the document. */
     void **blocks;
     size_t block_count, block_cap;

@@ -124,6 +124,9 @@ static int make_document(resources *r, const char *lang, const vip_case_row *row
     int rc = pd ? vip_pdf_write(pd, path, err) : err->code;
     if (!rc && pages)
         *pages = pd->page_count;
+    if (!rc && pd->address_overflow > 0 && row)
+        fprintf(stderr, "vipgen: warning: row %zu (line %zu): the address is %.1f mm too tall for the envelope window\n",
+                row->row, row->line, pd->address_overflow * 25.4 / 72);
     vip_page_doc_destroy(pd);
     vip_doc_destroy(doc);
     return rc;
