@@ -386,6 +386,15 @@ static long run_clusters(ctx *c, const vip_page_run *run)
     return (long)u;
 }
 
+/* Characters that steer bidi or line breaking and are not text: isolates, embeddings, marks, the word joiner.
+ * HarfBuzz drops their glyphs and merges their clusters into a neighbour's, so they would otherwise reach the
+ * extracted text. Joiners that are part of a word (ZWJ, ZWNJ in Persian) stay. */
+static int steers_only(uint32_t cp)
+{
+    return cp == 0x200E || cp == 0x200F || (cp >= 0x202A && cp <= 0x202E) || (cp >= 0x2060 && cp <= 0x2064) ||
+           (cp >= 0x2066 && cp <= 0x2069) || cp == 0xFEFF;
+}
+
 /* Decodes the text of the cluster that starts at value `cluster` into c->cps and returns the number of
  * characters (or -1 when out of memory). A cluster value met again in a later group gets no text: its
  * characters were already given to the first group. */
@@ -411,8 +420,11 @@ static long cluster_text(ctx *c, const vip_page_run *run, size_t nuniq, uint32_t
         return -1;
     const unsigned char *p = (const unsigned char *)run->text + start, *e = (const unsigned char *)run->text + end;
     long n = 0;
-    while (p < e)
-        c->cps[n++] = utf8_next(&p, e);
+    while (p < e) {
+        uint32_t cp = utf8_next(&p, e);
+        if (!steers_only(cp))
+            c->cps[n++] = cp;
+    }
     return n;
 }
 
@@ -826,6 +838,44 @@ static void subset_tag(const uint32_t *gids, size_t n, const char *psname, char 
     tag[6] = '\0';
 }
 
+/* hb-subset survives some allocation failures by leaving glyphs, tables or charstrings out and still reporting
+ * success; such a subset draws blank or broken text, or no text at all. So a subset must keep every used glyph
+ * with the same outline extents, and (see sfnt_complete) every table it has must be non-empty. */
+static int subset_complete(const vip_font *font, hb_face_t *sub, const hb_map_t *old_to_new, const uint32_t *gids,
+                           size_t n)
+{
+    hb_font_t *orig = vip_font_hb_font(font), *copy = hb_font_create(sub);
+    int ok = copy != hb_font_get_empty();
+    for (size_t i = 0; ok && i < n; i++) {
+        hb_codepoint_t to = hb_map_get(old_to_new, gids[i]);
+        hb_glyph_extents_t a = {0, 0, 0, 0}, b = {0, 0, 0, 0};
+        ok = to != HB_MAP_VALUE_INVALID &&
+             hb_font_get_glyph_extents(orig, gids[i], &a) == hb_font_get_glyph_extents(copy, to, &b) &&
+             memcmp(&a, &b, sizeof a) == 0;
+    }
+    hb_font_destroy(copy);
+    return ok;
+}
+
+/* The serialised subset's table directory: the tables a TrueType font needs, none of them empty. */
+static int sfnt_complete(const unsigned char *d, size_t len)
+{
+    static const char need[][5] = {"glyf", "loca", "head", "hhea", "hmtx", "maxp"};
+    unsigned found = 0, tables = len >= 12 ? (unsigned)(d[4] << 8 | d[5]) : 0;
+    if (!tables || len < 12 + 16 * (size_t)tables)
+        return 0;
+    for (unsigned i = 0; i < tables; i++) {
+        const unsigned char *r = d + 12 + 16 * i;
+        uint32_t off = (uint32_t)r[8] << 24 | (uint32_t)r[9] << 16 | (uint32_t)r[10] << 8 | r[11];
+        uint32_t size = (uint32_t)r[12] << 24 | (uint32_t)r[13] << 16 | (uint32_t)r[14] << 8 | r[15];
+        if (!size || off > len || size > len - off)
+            return 0;
+        for (size_t k = 0; k < sizeof need / sizeof need[0]; k++)
+            found |= (unsigned)(memcmp(r, need[k], 4) == 0) << k;
+    }
+    return found == (1u << (sizeof need / sizeof need[0])) - 1;
+}
+
 /* Subsets the font to the used glyphs. glyf fonts keep their glyph IDs (so /CIDToGIDMap is /Identity); CFF
  * fonts must not (the subset would grow a hundredfold) and keep their CIDs in the charset instead. */
 static hb_face_t *make_subset(ctx *c, const pdf_font *f, size_t n)
@@ -850,15 +900,25 @@ static hb_face_t *make_subset(ctx *c, const pdf_font *f, size_t n)
     hb_set_t *tables = hb_subset_input_set(in, HB_SUBSET_SETS_DROP_TABLE_TAG);
     for (size_t i = 0; i < sizeof drop / sizeof drop[0]; i++)
         hb_set_add(tables, hb_tag_from_string(drop[i], 4));
-    unsigned flags = HB_SUBSET_FLAGS_NO_HINTING;
+    /* Keep .notdef's outline: a character no font has is drawn as a visible box, as layout promises. */
+    unsigned flags = HB_SUBSET_FLAGS_NO_HINTING | HB_SUBSET_FLAGS_NOTDEF_OUTLINE;
     if (!vip_font_is_cff(f->font))
         flags |= HB_SUBSET_FLAGS_RETAIN_GIDS;
     hb_subset_input_set_flags(in, flags);
-    int ok = hb_set_allocation_successful(glyphs) && hb_set_allocation_successful(tables);
-    hb_face_t *sub = ok ? hb_subset_or_fail(face, in) : NULL;
+    hb_subset_plan_t *plan = NULL;
+    hb_face_t *sub = NULL;
+    if (hb_set_allocation_successful(glyphs) && hb_set_allocation_successful(tables) &&
+        (plan = hb_subset_plan_create_or_fail(face, in)))
+        sub = hb_subset_plan_execute_or_fail(plan);
+    if (sub && !subset_complete(f->font, sub, hb_subset_plan_old_to_new_glyph_mapping(plan), c->gids, n)) {
+        hb_face_destroy(sub);
+        sub = NULL;
+    }
+    hb_subset_plan_destroy(plan);
     hb_subset_input_destroy(in);
     if (!sub)
-        vip_error_set(c->err, VIP_ERR_FONT, "pdf: font '%s': subsetting failed", vip_font_name(f->font));
+        vip_error_set(c->err, VIP_ERR_FONT, "pdf: font '%s': subsetting failed (out of memory?)",
+                      vip_font_name(f->font));
     return sub;
 }
 
@@ -870,8 +930,9 @@ static HPDF_Dict font_file(ctx *c, const pdf_font *f, hb_face_t *sub)
     unsigned len = 0;
     const char *data = hb_blob_get_data(blob, &len);
     HPDF_Dict file = NULL;
-    if (!len) {
-        vip_error_set(c->err, VIP_ERR_FONT, "pdf: font '%s': the subset is empty", vip_font_name(f->font));
+    if (!len || (!cff && !sfnt_complete((const unsigned char *)data, len))) {
+        vip_error_set(c->err, VIP_ERR_FONT, "pdf: font '%s': the subset is incomplete (out of memory?)",
+                      vip_font_name(f->font));
     } else if (!(file = new_stream(c, data, len)) ||
                (cff ? HPDF_Dict_AddName(file, "Subtype", "CIDFontType0C")
                     : HPDF_Dict_AddNumber(file, "Length1", (HPDF_INT32)len)) != HPDF_OK) {
