@@ -335,10 +335,13 @@ hb_face_t *vip_font_subset_face(const vip_font *font)
     return f->subset_face;
 }
 
-void vip_fontset_prepare_subsetting(const vip_fontset *set)
+void vip_fontset_prepare_subsetting(const vip_fontset *set, const char *script, const char *lang)
 {
-    for (size_t i = 0; i < set->count; i++)
-        vip_font_subset_face(set->fonts[i]);
+    for (int w = VIP_WEIGHT_REGULAR; w <= VIP_WEIGHT_BOLD; w++) {
+        const vip_font *f = vip_fontset_primary(set, script, lang, (vip_weight)w);
+        if (f)
+            vip_font_subset_face(f);
+    }
 }
 
 int vip_font_glyph_advance(const vip_font *font, uint32_t gid)

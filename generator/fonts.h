@@ -49,9 +49,10 @@ hb_face_t *vip_font_hb_face(const vip_font *font);          /* owned by the font
 hb_font_t *vip_font_hb_font(const vip_font *font);          /* owned by the font; scale = upem */
 /* The face prepared once by hb_subset_preprocess, for fast per-document subsets; made on first use. */
 hb_face_t *vip_font_subset_face(const vip_font *font);
-/* Prepares every font's subsetting data now (hb_subset_preprocess; about a second for the CJK fonts). A batch calls
- * it before starting worker processes, which then share the prepared faces instead of each making its own. */
-void vip_fontset_prepare_subsetting(const vip_fontset *set);
+/* Prepares the subsetting data (hb_subset_preprocess; about a second for a CJK font) of the fonts a script and
+ * language use, in both weights. A batch calls it before starting worker processes, which then share the prepared
+ * faces instead of each making its own. */
+void vip_fontset_prepare_subsetting(const vip_fontset *set, const char *script, const char *lang);
 /* Horizontal advance of a glyph in font units, as the font's hmtx has it (what a PDF /W entry must say). */
 int vip_font_glyph_advance(const vip_font *font, uint32_t gid);
 /* The font's own glyph for a character, or 0 when it has none. */

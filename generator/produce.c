@@ -319,8 +319,19 @@ int vip_produce_letters(const vip_produce_paths *paths, const char *cases_path, 
         jobs = 64;
     if ((size_t)jobs > tasks / 8 + 1)
         jobs = (int)(tasks / 8 + 1); /* small batches are not worth a process each */
-    if (jobs > 1)
-        vip_fontset_prepare_subsetting(r.fonts); /* once here, shared by the workers after fork */
+    if (jobs > 1) {
+        /* Once here, shared by the workers after fork: Latin (every letter has some) and the batch's scripts. */
+        vip_fontset_prepare_subsetting(r.fonts, "Latn", "en");
+        int done[MAX_LANGS] = {0};
+        for (size_t k = 0; k < tasks; k++) {
+            const vip_lang *l = vip_lang_find(set->rows[task_row[k]].lang, NULL);
+            int i = l ? lang_index(l->tag) : -1;
+            if (i >= 0 && !done[i]) {
+                done[i] = 1;
+                vip_fontset_prepare_subsetting(r.fonts, l->script, l->tag);
+            }
+        }
+    }
     if ((rc = run_workers(&r, set, task_row, tasks, jobs, out_dir, o, err)))
         goto done;
     /* Invalid rows and duplicates join the outcomes. */
