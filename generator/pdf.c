@@ -876,6 +876,115 @@ static int sfnt_complete(const unsigned char *d, size_t len)
     return found == (1u << (sizeof need / sizeof need[0])) - 1;
 }
 
+/* Big-endian unsigned integer of n bytes. */
+static uint32_t be(const unsigned char *p, int n)
+{
+    uint32_t v = 0;
+    while (n-- > 0)
+        v = v << 8 | *p++;
+    return v;
+}
+
+/* The end of the CFF INDEX at d[pos], or 0 when it does not fit in len. */
+static size_t cff_index_end(const unsigned char *d, size_t len, size_t pos)
+{
+    if (pos + 2 > len)
+        return 0;
+    uint32_t count = be(d + pos, 2);
+    if (!count)
+        return pos + 2;
+    if (pos + 3 > len)
+        return 0;
+    int size = d[pos + 2];
+    size_t offsets = pos + 3, data = offsets + (size_t)(count + 1) * (size_t)size;
+    if (size < 1 || size > 4 || data > len)
+        return 0;
+    size_t end = data - 1 + be(d + offsets + (size_t)count * (size_t)size, size);
+    return end <= len ? end : 0;
+}
+
+/* Content codes are the font's original CIDs (CID = GID in Noto Sans CJK), so the subset's charset must give each
+ * kept glyph its old glyph ID as CID; the subset must also still be CID-keyed (a ROS operator in its Top DICT).
+ * A subset made in low memory was seen to get this wrong while looking fine to HarfBuzz. */
+static int cff_keeps_cids(hb_face_t *sub, const hb_map_t *old_to_new, const uint32_t *gids, size_t n)
+{
+    hb_blob_t *blob = hb_face_reference_table(sub, HB_TAG('C', 'F', 'F', ' '));
+    unsigned len = 0;
+    const unsigned char *d = (const unsigned char *)hb_blob_get_data(blob, &len);
+    unsigned glyphs = hb_face_get_glyph_count(sub);
+    uint32_t *cid = len > 4 && glyphs ? calloc(glyphs, sizeof *cid) : NULL;
+    int ok = 0, ros = 0;
+    size_t charset = 0;
+    /* Header, Name INDEX, then the Top DICT INDEX: its first DICT holds ROS (12 30) and the charset offset (15). */
+    size_t names = len > 4 ? d[2] : 0, top = names ? cff_index_end(d, len, names) : 0;
+    size_t top_end = top ? cff_index_end(d, len, top) : 0;
+    if (!cid || !top_end || be(d + top, 2) == 0)
+        goto done;
+    int size = d[top + 2];
+    size_t data = top + 3 + (be(d + top, 2) + 1) * (size_t)size - 1; /* offsets count from 1 */
+    size_t p = data + be(d + top + 3, size), q = data + be(d + top + 3 + size, size);
+    if (q > top_end || p > q)
+        goto done;
+    long operand = 0;
+    while (p < q) {
+        unsigned b = d[p];
+        if (b == 28 && p + 3 <= q)
+            operand = (int16_t)be(d + p + 1, 2), p += 3;
+        else if (b == 29 && p + 5 <= q)
+            operand = (int32_t)be(d + p + 1, 4), p += 5;
+        else if (b == 30) { /* a real: nibbles up to an 0xF */
+            while (++p < q && (d[p] & 0x0F) != 0x0F && (d[p] & 0xF0) != 0xF0)
+                ;
+            p++;
+        } else if (b >= 32 && b <= 246)
+            operand = (long)b - 139, p++;
+        else if (b >= 247 && b <= 250 && p + 2 <= q)
+            operand = ((long)b - 247) * 256 + d[p + 1] + 108, p += 2;
+        else if (b >= 251 && b <= 254 && p + 2 <= q)
+            operand = -((long)b - 251) * 256 - d[p + 1] - 108, p += 2;
+        else if (b == 12 && p + 2 <= q)
+            ros |= d[p + 1] == 30, p += 2;
+        else if (b <= 21) {
+            if (b == 15)
+                charset = operand > 0 ? (size_t)operand : 0;
+            p++;
+        } else
+            goto done;
+    }
+    /* The charset names glyphs 1.. (glyph 0 is CID 0): format 0 lists CIDs, 1 and 2 list ranges. */
+    if (!ros || !charset || charset >= len)
+        goto done;
+    unsigned format = d[charset], g = 1;
+    size_t r = charset + 1;
+    while (g < glyphs) {
+        if (format == 0) {
+            if (r + 2 > len)
+                goto done;
+            cid[g++] = be(d + r, 2);
+            r += 2;
+        } else if (format == 1 || format == 2) {
+            int w = format == 1 ? 1 : 2;
+            if (r + 2 + (size_t)w > len)
+                goto done;
+            uint32_t first = be(d + r, 2), left = be(d + r + 2, w);
+            for (uint32_t k = 0; k <= left && g < glyphs; k++)
+                cid[g++] = first + k;
+            r += 2 + (size_t)w;
+        } else {
+            goto done;
+        }
+    }
+    ok = 1;
+    for (size_t i = 0; ok && i < n; i++) {
+        hb_codepoint_t to = hb_map_get(old_to_new, gids[i]);
+        ok = to < glyphs && cid[to] == gids[i];
+    }
+done:
+    free(cid);
+    hb_blob_destroy(blob);
+    return ok;
+}
+
 /* Subsets the font to the used glyphs. glyf fonts keep their glyph IDs (so /CIDToGIDMap is /Identity); CFF
  * fonts must not (the subset would grow a hundredfold) and keep their CIDs in the charset instead. */
 static hb_face_t *make_subset(ctx *c, const pdf_font *f, size_t n)
@@ -910,7 +1019,9 @@ static hb_face_t *make_subset(ctx *c, const pdf_font *f, size_t n)
     if (hb_set_allocation_successful(glyphs) && hb_set_allocation_successful(tables) &&
         (plan = hb_subset_plan_create_or_fail(face, in)))
         sub = hb_subset_plan_execute_or_fail(plan);
-    if (sub && !subset_complete(f->font, sub, hb_subset_plan_old_to_new_glyph_mapping(plan), c->gids, n)) {
+    const hb_map_t *old_to_new = plan ? hb_subset_plan_old_to_new_glyph_mapping(plan) : NULL;
+    if (sub && (!subset_complete(f->font, sub, old_to_new, c->gids, n) ||
+                (vip_font_is_cff(f->font) && !cff_keeps_cids(sub, old_to_new, c->gids, n)))) {
         hb_face_destroy(sub);
         sub = NULL;
     }
