@@ -21,6 +21,7 @@
 #include <hb-subset.h>
 #include <hb.h>
 #include <math.h>
+#include <png.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -720,6 +721,100 @@ static int flush_content(ctx *c, HPDF_Page hpage)
     return VIP_OK;
 }
 
+/* A PNG decoded (libpng) once per process: every letter of a batch carries the same logo, and libharu's loader
+ * decodes it again for every document. Kept until the process ends. libharu rewrites a stream's /Filter from its
+ * own setting, so the samples are kept raw and deflated as each document is written. */
+typedef struct prepared_image {
+    char *path;
+    unsigned width, height;
+    unsigned char *rgb, *alpha; /* samples; alpha is NULL for an opaque image */
+    unsigned long rgb_len, alpha_len;
+} prepared_image;
+
+static prepared_image *prepared_images;
+static size_t prepared_count;
+
+static const prepared_image *prepare_image(const char *path, vip_error *err)
+{
+    for (size_t i = 0; i < prepared_count; i++)
+        if (strcmp(prepared_images[i].path, path) == 0)
+            return &prepared_images[i];
+    png_image png;
+    memset(&png, 0, sizeof png);
+    png.version = PNG_IMAGE_VERSION;
+    if (!png_image_begin_read_from_file(&png, path)) {
+        vip_error_set(err, VIP_ERR_INPUT, "pdf: %s: cannot read the PNG image: %s", path, png.message);
+        return NULL;
+    }
+    png.format = PNG_FORMAT_RGBA;
+    size_t pixels = (size_t)png.width * png.height;
+    unsigned char *rgba = malloc(PNG_IMAGE_SIZE(png)), *rgb = malloc(pixels * 3 + 1), *alpha = malloc(pixels + 1);
+    prepared_image *grown = realloc(prepared_images, (prepared_count + 1) * sizeof *grown);
+    prepared_image im = {0};
+    if (grown)
+        prepared_images = grown;
+    if (!rgba || !rgb || !alpha || !grown) {
+        png_image_free(&png);
+        vip_error_set(err, VIP_ERR_NOMEM, "out of memory");
+        goto done;
+    }
+    if (!png_image_finish_read(&png, NULL, rgba, 0, NULL)) {
+        vip_error_set(err, VIP_ERR_INPUT, "pdf: %s: cannot read the PNG image: %s", path, png.message);
+        goto done;
+    }
+    int opaque = 1;
+    for (size_t i = 0; i < pixels; i++) {
+        memcpy(rgb + 3 * i, rgba + 4 * i, 3);
+        alpha[i] = rgba[4 * i + 3];
+        opaque &= alpha[i] == 255;
+    }
+    im.width = png.width;
+    im.height = png.height;
+    if (!(im.path = strdup(path))) {
+        vip_error_set(err, VIP_ERR_NOMEM, "out of memory");
+        goto done;
+    }
+    im.rgb = rgb;
+    im.rgb_len = pixels * 3;
+    rgb = NULL;
+    if (!opaque) {
+        im.alpha = alpha;
+        im.alpha_len = pixels;
+        alpha = NULL;
+    }
+    prepared_images[prepared_count] = im;
+done:
+    free(rgba);
+    free(rgb);
+    free(alpha);
+    return im.path ? &prepared_images[prepared_count++] : NULL;
+}
+
+/* An image XObject with the prepared samples, deflated by libharu as the document is written. */
+static HPDF_Dict image_object(ctx *c, const prepared_image *im, int alpha)
+{
+    HPDF_Dict d = HPDF_DictStream_New(c->pdf->mmgr, c->pdf->xref);
+    if (!d)
+        return NULL;
+    d->header.obj_class |= HPDF_OSUBCLASS_XOBJECT;
+    d->filter = HPDF_STREAM_FILTER_FLATE_DECODE;
+    const unsigned char *data = alpha ? im->alpha : im->rgb;
+    unsigned long len = alpha ? im->alpha_len : im->rgb_len;
+    if (HPDF_Dict_AddName(d, "Type", "XObject") != HPDF_OK || HPDF_Dict_AddName(d, "Subtype", "Image") != HPDF_OK ||
+        HPDF_Dict_AddNumber(d, "Width", (HPDF_INT32)im->width) != HPDF_OK ||
+        HPDF_Dict_AddNumber(d, "Height", (HPDF_INT32)im->height) != HPDF_OK ||
+        HPDF_Dict_AddName(d, "ColorSpace", alpha ? "DeviceGray" : "DeviceRGB") != HPDF_OK ||
+        HPDF_Dict_AddNumber(d, "BitsPerComponent", 8) != HPDF_OK ||
+        HPDF_Stream_Write(d->stream, data, (HPDF_UINT)len) != HPDF_OK)
+        return NULL;
+    if (!alpha && im->alpha) {
+        HPDF_Dict mask = image_object(c, im, 1);
+        if (!mask || HPDF_Dict_Add(d, "SMask", mask) != HPDF_OK)
+            return NULL;
+    }
+    return d;
+}
+
 static int draw_image(ctx *c, HPDF_Page hpage, const vip_page *page, const vip_page_image *im)
 {
     HPDF_Image image = NULL;
@@ -729,14 +824,11 @@ static int draw_image(ctx *c, HPDF_Page hpage, const vip_page *page, const vip_p
     if (!image) {
         if (reserve(&c->images, &c->image_cap, c->image_count + 1, sizeof *c->images))
             return nomem(c);
-        FILE *probe = fopen(im->path, "rb"); /* libharu's error code alone would not say why */
-        if (!probe)
-            return vip_error_set(c->err, VIP_ERR_IO, "pdf: %s: cannot open the image: %s", im->path, strerror(errno));
-        fclose(probe);
-        image = HPDF_LoadPngImageFromFile(c->pdf, im->path);
-        if (!image)
-            return vip_error_set(c->err, VIP_ERR_INPUT, "pdf: %s: cannot load the PNG image (libharu error 0x%04X)",
-                                 im->path, (unsigned)c->hpdf_error);
+        const prepared_image *pi = prepare_image(im->path, c->err);
+        if (!pi)
+            return c->err->code;
+        if (!(image = image_object(c, pi, 0)))
+            return hpdf_fail(c, "adding an image");
         c->images[c->image_count++] = (pdf_image){im->path, image};
     }
     /* libharu writes the Do operator itself: our buffered content must go first. */
