@@ -107,39 +107,44 @@ static int reserve(void **buf, size_t *cap, size_t used, size_t size, vip_error 
     return VIP_OK;
 }
 
-int vip_breaker_lines(vip_breaker *breaker, const char *utf8, size_t len, vip_break **out, size_t *count,
-                      vip_error *err)
+/* The boundaries `it` finds in the text, as vip_break records (lines: with the rule status) or as plain offsets
+ * (graphemes). Always hands back an allocation, even for empty text, so callers need no special case. */
+static int collect(UBreakIterator *it, int lines, const char *utf8, size_t len, void **out, size_t *count,
+                   vip_error *err)
 {
-    if (!breaker || !out || !count)
-        return vip_error_set(err, VIP_ERR_INTERNAL, "linebreak: NULL argument");
+    size_t size = lines ? sizeof(vip_break) : sizeof(uint32_t);
     *out = NULL;
     *count = 0;
     int rc = check_text(utf8, len, err);
     if (rc != VIP_OK)
         return rc;
-    /* Always hand back an allocation, even for empty text, so callers need no special case. */
     size_t cap = 0, n = 0;
     void *buf = NULL;
-    rc = reserve(&buf, &cap, 0, sizeof(vip_break), err);
+    rc = reserve(&buf, &cap, 0, size, err);
     if (rc != VIP_OK)
         return rc;
     if (len > 0) {
-        rc = attach(breaker->line, utf8, len, err);
+        rc = attach(it, utf8, len, err);
         if (rc != VIP_OK) {
             free(buf);
             return rc;
         }
-        ubrk_first(breaker->line);
-        for (int32_t pos = ubrk_next(breaker->line); pos != UBRK_DONE; pos = ubrk_next(breaker->line)) {
-            rc = reserve(&buf, &cap, n, sizeof(vip_break), err);
+        ubrk_first(it);
+        for (int32_t pos = ubrk_next(it); pos != UBRK_DONE; pos = ubrk_next(it)) {
+            rc = reserve(&buf, &cap, n, size, err);
             if (rc != VIP_OK)
                 break;
-            int32_t status = ubrk_getRuleStatus(breaker->line);
-            vip_break *v = (vip_break *)buf + n++;
-            v->offset = (uint32_t)pos;
-            v->mandatory = status >= UBRK_LINE_HARD && status < UBRK_LINE_HARD_LIMIT;
+            if (lines) {
+                int32_t status = ubrk_getRuleStatus(it);
+                vip_break *v = (vip_break *)buf + n;
+                v->offset = (uint32_t)pos;
+                v->mandatory = status >= UBRK_LINE_HARD && status < UBRK_LINE_HARD_LIMIT;
+            } else {
+                ((uint32_t *)buf)[n] = (uint32_t)pos;
+            }
+            n++;
         }
-        detach(breaker->line);
+        detach(it);
         if (rc != VIP_OK) {
             free(buf);
             return rc;
@@ -150,41 +155,18 @@ int vip_breaker_lines(vip_breaker *breaker, const char *utf8, size_t len, vip_br
     return VIP_OK;
 }
 
+int vip_breaker_lines(vip_breaker *breaker, const char *utf8, size_t len, vip_break **out, size_t *count,
+                      vip_error *err)
+{
+    if (!breaker || !out || !count)
+        return vip_error_set(err, VIP_ERR_INTERNAL, "linebreak: NULL argument");
+    return collect(breaker->line, 1, utf8, len, (void **)out, count, err);
+}
+
 int vip_breaker_graphemes(vip_breaker *breaker, const char *utf8, size_t len, uint32_t **out, size_t *count,
                           vip_error *err)
 {
     if (!breaker || !out || !count)
         return vip_error_set(err, VIP_ERR_INTERNAL, "linebreak: NULL argument");
-    *out = NULL;
-    *count = 0;
-    int rc = check_text(utf8, len, err);
-    if (rc != VIP_OK)
-        return rc;
-    size_t cap = 0, n = 0;
-    void *buf = NULL;
-    rc = reserve(&buf, &cap, 0, sizeof(uint32_t), err);
-    if (rc != VIP_OK)
-        return rc;
-    if (len > 0) {
-        rc = attach(breaker->chr, utf8, len, err);
-        if (rc != VIP_OK) {
-            free(buf);
-            return rc;
-        }
-        ubrk_first(breaker->chr);
-        for (int32_t pos = ubrk_next(breaker->chr); pos != UBRK_DONE; pos = ubrk_next(breaker->chr)) {
-            rc = reserve(&buf, &cap, n, sizeof(uint32_t), err);
-            if (rc != VIP_OK)
-                break;
-            ((uint32_t *)buf)[n++] = (uint32_t)pos;
-        }
-        detach(breaker->chr);
-        if (rc != VIP_OK) {
-            free(buf);
-            return rc;
-        }
-    }
-    *out = buf;
-    *count = n;
-    return VIP_OK;
+    return collect(breaker->chr, 0, utf8, len, (void **)out, count, err);
 }

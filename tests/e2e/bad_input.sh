@@ -1,13 +1,7 @@
 #!/usr/bin/env bash
 # Bad input gets a clear error naming the file and place, and the documented exit code; outputs are never
 # left half-written.
-set -u
-vipgen=${1:-build/vipgen}
-cd "$(dirname "$0")/../.."
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-pass() { echo "PASS $1"; }
-fail() { echo "FAIL $1: $2"; }
+. "$(dirname "$0")/lib.sh"
 
 expect_fail() { # name expected-exit-code pattern command...
     local name=$1 code=$2 pattern=$3

@@ -3,14 +3,7 @@
 # reference, the name and the offence as the catalogue translates it; bad rows are reported while the others are
 # still produced; booklets in every language with bookmarks and page numbers; schema errors with line numbers;
 # XML entities refused; the same input gives the same bytes.
-set -u
-vipgen=${1:-build/vipgen}
-cd "$(dirname "$0")/../.."
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-pass() { echo "PASS $1"; }
-fail() { echo "FAIL $1: $2"; }
-check() { if eval "$2"; then pass "$1"; else fail "$1" "$3"; fi; }
+. "$(dirname "$0")/lib.sh"
 # The text of a catalogue unit (the target, or the English source where there is none).
 unit() { # lang id
     local t

@@ -1,14 +1,7 @@
 #!/usr/bin/env bash
 # Every sample page, checked by tools nobody here wrote: qpdf --check, pdffonts (every font embedded and
 # subset), pdftotext (the text comes back in logical order), and byte-for-byte determinism.
-set -u
-vipgen=${1:-build/vipgen}
-cd "$(dirname "$0")/../.."
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-pass() { echo "PASS $1"; }
-fail() { echo "FAIL $1: $2"; }
-check() { if eval "$2"; then pass "$1"; else fail "$1" "$3"; fi; }
+. "$(dirname "$0")/lib.sh"
 
 # What pdftotext must give back, per language (lines joined: a sentence may wrap). Nastaliq's cascading
 # baselines make poppler split Urdu words and number groups, so Urdu is checked by its parts.

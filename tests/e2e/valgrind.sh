@@ -1,11 +1,7 @@
 #!/usr/bin/env bash
 # The whole PDF path under valgrind, in the scripts that exercise the most code (Arabic with Latin inside,
 # Nastaliq, Gurmukhi, CFF Chinese): no memory errors, no leaks.
-set -u
-vipgen=${1:-build/vipgen}
-cd "$(dirname "$0")/../.."
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
+. "$(dirname "$0")/lib.sh"
 for lang in ar ur pa zh-Hans; do
     if valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite,indirect \
         "$vipgen" render "examples/samples/$lang.txt" --lang "$lang" -o "$tmp/$lang.pdf" 2>"$tmp/vg"; then
@@ -14,3 +10,10 @@ for lang in ar ur pa zh-Hans; do
         echo "FAIL valgrind.$lang: $(head -c 1500 "$tmp/vg")"
     fi
 done
+# A letter: case data, catalogue, template merge, layout and PDF, in one worker.
+if valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite,indirect \
+    "$vipgen" letter examples/cases.csv --ref NC/2024/012348 --jobs 1 -o "$tmp/letters" 2>"$tmp/vg"; then
+    echo "PASS valgrind.letter_ar"
+else
+    echo "FAIL valgrind.letter_ar: $(grep -v '^vipgen:' "$tmp/vg" | head -c 1500)"
+fi

@@ -1,0 +1,10 @@
+# Shared by the end-to-end scripts (sourced, not run): the program under test, the repository root as working
+# directory, a temporary directory removed on exit, and the PASS/FAIL lines tests/run.sh counts.
+set -u
+vipgen=${1:-build/vipgen}
+cd "$(dirname "$0")/../.." || exit 1
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+pass() { echo "PASS $1"; }
+fail() { echo "FAIL $1: $2"; }
+check() { if eval "$2"; then pass "$1"; else fail "$1" "$3"; fi; }
