@@ -81,7 +81,7 @@ typedef struct vip_doc {
     double page_width, page_height;                             /* 0: A4 */
     double margin_top, margin_bottom, margin_start, margin_end; /* 0: defaults */
     double body_size;                                           /* 0: default */
-    int max_pages;             /* > 0: type is scaled down (to at most 84 %) until the document fits */
+    int max_pages;             /* > 0: type is scaled down (to 76 % at most) until the document fits */
     vip_rich header;       /* running header (empty: none) */
     vip_page_label_fn footer;  /* running footer, e.g. "Page 2 of 14"; NULL: none */
     vip_number_fn number;      /* page numbers in the contents; NULL: ASCII digits */

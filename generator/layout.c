@@ -275,7 +275,7 @@ static int lay_contents(flow *f, size_t from)
 /* A table row: cells side by side (first cell on the start side), each ruled; a header row is shaded and bold. */
 static int lay_row(flow *f, const vip_block *b, int repeating)
 {
-    double width = f->right - f->left, total = 0, pad = 1.2 * MM, size = body_size(f) - 0.5;
+    double width = f->right - f->left, total = 0, pad = 1.2 * MM * f->scale, size = body_size(f) - 0.5;
     for (size_t c = 0; c < b->cell_count; c++)
         total += b->columns[c] > 0 ? b->columns[c] : 1;
     vip_paragraph **cells = calloc(b->cell_count ? b->cell_count : 1, sizeof *cells);
@@ -441,14 +441,14 @@ static int lay_block(flow *f, size_t i)
         int rc = p->line_count ? ensure(f, p->lines[0].ascent + p->lines[0].descent) : VIP_OK;
         if (!rc)
             rc = place(f, p, &b->content, f->left, COLOR_TEXT);
-        f->y += f->o->paragraph_space;
+        f->y += f->o->paragraph_space * f->scale;
         vip_paragraph_destroy(p);
         return rc;
     }
     case VIP_BLOCK_LIST_ITEM: {
         int rc = lay_list_item(f, b);
         if (!rc && (i + 1 == f->doc->block_count || f->doc->blocks[i + 1].kind != VIP_BLOCK_LIST_ITEM))
-            f->y += f->o->paragraph_space;
+            f->y += f->o->paragraph_space * f->scale;
         return rc;
     }
     case VIP_BLOCK_TABLE_ROW: {
@@ -456,7 +456,7 @@ static int lay_block(flow *f, size_t i)
             f->table_header = b;
         int rc = lay_row(f, b, 0);
         if (!rc && (i + 1 == f->doc->block_count || f->doc->blocks[i + 1].kind != VIP_BLOCK_TABLE_ROW))
-            f->y += f->o->paragraph_space + 2;
+            f->y += (f->o->paragraph_space + 2) * f->scale;
         return rc;
     }
     case VIP_BLOCK_BOX_BEGIN: {
@@ -670,9 +670,9 @@ vip_page_doc *vip_layout_document(vip_text *text, const vip_doc *doc, const vip_
                                   vip_error *err)
 {
     vip_page_doc *out = lay_out(text, doc, options, 1.0, err);
-    /* A document with a page limit (a letter of at most two pages) gets smaller type until it fits. */
+    /* A document with a page limit (a letter of at most two pages) gets smaller type until it fits, down to 76 %. */
     for (double scale = 0.96; out && doc->max_pages > 0 && out->page_count > (size_t)doc->max_pages &&
-                              scale > 0.83;
+                              scale > 0.75;
          scale -= 0.04) {
         vip_page_doc_destroy(out);
         out = lay_out(text, doc, options, scale, err);
