@@ -463,13 +463,13 @@ static int lay_block(flow *f, size_t i)
         int rc = ensure(f, 12 * MM);
         if (rc)
             return rc;
-        f->y += 2 * MM;
+        f->y += 2 * MM * f->scale;
         f->in_box = 1;
         f->box_tone = b->tone;
         f->box_page = f->page;
         f->box_item = cur(f)->item_count;
         f->box_top = f->y;
-        f->y += 3 * MM;
+        f->y += 2.5 * MM * f->scale;
         f->left += 3 * MM;
         f->right -= 3 * MM;
         return VIP_OK;
@@ -477,19 +477,19 @@ static int lay_block(flow *f, size_t i)
     case VIP_BLOCK_BOX_END: {
         if (!f->in_box)
             return VIP_OK;
-        f->y += 1 * MM;
+        f->y += 1 * MM * f->scale;
         int rc = close_box_segment(f, f->y); /* measured from the inset edges, as every segment is */
         f->left -= 3 * MM;
         f->right += 3 * MM;
         f->in_box = 0;
-        f->y += 4 * MM;
+        f->y += 3.5 * MM * f->scale;
         return rc;
     }
     case VIP_BLOCK_IMAGE:
         return lay_image(f, b);
     case VIP_BLOCK_SPACE:
         if (f->page != SIZE_MAX && f->y > f->top + 1e-6)
-            f->y = fmin(f->y + b->height, f->bottom);
+            f->y = fmin(f->y + b->height * f->scale, f->bottom);
         return VIP_OK;
     case VIP_BLOCK_PAGE_BREAK:
         return f->page == SIZE_MAX || f->y > f->top + 1e-6 ? new_page(f) : VIP_OK;
