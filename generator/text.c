@@ -572,7 +572,10 @@ static int build_line(vip_text *t, para *p, const line_range *lr, int last_line,
     int by_cluster = 0;
     double content = measure(p, lr->first, lr->last);
     if (style->align == VIP_ALIGN_JUSTIFY && !last_line && !lr->hard && content < width) {
-        for (size_t i = lr->first; i < visible; i++)
+        /* Chinese is justified between characters, even on a line with a few spaces (around an English name),
+         * which would otherwise take all the extra width. */
+        int cjk = strcmp(p->lang[lr->first]->script, "Hans") == 0;
+        for (size_t i = lr->first; i < visible && !cjk; i++)
             slots += is_justify_space(p->cp[i]);
         if (slots == 0) {
             by_cluster = 1;
