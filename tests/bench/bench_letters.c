@@ -49,6 +49,7 @@ static int run(int rows, int jobs)
         fprintf(stderr, "bench: cannot write %s\n", cases);
         return 1;
     }
+    fflush(stdout); /* or the child prints what the parent had buffered */
     pid_t pid = fork();
     if (pid == 0) {
         vip_produce_paths paths = {"fonts/manifest", "templates", "translations"};
