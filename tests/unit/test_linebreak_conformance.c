@@ -16,36 +16,13 @@
 #include <unicode/uclean.h>
 
 #include "check.h"
+#include "utf8.h"
 #include "linebreak.h"
 
 #define DATA "/usr/share/unicode/auxiliary/LineBreakTest.txt"
 #define DATA_VERSION "LineBreakTest-15.0.0.txt"
 #define MAX_CHARS 128
 #define SHOW_FAILURES 5
-
-static size_t put_utf8(char *out, uint32_t c)
-{
-    if (c < 0x80) {
-        out[0] = (char)c;
-        return 1;
-    }
-    if (c < 0x800) {
-        out[0] = (char)(0xC0 | (c >> 6));
-        out[1] = (char)(0x80 | (c & 0x3F));
-        return 2;
-    }
-    if (c < 0x10000) {
-        out[0] = (char)(0xE0 | (c >> 12));
-        out[1] = (char)(0x80 | ((c >> 6) & 0x3F));
-        out[2] = (char)(0x80 | (c & 0x3F));
-        return 3;
-    }
-    out[0] = (char)(0xF0 | (c >> 18));
-    out[1] = (char)(0x80 | ((c >> 12) & 0x3F));
-    out[2] = (char)(0x80 | ((c >> 6) & 0x3F));
-    out[3] = (char)(0x80 | (c & 0x3F));
-    return 4;
-}
 
 typedef struct {
     size_t n;
