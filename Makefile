@@ -61,7 +61,7 @@ $(BUILD)/obj/main.o: generator/main.c $(wildcard generator/*.h)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(SAN) $(DEPCFLAGS) -c $< -o $@
 
-$(BUILD)/tests/%: tests/unit/%.c tests/unit/check.h tests/unit/utf8.h $(BUILD)/libvip.a
+$(BUILD)/tests/%: tests/unit/%.c tests/unit/check.h tests/unit/unicode_data.h tests/unit/args.h $(BUILD)/libvip.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(SAN) -Itests/unit $(DEPCFLAGS) -c $< -o $@.o
 	$(CXX) $(SAN) $@.o $(BUILD)/libvip.a $(DEPLIBS) -o $@

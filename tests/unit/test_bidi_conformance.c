@@ -13,7 +13,7 @@
 
 #include "bidi.h"
 #include "check.h"
-#include "utf8.h"
+#include "unicode_data.h"
 
 #define DATA "/usr/share/unicode/BidiCharacterTest.txt"
 #define DATA_VERSION "BidiCharacterTest-15.0.0.txt"
@@ -274,15 +274,7 @@ static void conformance(void)
     long known_total = 0, known_failed = 0, unexpected = 0;
     int version_ok = 0;
     static test_case t;
-    while (getline(&line, &cap, f) != -1) {
-        lineno++;
-        if (line[0] == '#') {
-            if (strstr(line, DATA_VERSION))
-                version_ok = 1;
-            continue;
-        }
-        if (strspn(line, " \t\r\n") == strlen(line))
-            continue;
+    while (next_test_line(f, &line, &cap, &lineno, DATA_VERSION, &version_ok)) {
         if (!parse_case(line, &t)) {
             if (malformed++ < SHOW_FAILURES)
                 printf("  malformed line %ld\n", lineno);

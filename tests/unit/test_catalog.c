@@ -9,6 +9,7 @@
 #include <unicode/uclean.h>
 
 #include "catalog.h"
+#include "args.h"
 #include "check.h"
 #include "xml.h"
 
@@ -18,24 +19,6 @@
 const char *vip_catalog_unit_note(const vip_catalog *catalog, size_t i);
 const char *vip_catalog_unit_source(const vip_catalog *catalog, size_t i);
 const char *vip_catalog_unit_text(const vip_catalog *catalog, size_t i);
-
-static vip_arg num(const char *name, double v)
-{
-    vip_arg a = {.name = name, .type = VIP_ARG_NUMBER, .number = v};
-    return a;
-}
-
-static vip_arg str(const char *name, const char *v)
-{
-    vip_arg a = {.name = name, .type = VIP_ARG_STRING, .string = v};
-    return a;
-}
-
-static vip_arg date(const char *name, int y, int m, int d)
-{
-    vip_arg a = {.name = name, .type = VIP_ARG_DATE, .year = y, .month = m, .day = d};
-    return a;
-}
 
 static size_t index_of(const vip_catalog *c, const char *id)
 {

@@ -16,7 +16,7 @@
 #include <unicode/uclean.h>
 
 #include "check.h"
-#include "utf8.h"
+#include "unicode_data.h"
 #include "linebreak.h"
 
 #define DATA "/usr/share/unicode/auxiliary/LineBreakTest.txt"
@@ -115,15 +115,7 @@ static void conformance(vip_breaker *br)
     int version_ok = 0, calls_ok = 1;
     unsigned char seen[N_TAILORED] = {0};
     static test_case t;
-    while (getline(&line, &cap, f) != -1) {
-        lineno++;
-        if (line[0] == '#') {
-            if (strstr(line, DATA_VERSION))
-                version_ok = 1;
-            continue;
-        }
-        if (strspn(line, " \t\r\n") == strlen(line))
-            continue;
+    while (next_test_line(f, &line, &cap, &lineno, DATA_VERSION, &version_ok)) {
         if (!parse_case(line, &t)) {
             if (malformed++ < SHOW_FAILURES)
                 printf("  malformed line %ld\n", lineno);

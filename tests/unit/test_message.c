@@ -8,6 +8,7 @@
 #include <unicode/uclean.h>
 #include <unicode/ustring.h>
 
+#include "args.h"
 #include "check.h"
 #include "message.h"
 
@@ -20,24 +21,6 @@ static char *fmt(const char *pattern, const char *lang, const vip_arg *args, siz
     char *s = vip_message_format(m, args, n, err);
     vip_message_destroy(m);
     return s;
-}
-
-static vip_arg num(const char *name, double v)
-{
-    vip_arg a = {.name = name, .type = VIP_ARG_NUMBER, .number = v};
-    return a;
-}
-
-static vip_arg str(const char *name, const char *v)
-{
-    vip_arg a = {.name = name, .type = VIP_ARG_STRING, .string = v};
-    return a;
-}
-
-static vip_arg date(const char *name, int y, int m, int d)
-{
-    vip_arg a = {.name = name, .type = VIP_ARG_DATE, .year = y, .month = m, .day = d};
-    return a;
 }
 
 /* Formats pattern with one number n and compares with want. */
