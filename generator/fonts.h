@@ -4,6 +4,7 @@
 #ifndef VIP_FONTS_H
 #define VIP_FONTS_H
 
+#include <hb-subset.h>
 #include <hb.h>
 #include <stdint.h>
 
@@ -39,6 +40,8 @@ const vip_font *vip_fontset_pick(const vip_fontset *set, const char *script, con
 const vip_font *vip_fontset_primary(const vip_fontset *set, const char *script, const char *lang,
                                     vip_weight weight);
 
+/* A number no other font loaded by this process has: a key for caches that outlive a fontset. */
+uint64_t vip_font_serial(const vip_font *font);
 const char *vip_font_name(const vip_font *font);           /* manifest name, e.g. "naskh" */
 const char *vip_font_path(const vip_font *font);
 unsigned vip_font_face_index(const vip_font *font);
@@ -47,12 +50,20 @@ int vip_font_is_cff(const vip_font *font);                  /* outlines in a CFF
 const vip_font_metrics *vip_font_get_metrics(const vip_font *font);
 hb_face_t *vip_font_hb_face(const vip_font *font);          /* owned by the font */
 hb_font_t *vip_font_hb_font(const vip_font *font);          /* owned by the font; scale = upem */
-/* The face prepared once by hb_subset_preprocess, for fast per-document subsets; made on first use. */
-hb_face_t *vip_font_subset_face(const vip_font *font);
-/* Prepares the subsetting data (hb_subset_preprocess; about a second for a CJK font) of the fonts a script and
- * language use, in both weights. A batch calls it before starting worker processes, which then share the prepared
- * faces instead of each making its own. */
-void vip_fontset_prepare_subsetting(const vip_fontset *set, const char *script, const char *lang);
+/* Subsetting (hb-subset) for embedding. Every subset is made with these flags: no hinting (about half the size),
+ * and .notdef keeps its outline (a character no font has shows as a box). */
+#define VIP_FONT_SUBSET_FLAGS (HB_SUBSET_FLAGS_NO_HINTING | HB_SUBSET_FLAGS_NOTDEF_OUTLINE)
+
+/* Prepares the fonts a script and language use, in both weights, for the many subsets of a batch; called before
+ * worker processes start, which then share what it made. A glyf font is preprocessed whole
+ * (hb_subset_preprocess: a few ms). Preprocessing a CFF font takes about a second (CJK), so it is first cut down
+ * to the glyphs that the characters of repertoire (the batch's text) shape to, and only that is preprocessed. */
+void vip_fontset_prepare_subsetting(const vip_fontset *set, const char *script, const char *lang,
+                                    const uint32_t *repertoire, size_t n);
+/* The face to cut a subset of glyphs gids[0..n) from, with the glyphs' IDs in that face in source_gids[0..n):
+ * the reduced face of a prepared CFF font when it holds them all, else the whole face (preprocessed if prepared).
+ * A subset cut from either is byte for byte the same. */
+hb_face_t *vip_font_subset_source(const vip_font *font, const uint32_t *gids, size_t n, uint32_t *source_gids);
 /* Horizontal advance of a glyph in font units, as the font's hmtx has it (what a PDF /W entry must say). */
 int vip_font_glyph_advance(const vip_font *font, uint32_t gid);
 /* The font's own glyph for a character, or 0 when it has none. */

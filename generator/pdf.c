@@ -28,6 +28,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <zlib.h>
 
 #if HPDF_VERSION_ID < 20300 || HPDF_VERSION_ID >= 20400
 #error "pdf.c relies on libharu 2.3's struct layouts"
@@ -721,14 +722,48 @@ static int flush_content(ctx *c, HPDF_Page hpage)
     return VIP_OK;
 }
 
-/* A PNG decoded (libpng) once per process: every letter of a batch carries the same logo, and libharu's loader
- * decodes it again for every document. Kept until the process ends. libharu rewrites a stream's /Filter from its
- * own setting, so the samples are kept raw and deflated as each document is written. */
+/* zlib at its default level; deterministic, so the same data always gives the same bytes. */
+static int deflate_bytes(const unsigned char *data, size_t len, unsigned char **out, size_t *out_len)
+{
+    uLongf cap = compressBound((uLong)len);
+    unsigned char *z = malloc(cap ? cap : 1);
+    if (!z || compress2(z, &cap, data, (uLong)len, Z_DEFAULT_COMPRESSION) != Z_OK) {
+        free(z);
+        return -1;
+    }
+    *out = z;
+    *out_len = cap;
+    return 0;
+}
+
+/* libharu writes /Filter from its own setting and deflates what it writes; a stream deflated once and kept
+ * (the logo, font programs) is written as it is, with its filter named here. */
+static HPDF_STATUS write_flate_filter(HPDF_Dict dict, HPDF_Stream stream)
+{
+    (void)dict;
+    return HPDF_Stream_WriteStr(stream, "/Filter /FlateDecode\012");
+}
+
+/* A stream object holding data that is already deflated. */
+static HPDF_Dict new_deflated_stream(ctx *c, const unsigned char *z, size_t zlen)
+{
+    HPDF_Dict d = HPDF_DictStream_New(c->pdf->mmgr, c->pdf->xref);
+    if (!d)
+        return NULL;
+    d->filter = HPDF_STREAM_FILTER_NONE;
+    d->write_fn = write_flate_filter;
+    if (zlen && HPDF_Stream_Write(d->stream, z, (HPDF_UINT)zlen) != HPDF_OK)
+        return NULL;
+    return d;
+}
+
+/* A PNG decoded (libpng) and deflated once per process: every letter of a batch carries the same logo. Kept until
+ * the process ends. */
 typedef struct prepared_image {
     char *path;
     unsigned width, height;
-    unsigned char *rgb, *alpha; /* samples; alpha is NULL for an opaque image */
-    unsigned long rgb_len, alpha_len;
+    unsigned char *rgb, *alpha; /* deflated samples; alpha is NULL for an opaque image */
+    size_t rgb_len, alpha_len;
 } prepared_image;
 
 static prepared_image *prepared_images;
@@ -770,17 +805,12 @@ static const prepared_image *prepare_image(const char *path, vip_error *err)
     }
     im.width = png.width;
     im.height = png.height;
-    if (!(im.path = strdup(path))) {
+    if (deflate_bytes(rgb, pixels * 3, &im.rgb, &im.rgb_len) ||
+        (!opaque && deflate_bytes(alpha, pixels, &im.alpha, &im.alpha_len)) || !(im.path = strdup(path))) {
+        free(im.rgb);
+        free(im.alpha);
         vip_error_set(err, VIP_ERR_NOMEM, "out of memory");
         goto done;
-    }
-    im.rgb = rgb;
-    im.rgb_len = pixels * 3;
-    rgb = NULL;
-    if (!opaque) {
-        im.alpha = alpha;
-        im.alpha_len = pixels;
-        alpha = NULL;
     }
     prepared_images[prepared_count] = im;
 done:
@@ -790,22 +820,18 @@ done:
     return im.path ? &prepared_images[prepared_count++] : NULL;
 }
 
-/* An image XObject with the prepared samples, deflated by libharu as the document is written. */
+/* An image XObject with the prepared (deflated) samples. */
 static HPDF_Dict image_object(ctx *c, const prepared_image *im, int alpha)
 {
-    HPDF_Dict d = HPDF_DictStream_New(c->pdf->mmgr, c->pdf->xref);
+    HPDF_Dict d = new_deflated_stream(c, alpha ? im->alpha : im->rgb, alpha ? im->alpha_len : im->rgb_len);
     if (!d)
         return NULL;
     d->header.obj_class |= HPDF_OSUBCLASS_XOBJECT;
-    d->filter = HPDF_STREAM_FILTER_FLATE_DECODE;
-    const unsigned char *data = alpha ? im->alpha : im->rgb;
-    unsigned long len = alpha ? im->alpha_len : im->rgb_len;
     if (HPDF_Dict_AddName(d, "Type", "XObject") != HPDF_OK || HPDF_Dict_AddName(d, "Subtype", "Image") != HPDF_OK ||
         HPDF_Dict_AddNumber(d, "Width", (HPDF_INT32)im->width) != HPDF_OK ||
         HPDF_Dict_AddNumber(d, "Height", (HPDF_INT32)im->height) != HPDF_OK ||
         HPDF_Dict_AddName(d, "ColorSpace", alpha ? "DeviceGray" : "DeviceRGB") != HPDF_OK ||
-        HPDF_Dict_AddNumber(d, "BitsPerComponent", 8) != HPDF_OK ||
-        HPDF_Stream_Write(d->stream, data, (HPDF_UINT)len) != HPDF_OK)
+        HPDF_Dict_AddNumber(d, "BitsPerComponent", 8) != HPDF_OK)
         return NULL;
     if (!alpha && im->alpha) {
         HPDF_Dict mask = image_object(c, im, 1);
@@ -933,13 +959,13 @@ static void subset_tag(const uint32_t *gids, size_t n, const char *psname, char 
 /* hb-subset survives some allocation failures by leaving glyphs, tables or charstrings out and still reporting
  * success; such a subset draws blank or broken text, or no text at all. So a subset must keep every used glyph
  * with the same outline extents, and (see sfnt_complete) every table it has must be non-empty. */
-static int subset_complete(const vip_font *font, hb_face_t *sub, const hb_map_t *old_to_new, const uint32_t *gids,
+static int subset_complete(const vip_font *font, hb_face_t *sub, const uint32_t *to_gids, const uint32_t *gids,
                            size_t n)
 {
     hb_font_t *orig = vip_font_hb_font(font), *copy = hb_font_create(sub);
     int ok = copy != hb_font_get_empty();
     for (size_t i = 0; ok && i < n; i++) {
-        hb_codepoint_t to = hb_map_get(old_to_new, gids[i]);
+        hb_codepoint_t to = to_gids[i];
         hb_glyph_extents_t a = {0, 0, 0, 0}, b = {0, 0, 0, 0};
         ok = to != HB_MAP_VALUE_INVALID &&
              hb_font_get_glyph_extents(orig, gids[i], &a) == hb_font_get_glyph_extents(copy, to, &b) &&
@@ -998,7 +1024,7 @@ static size_t cff_index_end(const unsigned char *d, size_t len, size_t pos)
 /* Content codes are the font's original CIDs (CID = GID in Noto Sans CJK), so the subset's charset must give each
  * kept glyph its old glyph ID as CID; the subset must also still be CID-keyed (a ROS operator in its Top DICT).
  * A subset made in low memory was seen to get this wrong while looking fine to HarfBuzz. */
-static int cff_keeps_cids(hb_face_t *sub, const hb_map_t *old_to_new, const uint32_t *gids, size_t n)
+static int cff_keeps_cids(hb_face_t *sub, const uint32_t *to_gids, const uint32_t *gids, size_t n)
 {
     hb_blob_t *blob = hb_face_reference_table(sub, HB_TAG('C', 'F', 'F', ' '));
     unsigned len = 0;
@@ -1068,7 +1094,7 @@ static int cff_keeps_cids(hb_face_t *sub, const hb_map_t *old_to_new, const uint
     }
     ok = 1;
     for (size_t i = 0; ok && i < n; i++) {
-        hb_codepoint_t to = hb_map_get(old_to_new, gids[i]);
+        hb_codepoint_t to = to_gids[i];
         ok = to < glyphs && cid[to] == gids[i];
     }
 done:
@@ -1077,23 +1103,22 @@ done:
     return ok;
 }
 
-/* Subsets the font to the used glyphs. glyf fonts keep their glyph IDs (so /CIDToGIDMap is /Identity); CFF
- * fonts must not (the subset would grow a hundredfold) and keep their CIDs in the charset instead. */
+/* Subsets the font to the used glyphs (c->gids[0..n)). glyf fonts keep their glyph IDs (so /CIDToGIDMap is
+ * /Identity); CFF fonts must not (the subset would grow a hundredfold) and keep their CIDs in the charset instead. */
 static hb_face_t *make_subset(ctx *c, const pdf_font *f, size_t n)
 {
-    hb_face_t *face = vip_font_subset_face(f->font);
-    if (!face) {
-        vip_error_set(c->err, VIP_ERR_FONT, "pdf: font '%s': cannot prepare it for subsetting", vip_font_name(f->font));
-        return NULL;
-    }
-    hb_subset_input_t *in = hb_subset_input_create_or_fail();
+    uint32_t *source_gids = malloc((n ? n : 1) * sizeof *source_gids), *to_gids = malloc((n ? n : 1) * sizeof *to_gids);
+    hb_subset_input_t *in = source_gids && to_gids ? hb_subset_input_create_or_fail() : NULL;
     if (!in) {
+        free(source_gids);
+        free(to_gids);
         nomem(c);
         return NULL;
     }
+    hb_face_t *face = vip_font_subset_source(f->font, c->gids, n, source_gids);
     hb_set_t *glyphs = hb_subset_input_set(in, HB_SUBSET_SETS_GLYPH_INDEX);
     for (size_t i = 0; i < n; i++)
-        hb_set_add(glyphs, c->gids[i]);
+        hb_set_add(glyphs, source_gids[i]);
     hb_set_clear(hb_subset_input_set(in, HB_SUBSET_SETS_UNICODE));
     /* Layout tables are useless in a PDF, and their closure would pull in glyphs the document never uses. */
     static const char drop[][5] = {"GSUB", "GPOS", "GDEF", "BASE", "JSTF", "MATH", "kern", "morx", "kerx",
@@ -1101,8 +1126,7 @@ static hb_face_t *make_subset(ctx *c, const pdf_font *f, size_t n)
     hb_set_t *tables = hb_subset_input_set(in, HB_SUBSET_SETS_DROP_TABLE_TAG);
     for (size_t i = 0; i < sizeof drop / sizeof drop[0]; i++)
         hb_set_add(tables, hb_tag_from_string(drop[i], 4));
-    /* Keep .notdef's outline: a character no font has is drawn as a visible box, as layout promises. */
-    unsigned flags = HB_SUBSET_FLAGS_NO_HINTING | HB_SUBSET_FLAGS_NOTDEF_OUTLINE;
+    unsigned flags = VIP_FONT_SUBSET_FLAGS;
     if (!vip_font_is_cff(f->font))
         flags |= HB_SUBSET_FLAGS_RETAIN_GIDS;
     hb_subset_input_set_flags(in, flags);
@@ -1111,38 +1135,96 @@ static hb_face_t *make_subset(ctx *c, const pdf_font *f, size_t n)
     if (hb_set_allocation_successful(glyphs) && hb_set_allocation_successful(tables) &&
         (plan = hb_subset_plan_create_or_fail(face, in)))
         sub = hb_subset_plan_execute_or_fail(plan);
-    const hb_map_t *old_to_new = plan ? hb_subset_plan_old_to_new_glyph_mapping(plan) : NULL;
-    if (sub && (!subset_complete(f->font, sub, old_to_new, c->gids, n) ||
-                (vip_font_is_cff(f->font) && !cff_keeps_cids(sub, old_to_new, c->gids, n)))) {
-        hb_face_destroy(sub);
-        sub = NULL;
+    if (sub) {
+        const hb_map_t *old_to_new = hb_subset_plan_old_to_new_glyph_mapping(plan);
+        for (size_t i = 0; i < n; i++)
+            to_gids[i] = hb_map_get(old_to_new, source_gids[i]);
+        if (!subset_complete(f->font, sub, to_gids, c->gids, n) ||
+            (vip_font_is_cff(f->font) && !cff_keeps_cids(sub, to_gids, c->gids, n))) {
+            hb_face_destroy(sub);
+            sub = NULL;
+        }
     }
     hb_subset_plan_destroy(plan);
     hb_subset_input_destroy(in);
+    free(source_gids);
+    free(to_gids);
     if (!sub)
         vip_error_set(c->err, VIP_ERR_FONT, "pdf: font '%s': subsetting failed (out of memory?)",
                       vip_font_name(f->font));
     return sub;
 }
 
-/* The embedded font program: the whole subset sfnt (FontFile2), or its raw CFF table (FontFile3). */
-static HPDF_Dict font_file(ctx *c, const pdf_font *f, hb_face_t *sub)
+/* Embedded font programs (the whole subset sfnt for FontFile2, its raw CFF table for FontFile3), deflated, kept
+ * per font and glyph set: the letters of a batch in one language mostly use the same glyphs. A small bounded
+ * cache per process, least recently used out first. */
+typedef struct kept_program {
+    uint64_t font; /* vip_font_serial: a font loaded later at the same address is another font */
+    uint32_t *gids;
+    size_t n;
+    unsigned char *z;
+    size_t zlen, raw_len;
+    uint64_t used; /* 0: an empty slot */
+} kept_program;
+
+#define KEPT_PROGRAMS 96
+static kept_program kept_programs[KEPT_PROGRAMS];
+static uint64_t kept_clock;
+
+static const kept_program *font_program(ctx *c, const pdf_font *f, size_t n)
 {
+    kept_program *slot = &kept_programs[0];
+    for (size_t i = 0; i < KEPT_PROGRAMS; i++) {
+        kept_program *k = &kept_programs[i];
+        if (k->used && k->font == vip_font_serial(f->font) && k->n == n && memcmp(k->gids, c->gids, n * sizeof *c->gids) == 0) {
+            k->used = ++kept_clock;
+            return k;
+        }
+        if (k->used < slot->used)
+            slot = k;
+    }
+    hb_face_t *sub = make_subset(c, f, n);
+    if (!sub)
+        return NULL;
     int cff = vip_font_is_cff(f->font);
     hb_blob_t *blob = cff ? hb_face_reference_table(sub, HB_TAG('C', 'F', 'F', ' ')) : hb_face_reference_blob(sub);
     unsigned len = 0;
-    const char *data = hb_blob_get_data(blob, &len);
-    HPDF_Dict file = NULL;
-    if (!len || (!cff && !sfnt_complete((const unsigned char *)data, len))) {
+    const unsigned char *data = (const unsigned char *)hb_blob_get_data(blob, &len);
+    kept_program made = {.font = vip_font_serial(f->font), .n = n, .raw_len = len};
+    int ok = 0;
+    if (!len || (!cff && !sfnt_complete(data, len)))
         vip_error_set(c->err, VIP_ERR_FONT, "pdf: font '%s': the subset is incomplete (out of memory?)",
                       vip_font_name(f->font));
-    } else if (!(file = new_stream(c, data, len)) ||
-               (cff ? HPDF_Dict_AddName(file, "Subtype", "CIDFontType0C")
-                    : HPDF_Dict_AddNumber(file, "Length1", (HPDF_INT32)len)) != HPDF_OK) {
-        hpdf_fail(c, "embedding a font");
-        file = NULL;
-    }
+    else if (!(made.gids = malloc(n * sizeof *made.gids)) || deflate_bytes(data, len, &made.z, &made.zlen))
+        nomem(c);
+    else
+        ok = 1;
     hb_blob_destroy(blob);
+    hb_face_destroy(sub);
+    if (!ok) {
+        free(made.gids);
+        return NULL;
+    }
+    memcpy(made.gids, c->gids, n * sizeof *made.gids);
+    free(slot->gids);
+    free(slot->z);
+    *slot = made;
+    slot->used = ++kept_clock;
+    return slot;
+}
+
+/* The font program's stream object. */
+static HPDF_Dict font_file(ctx *c, const pdf_font *f, size_t n)
+{
+    const kept_program *k = font_program(c, f, n);
+    if (!k)
+        return NULL;
+    HPDF_Dict file = new_deflated_stream(c, k->z, k->zlen);
+    if (!file || (vip_font_is_cff(f->font) ? HPDF_Dict_AddName(file, "Subtype", "CIDFontType0C")
+                                           : HPDF_Dict_AddNumber(file, "Length1", (HPDF_INT32)k->raw_len)) != HPDF_OK) {
+        hpdf_fail(c, "embedding a font");
+        return NULL;
+    }
     return file;
 }
 
@@ -1307,11 +1389,7 @@ static int build_font(ctx *c, pdf_font *f)
     for (size_t i = 0; i < n; i++)
         c->widths[i] = glyph_find(f, c->gids[i])->width;
 
-    hb_face_t *sub = make_subset(c, f, n);
-    if (!sub)
-        return c->err->code;
-    HPDF_Dict file = font_file(c, f, sub);
-    hb_face_destroy(sub);
+    HPDF_Dict file = font_file(c, f, n);
     if (!file)
         return c->err->code;
 

@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <unicode/utf8.h>
 
 #include "case.h"
 #include "catalog.h"
@@ -130,6 +131,73 @@ static int make_document(resources *r, const char *lang, const vip_case_row *row
     vip_page_doc_destroy(pd);
     vip_doc_destroy(doc);
     return rc;
+}
+
+static void add_characters(unsigned char *seen, const char *s)
+{
+    if (!s)
+        return;
+    int32_t i = 0, len = (int32_t)strlen(s);
+    while (i < len) {
+        UChar32 cp;
+        U8_NEXT(s, i, len, cp);
+        if (cp >= 0)
+            seen[cp >> 3] |= (unsigned char)(1u << (cp & 7));
+    }
+}
+
+/* Once, before the workers start (they share it): each font a batch's languages use is prepared for the batch's
+ * many subsets, and a CFF font is cut down to the characters the batch can print (see
+ * vip_fontset_prepare_subsetting): its catalogues, its rows, and what ICU writes for dates and numbers. A language
+ * with only a row or two is left alone: subsetting its font unprepared costs less than preparing it. */
+static int prepare_fonts(resources *r, const vip_case_set *set, const size_t *task_row, size_t tasks, vip_error *err)
+{
+    enum { WORTH_PREPARING = 3 };
+    size_t per_lang[MAX_LANGS] = {0};
+    for (size_t k = 0; k < tasks; k++) {
+        int i = lang_index(set->rows[task_row[k]].lang);
+        if (i >= 0)
+            per_lang[i]++;
+    }
+    if (tasks < WORTH_PREPARING)
+        return VIP_OK;
+    unsigned char *seen = calloc(0x110000 / 8, 1);
+    uint32_t *repertoire = NULL;
+    if (!seen)
+        return vip_error_set(err, VIP_ERR_NOMEM, "out of memory");
+    for (uint32_t cp = 0x20; cp < 0x7F; cp++)
+        seen[cp >> 3] |= (unsigned char)(1u << (cp & 7));
+    /* Dates and numbers as ICU writes them in Chinese: CJK punctuation, the date characters and numerals. */
+    add_characters(seen, "\u3000\u3001\u3002\u300C\u300D\uFF08\uFF09\uFF0C\uFF1A\uFF1B\uFF01\uFF1F"
+                         "\u5E74\u6708\u65E5\u661F\u671F\u3007\u4E00\u4E8C\u4E09\u56DB\u4E94\u516D\u4E03"
+                         "\u516B\u4E5D\u5341");
+    for (size_t k = 0; k < tasks; k++)
+        for (int f = 0; f < VIP_CASE_FIELD_COUNT; f++)
+            add_characters(seen, set->rows[task_row[k]].value[f]);
+    for (int i = 0; i < MAX_LANGS; i++)
+        for (size_t u = 0; per_lang[i] && r->catalogs[i] && u < vip_catalog_unit_count(r->catalogs[i]); u++)
+            add_characters(seen, vip_catalog_unit_text(r->catalogs[i], u));
+    size_t n = 0;
+    for (uint32_t cp = 0; cp < 0x110000; cp++)
+        n += (seen[cp >> 3] >> (cp & 7)) & 1;
+    if (!(repertoire = malloc(n * sizeof *repertoire))) {
+        free(seen);
+        return vip_error_set(err, VIP_ERR_NOMEM, "out of memory");
+    }
+    n = 0;
+    for (uint32_t cp = 0; cp < 0x110000; cp++)
+        if ((seen[cp >> 3] >> (cp & 7)) & 1)
+            repertoire[n++] = cp;
+    /* Latin: every letter has some. */
+    vip_fontset_prepare_subsetting(r->fonts, "Latn", "en", repertoire, n);
+    size_t count;
+    const vip_lang *all = vip_lang_all(&count);
+    for (size_t i = 0; i < count && i < MAX_LANGS; i++)
+        if (per_lang[i] >= WORTH_PREPARING)
+            vip_fontset_prepare_subsetting(r->fonts, all[i].script, all[i].tag, repertoire, n);
+    free(seen);
+    free(repertoire);
+    return VIP_OK;
 }
 
 static void file_name_for(const vip_case_row *row, char *out, size_t size)
@@ -319,19 +387,8 @@ int vip_produce_letters(const vip_produce_paths *paths, const char *cases_path, 
         jobs = 64;
     if ((size_t)jobs > tasks / 8 + 1)
         jobs = (int)(tasks / 8 + 1); /* small batches are not worth a process each */
-    if (jobs > 1) {
-        /* Once here, shared by the workers after fork: Latin (every letter has some) and the batch's scripts. */
-        vip_fontset_prepare_subsetting(r.fonts, "Latn", "en");
-        int done[MAX_LANGS] = {0};
-        for (size_t k = 0; k < tasks; k++) {
-            const vip_lang *l = vip_lang_find(set->rows[task_row[k]].lang, NULL);
-            int i = l ? lang_index(l->tag) : -1;
-            if (i >= 0 && !done[i]) {
-                done[i] = 1;
-                vip_fontset_prepare_subsetting(r.fonts, l->script, l->tag);
-            }
-        }
-    }
+    if ((rc = prepare_fonts(&r, set, task_row, tasks, err)))
+        goto done;
     if ((rc = run_workers(&r, set, task_row, tasks, jobs, out_dir, o, err)))
         goto done;
     /* Invalid rows and duplicates join the outcomes. */

@@ -725,6 +725,68 @@ static void test_write(void)
     vip_page_doc_destroy(doc);
 }
 
+/* A batch prepares its fonts for subsetting (a CFF font is cut down to the batch's characters first): what it
+ * embeds must be byte for byte what an unprepared font embeds, also when a document needs a glyph outside the
+ * cut-down font. Each case loads its own fonts, so that no subset kept from an earlier render is reused. */
+static int render_with(vip_fontset *set, const char *zh, unsigned char **bytes, size_t *len)
+{
+    vip_fontset *saved = fonts;
+    fonts = set;
+    vip_page *page;
+    vip_page_doc *doc = new_doc("Prepared", "zh-Hans", &page);
+    add_text(doc, page, font_for("Hans", "zh-Hans"), zh, 14, 56.7, 80, 0, 0, "zh-Hans");
+    add_text(doc, page, font_for("Latn", "en"), EN, 12, 56.7, 110, 0, 0, "en");
+    vip_error err = {0};
+    int rc = vip_pdf_render(doc, bytes, len, &err);
+    vip_page_doc_destroy(doc);
+    fonts = saved;
+    return rc;
+}
+
+static void test_prepared_subsetting(void)
+{
+    static const uint32_t repertoire[] = {0x4E2D, 0x6587, 0x60A8, 0x597D, 0xFF0C, 0x6B22, 0x8FCE, 0x4F7F, 0x7528,
+                                          0x4FE1, 0x4EF6, 0x670D, 0x52A1, 0x3002, 0x8C22, 0xFF01, 'T', 'h', 'e'};
+    const char *outside = "您好，欢迎使用中文信件服务。谢谢！李伟"; /* 李伟 are not in the repertoire */
+    unsigned char *plain = NULL, *prepared = NULL, *beyond = NULL, *beyond_plain = NULL;
+    size_t plain_len = 0, prepared_len = 0, beyond_len = 0, beyond_plain_len = 0;
+    vip_error err = {0};
+    vip_fontset *a = vip_fontset_load("fonts/manifest", &err), *b = vip_fontset_load("fonts/manifest", &err),
+                *c = vip_fontset_load("fonts/manifest", &err), *d = vip_fontset_load("fonts/manifest", &err);
+    if (!a || !b || !c || !d) {
+        CHECK("prepared.fonts", 0, "%s", err.message);
+        goto done;
+    }
+    size_t n = sizeof repertoire / sizeof repertoire[0];
+    vip_fontset_prepare_subsetting(b, "Hans", "zh-Hans", repertoire, n);
+    vip_fontset_prepare_subsetting(b, "Latn", "en", repertoire, n);
+    vip_fontset_prepare_subsetting(c, "Hans", "zh-Hans", repertoire, n);
+    const vip_font *cjk = vip_fontset_primary(b, "Hans", "zh-Hans", VIP_WEIGHT_REGULAR);
+    uint32_t gid = vip_font_nominal_glyph(cjk, 0x4E2D), in_source = 0;
+    hb_face_t *source = vip_font_subset_source(cjk, &gid, 1, &in_source);
+    CHECK("prepared.cff_cut_down", source != vip_font_hb_face(cjk) &&
+              hb_face_get_glyph_count(source) < hb_face_get_glyph_count(vip_font_hb_face(cjk)) / 100,
+          "%u of %u glyphs", hb_face_get_glyph_count(source), hb_face_get_glyph_count(vip_font_hb_face(cjk)));
+    int rc = render_with(a, ZH, &plain, &plain_len);
+    rc |= render_with(b, ZH, &prepared, &prepared_len);
+    rc |= render_with(c, outside, &beyond, &beyond_len);
+    rc |= render_with(d, outside, &beyond_plain, &beyond_plain_len);
+    CHECK("prepared.renders", rc == VIP_OK, "rc %d", rc);
+    CHECK("prepared.same_bytes_as_unprepared", plain && prepared && plain_len == prepared_len &&
+              memcmp(plain, prepared, plain_len) == 0, "%zu vs %zu bytes", plain_len, prepared_len);
+    CHECK("prepared.glyph_outside_same_bytes", beyond && beyond_plain && beyond_len == beyond_plain_len &&
+              memcmp(beyond, beyond_plain, beyond_len) == 0, "%zu vs %zu bytes", beyond_len, beyond_plain_len);
+done:
+    free(plain);
+    free(prepared);
+    free(beyond);
+    free(beyond_plain);
+    vip_fontset_destroy(a);
+    vip_fontset_destroy(b);
+    vip_fontset_destroy(c);
+    vip_fontset_destroy(d);
+}
+
 static void test_errors(void)
 {
     vip_error err = {0};
@@ -777,6 +839,7 @@ int main(void)
     test_notdef();
     test_comma_locale();
     test_write();
+    test_prepared_subsetting();
     test_errors();
     vip_fontset_destroy(fonts);
     return CHECK_DONE();
