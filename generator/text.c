@@ -12,7 +12,10 @@
 #include "linebreak.h"
 
 #define MAX_BREAKERS 8
-#define CACHE_SLOTS 256
+#define CACHE_BUCKETS 4096
+#define CACHE_DEFAULT_LIMIT ((size_t)96 << 20) /* bytes of analyses and laid-out paragraphs */
+#define CACHE_MAX_RESULTS 12              /* laid-out paragraphs kept per analysis */
+#define NO_INK INT32_MIN                  /* a glyph whose extents the font cannot give */
 
 typedef struct cached cached;
 
@@ -24,16 +27,21 @@ struct vip_text {
         const char *locale;
         vip_breaker *breaker;
     } breakers[MAX_BREAKERS];
-    /* Analysed paragraphs (bidi, runs, fonts, shaped glyphs: everything that does not depend on the size or the
-     * width), direct-mapped by a hash of text and style. A batch of letters repeats most paragraphs, and fitting
-     * a document to its pages lays the same paragraphs out again at other sizes. */
-    cached *cache[CACHE_SLOTS];
+    /* Analysed paragraphs (bidi, runs, fonts, shaped glyphs, break opportunities: everything that does not
+     * depend on the size or the width), each with the paragraphs laid out from it, in a hash table by text and
+     * style, bounded in bytes, least recently used out first. A batch of letters repeats most paragraphs in
+     * each of its languages, and fitting a document to its pages lays the same paragraphs out again at other
+     * sizes. */
+    cached *buckets[CACHE_BUCKETS];
+    cached *lru_newest, *lru_oldest;
+    size_t cache_bytes, cache_limit;
 };
 
 /* Shaped glyphs of one run or piece, in visual order, as HarfBuzz returned them. */
 typedef struct shaped {
     hb_glyph_info_t *info;
     hb_glyph_position_t *pos;
+    int32_t *ink;       /* per glyph: top and bottom of its outline (font units, y up), two entries; may be NULL */
     size_t count;
 } shaped;
 
@@ -65,7 +73,19 @@ typedef struct para {
     run *runs;
     size_t run_count;
     vip_bidi *bidi;
+    vip_break *breaks;      /* line-break opportunities, found on first use */
+    size_t break_count;
+    uint32_t *graphemes;    /* grapheme boundaries, found on first use (only for words wider than a line) */
+    size_t grapheme_count;
 } para;
+
+/* A paragraph laid out from an analysis, kept for the next request with the same size, width and setting. */
+typedef struct laid_out {
+    double size, width, leading;
+    vip_align align;
+    vip_paragraph *paragraph; /* packed (see pack_paragraph) */
+    size_t bytes;
+} laid_out;
 
 struct cached {
     uint64_t hash;
@@ -73,9 +93,14 @@ struct cached {
     size_t key_len;
     char *text;             /* the paragraph's own copy of its text, which p points into */
     para p;
+    laid_out results[CACHE_MAX_RESULTS];
+    size_t result_count, next_result;
+    size_t bytes;           /* what it holds, for the cache's bound */
+    cached *bucket_next, *newer, *older;
 };
 
 static void cached_free(cached *c);
+static void cache_trim(vip_text *t, const cached *keep);
 
 vip_text *vip_text_create(const vip_fontset *fonts, vip_error *err)
 {
@@ -86,6 +111,7 @@ vip_text *vip_text_create(const vip_fontset *fonts, vip_error *err)
         return NULL;
     }
     t->fonts = fonts;
+    t->cache_limit = CACHE_DEFAULT_LIMIT;
     return t;
 }
 
@@ -96,14 +122,22 @@ void vip_text_destroy(vip_text *t)
     hb_buffer_destroy(t->buffer);
     for (int i = 0; i < MAX_BREAKERS; i++)
         vip_breaker_destroy(t->breakers[i].breaker);
-    for (int i = 0; i < CACHE_SLOTS; i++)
-        cached_free(t->cache[i]);
+    for (cached *c = t->lru_newest, *next; c; c = next) {
+        next = c->older;
+        cached_free(c);
+    }
     free(t);
 }
 
 void vip_text_set_warnings(vip_text *t, vip_warn_sink sink)
 {
     t->warn = sink;
+}
+
+void vip_text_set_cache_limit(vip_text *t, size_t bytes)
+{
+    t->cache_limit = bytes;
+    cache_trim(t, NULL);
 }
 
 /* One line breaker per locale, made on first use and kept for the context's lifetime. */
@@ -183,8 +217,12 @@ static void para_free(para *p)
         free(p->runs[i].glyphs.info);
         free(p->runs[i].glyphs.pos);
     }
+    for (size_t i = 0; i < p->run_count; i++)
+        free(p->runs[i].glyphs.ink);
     free(p->runs);
     vip_bidi_destroy(p->bidi);
+    free(p->breaks);
+    free(p->graphemes);
 }
 
 static int is_line_end_space(uint32_t cp)
@@ -321,6 +359,7 @@ static int shape(vip_text *t, const para *p, const run *r, size_t first, size_t 
     }
     memcpy(out->info, info, n * sizeof *info);
     memcpy(out->pos, pos, n * sizeof *pos);
+    out->ink = NULL;
     out->count = n;
     return VIP_OK;
 }
@@ -344,6 +383,17 @@ static int build_runs(vip_text *t, para *p)
         r->font = p->font[i];
         if (shape(t, p, r, i, j, &r->glyphs))
             return VIP_ERR_NOMEM;
+        /* Glyph extents (outlines; for CFF, charstrings run) are asked for at every layout of the paragraph. */
+        shaped *g = &r->glyphs;
+        if (!(g->ink = malloc((g->count ? g->count : 1) * 2 * sizeof *g->ink)))
+            return VIP_ERR_NOMEM;
+        hb_font_t *hbf = vip_font_hb_font(r->font);
+        for (size_t k = 0; k < g->count; k++) {
+            hb_glyph_extents_t ext;
+            int known = hb_font_get_glyph_extents(hbf, g->info[k].codepoint, &ext);
+            g->ink[2 * k] = known ? ext.y_bearing : NO_INK;
+            g->ink[2 * k + 1] = known ? ext.y_bearing + ext.height : NO_INK;
+        }
         i = j;
     }
     return VIP_OK;
@@ -384,15 +434,15 @@ static int break_lines(vip_text *t, para *p, const vip_lang *lang, double width,
     vip_breaker *br = breaker_for(t, lang->icu_locale, err);
     if (!br)
         return err ? err->code : VIP_ERR_INTERNAL;
-    vip_break *breaks = NULL;
-    uint32_t *graphemes = NULL;
-    size_t nb = 0, ng = 0, nlines = 0, cap = 8;
+    size_t nlines = 0, cap = 8;
     line_range *lines = malloc(cap * sizeof *lines);
     int rc = VIP_ERR_NOMEM;
     if (!lines)
         goto done;
-    if ((rc = vip_breaker_lines(br, p->text, p->len, &breaks, &nb, err)))
+    if (!p->breaks && (rc = vip_breaker_lines(br, p->text, p->len, &p->breaks, &p->break_count, err)))
         goto done;
+    const vip_break *breaks = p->breaks;
+    size_t nb = p->break_count;
     rc = VIP_ERR_NOMEM;
     size_t start = 0, last_ok = 0;
     int last_ok_hard = 0;
@@ -419,8 +469,11 @@ static int break_lines(vip_text *t, para *p, const vip_lang *lang, double width,
             hard = last_ok_hard;
         } else {
             /* Nothing fits: take as many whole graphemes as fit, at least one. */
-            if (!graphemes && (rc = vip_breaker_graphemes(br, p->text, p->len, &graphemes, &ng, err)))
+            if (!p->graphemes &&
+                (rc = vip_breaker_graphemes(br, p->text, p->len, &p->graphemes, &p->grapheme_count, err)))
                 goto done;
+            const uint32_t *graphemes = p->graphemes;
+            size_t ng = p->grapheme_count;
             rc = VIP_ERR_NOMEM;
             end = 0;
             for (size_t g = 0; g < ng; g++) {
@@ -463,8 +516,6 @@ static int break_lines(vip_text *t, para *p, const vip_lang *lang, double width,
         lines[nlines++] = (line_range){0, 0, 1};
     rc = VIP_OK;
 done:
-    free(breaks);
-    free(graphemes);
     if (rc) {
         free(lines);
         if (rc == VIP_ERR_NOMEM)
@@ -509,10 +560,12 @@ static int piece_glyphs(vip_text *t, const para *p, const run *r, size_t a, size
         out->count = 0;
         out->info = NULL;
         out->pos = NULL;
+        out->ink = NULL;
         return VIP_OK;
     }
     out->info = s->info + first;
     out->pos = s->pos + first;
+    out->ink = s->ink ? s->ink + 2 * first : NULL;
     out->count = last - first;
     return VIP_OK;
 }
@@ -648,10 +701,18 @@ static int build_line(vip_text *t, para *p, const line_range *lr, int last_line,
                         pen += extra;
                 }
             }
+            int32_t top = NO_INK, bottom = NO_INK;
             hb_glyph_extents_t ext;
-            if (hb_font_get_glyph_extents(hbf, o->gid, &ext)) {
-                asc = fmax(asc, (ext.y_bearing + s.pos[g].y_offset) * scale);
-                desc = fmax(desc, -(ext.y_bearing + ext.height + s.pos[g].y_offset) * scale);
+            if (s.ink) {
+                top = s.ink[2 * g];
+                bottom = s.ink[2 * g + 1];
+            } else if (hb_font_get_glyph_extents(hbf, o->gid, &ext)) {
+                top = ext.y_bearing;
+                bottom = ext.y_bearing + ext.height;
+            }
+            if (top != NO_INK) {
+                asc = fmax(asc, (top + s.pos[g].y_offset) * scale);
+                desc = fmax(desc, -(bottom + s.pos[g].y_offset) * scale);
             }
         }
         out->glyph_count = s.count;
@@ -708,6 +769,10 @@ void vip_paragraph_destroy(vip_paragraph *pg)
 {
     if (!pg)
         return;
+    if (pg->packed) {
+        free(pg);
+        return;
+    }
     for (size_t i = 0; i < pg->line_count; i++) {
         for (size_t r = 0; r < pg->lines[i].run_count; r++)
             free(pg->lines[i].runs[r].glyphs);
@@ -742,9 +807,106 @@ static void cached_free(cached *c)
     if (!c)
         return;
     para_free(&c->p);
+    for (size_t i = 0; i < c->result_count; i++)
+        free(c->results[i].paragraph);
     free(c->key);
     free(c->text);
     free(c);
+}
+
+/* About what an analysis holds, for the cache's bound. */
+static size_t analysis_bytes(const cached *c)
+{
+    const para *p = &c->p;
+    size_t b = sizeof *c + c->key_len + 2 * p->len + p->len * sizeof *p->char_at +
+               p->n * (sizeof *p->cp + sizeof *p->off + sizeof *p->lang + sizeof *p->weight + sizeof *p->script +
+                       sizeof *p->font + sizeof *p->level + 2 * sizeof *p->width) +
+               p->run_count * sizeof *p->runs + p->break_count * sizeof *p->breaks +
+               p->grapheme_count * sizeof *p->graphemes;
+    for (size_t i = 0; i < p->run_count; i++)
+        b += p->runs[i].glyphs.count * (sizeof(hb_glyph_info_t) + sizeof(hb_glyph_position_t) + 2 * sizeof(int32_t));
+    return b;
+}
+
+static void lru_unlink(vip_text *t, cached *c)
+{
+    if (c->newer)
+        c->newer->older = c->older;
+    else
+        t->lru_newest = c->older;
+    if (c->older)
+        c->older->newer = c->newer;
+    else
+        t->lru_oldest = c->newer;
+    c->newer = c->older = NULL;
+}
+
+static void lru_push_newest(vip_text *t, cached *c)
+{
+    c->older = t->lru_newest;
+    c->newer = NULL;
+    if (t->lru_newest)
+        t->lru_newest->newer = c;
+    t->lru_newest = c;
+    if (!t->lru_oldest)
+        t->lru_oldest = c;
+}
+
+/* Drops the least recently used analyses until the cache is within its bound, sparing `keep`. */
+static void cache_trim(vip_text *t, const cached *keep)
+{
+    while (t->cache_bytes > t->cache_limit && t->lru_oldest && t->lru_oldest != keep) {
+        cached *c = t->lru_oldest;
+        lru_unlink(t, c);
+        for (cached **b = &t->buckets[c->hash % CACHE_BUCKETS]; *b; b = &(*b)->bucket_next)
+            if (*b == c) {
+                *b = c->bucket_next;
+                break;
+            }
+        t->cache_bytes -= c->bytes;
+        cached_free(c);
+    }
+}
+
+/* A paragraph in one allocation (the struct, its lines, runs, glyphs and text, in that order; each part's
+ * items are multiples of 8 bytes, so every part stays aligned): what the cache keeps, and what a cache hit
+ * returns a copy of. vip_paragraph_destroy frees it with one free(). */
+static vip_paragraph *pack_paragraph(const vip_paragraph *src, size_t *bytes)
+{
+    size_t runs = 0, glyphs = 0;
+    for (size_t i = 0; i < src->line_count; i++) {
+        runs += src->lines[i].run_count;
+        for (size_t r = 0; r < src->lines[i].run_count; r++)
+            glyphs += src->lines[i].runs[r].glyph_count;
+    }
+    size_t size = sizeof *src + src->line_count * sizeof *src->lines + runs * sizeof(vip_text_run) +
+                  glyphs * sizeof(vip_text_glyph) + src->length + 1;
+    unsigned char *block = malloc(size);
+    if (!block)
+        return NULL;
+    vip_paragraph *pg = (vip_paragraph *)block;
+    *pg = *src;
+    pg->packed = 1;
+    vip_text_line *lines = (vip_text_line *)(block + sizeof *pg);
+    vip_text_run *run = (vip_text_run *)(lines + src->line_count);
+    vip_text_glyph *glyph = (vip_text_glyph *)(run + runs);
+    pg->lines = lines;
+    for (size_t i = 0; i < src->line_count; i++) {
+        lines[i] = src->lines[i];
+        lines[i].runs = run;
+        for (size_t r = 0; r < src->lines[i].run_count; r++) {
+            *run = src->lines[i].runs[r];
+            run->glyphs = glyph;
+            memcpy(glyph, src->lines[i].runs[r].glyphs, run->glyph_count * sizeof *glyph);
+            glyph += run->glyph_count;
+            run++;
+        }
+    }
+    pg->text = (char *)glyph;
+    memcpy(pg->text, src->text, src->length + 1);
+    if (bytes)
+        *bytes = size;
+    return pg;
 }
 
 static void key_add(unsigned char **k, size_t *len, size_t *cap, const void *data, size_t n, int *fail)
@@ -827,7 +989,7 @@ nomem:
 }
 
 /* The analysis of a paragraph, from the cache or made now (and kept). The cache owns what it returns. */
-static para *analysed(vip_text *t, const char *utf8, size_t len, const vip_text_style *style, const vip_lang *base,
+static cached *analysed(vip_text *t, const char *utf8, size_t len, const vip_text_style *style, const vip_lang *base,
                       const vip_text_span *spans, size_t span_count, const char *where, vip_error *err)
 {
     unsigned char *key = NULL;
@@ -851,11 +1013,14 @@ static para *analysed(vip_text *t, const char *utf8, size_t len, const vip_text_
     uint64_t h = 1469598103934665603ULL; /* FNV-1a */
     for (size_t i = 0; i < klen; i++)
         h = (h ^ key[i]) * 1099511628211ULL;
-    cached **slot = &t->cache[h % CACHE_SLOTS];
-    if (*slot && (*slot)->hash == h && (*slot)->key_len == klen && memcmp((*slot)->key, key, klen) == 0) {
-        free(key);
-        return &(*slot)->p;
-    }
+    cached **bucket = &t->buckets[h % CACHE_BUCKETS];
+    for (cached *c = *bucket; c; c = c->bucket_next)
+        if (c->hash == h && c->key_len == klen && memcmp(c->key, key, klen) == 0) {
+            free(key);
+            lru_unlink(t, c);
+            lru_push_newest(t, c);
+            return c;
+        }
     cached *c = analyse(t, utf8, len, style, base, spans, span_count, where, err);
     if (!c) {
         free(key);
@@ -864,16 +1029,28 @@ static para *analysed(vip_text *t, const char *utf8, size_t len, const vip_text_
     c->hash = h;
     c->key = key;
     c->key_len = klen;
-    cached_free(*slot);
-    *slot = c;
-    return &c->p;
+    c->bucket_next = *bucket;
+    *bucket = c;
+    lru_push_newest(t, c);
+    return c;
+}
+
+/* Counts what an analysis holds now (layout adds break opportunities and results) and keeps the cache bounded. */
+static void cache_account(vip_text *t, cached *c)
+{
+    size_t bytes = analysis_bytes(c);
+    for (size_t i = 0; i < c->result_count; i++)
+        bytes += c->results[i].bytes;
+    t->cache_bytes = t->cache_bytes - c->bytes + bytes;
+    c->bytes = bytes;
+    cache_trim(t, c);
 }
 
 vip_paragraph *vip_text_layout_paragraph(vip_text *t, const char *utf8, size_t len, const vip_text_style *style,
                                          const vip_text_span *spans, size_t span_count, double width,
                                          const char *where, vip_error *err)
 {
-    vip_paragraph *pg = NULL;
+    vip_paragraph *pg = NULL, *packed = NULL;
     line_range *ranges = NULL;
     size_t nranges = 0;
     int rc;
@@ -885,12 +1062,20 @@ vip_paragraph *vip_text_layout_paragraph(vip_text *t, const char *utf8, size_t l
     for (size_t s = 0; s < span_count; s++)
         if (spans[s].lang && !vip_lang_find(spans[s].lang, err))
             goto fail;
-    para *pp = analysed(t, utf8, len, style, base, spans, span_count, where, err);
-    if (!pp)
+    cached *c = analysed(t, utf8, len, style, base, spans, span_count, where, err);
+    if (!c)
         goto fail;
-    para p = *pp; /* a shallow view: the arrays stay the cache's */
-    measure_widths(&p, style->size);
-    if ((rc = break_lines(t, &p, base, width, &ranges, &nranges, err)))
+    for (size_t i = 0; i < c->result_count; i++) {
+        const laid_out *r = &c->results[i];
+        if (r->size == style->size && r->width == width && r->leading == style->leading && r->align == style->align) {
+            if (!(packed = pack_paragraph(r->paragraph, NULL)))
+                goto nomem;
+            return packed;
+        }
+    }
+    para *p = &c->p;
+    measure_widths(p, style->size);
+    if ((rc = break_lines(t, p, base, width, &ranges, &nranges, err)))
         goto fail;
 
     if (!(pg = calloc(1, sizeof *pg)) || !(pg->text = malloc(len + 1)) ||
@@ -899,10 +1084,10 @@ vip_paragraph *vip_text_layout_paragraph(vip_text *t, const char *utf8, size_t l
     memcpy(pg->text, utf8, len);
     pg->text[len] = '\0';
     pg->length = len;
-    pg->rtl = vip_bidi_is_rtl(p.bidi);
+    pg->rtl = vip_bidi_is_rtl(p->bidi);
     for (size_t i = 0; i < nranges; i++) {
         pg->line_count++;
-        if ((rc = build_line(t, &p, &ranges[i], i + 1 == nranges, style, width, &pg->lines[i], err)))
+        if ((rc = build_line(t, p, &ranges[i], i + 1 == nranges, style, width, &pg->lines[i], err)))
             goto fail;
     }
     /* One line pitch for the whole paragraph, set by its tallest line: even spacing, and no line's ink can reach
@@ -918,7 +1103,24 @@ vip_paragraph *vip_text_layout_paragraph(vip_text *t, const char *utf8, size_t l
         pg->height += max_asc + max_desc + pg->lines[i].leading;
     }
     free(ranges);
-    return pg;
+    ranges = NULL;
+    /* Kept for the next request alike (the oldest result of this analysis makes room), and returned packed. */
+    size_t bytes;
+    vip_paragraph *kept = pack_paragraph(pg, &bytes);
+    if (!kept || !(packed = pack_paragraph(pg, NULL))) {
+        free(kept);
+        goto nomem;
+    }
+    vip_paragraph_destroy(pg);
+    laid_out *slot = &c->results[c->next_result];
+    if (c->result_count < CACHE_MAX_RESULTS)
+        c->result_count++;
+    else
+        free(slot->paragraph);
+    *slot = (laid_out){style->size, width, style->leading, style->align, kept, bytes};
+    c->next_result = (c->next_result + 1) % CACHE_MAX_RESULTS;
+    cache_account(t, c);
+    return packed;
 nomem:
     vip_error_set(err, VIP_ERR_NOMEM, "out of memory");
 fail:

@@ -46,6 +46,35 @@ static double run_max_x(const vip_text_line *l)
     return l->run_count ? l->runs[l->run_count - 1].x + l->runs[l->run_count - 1].width : 0;
 }
 
+/* Whether two laid-out paragraphs are the same, line by line and glyph by glyph. */
+static int same_paragraph(const vip_paragraph *a, const vip_paragraph *b)
+{
+    if (!a || !b || a->line_count != b->line_count || a->length != b->length || a->height != b->height ||
+        a->rtl != b->rtl || memcmp(a->text, b->text, a->length) != 0)
+        return 0;
+    for (size_t l = 0; l < a->line_count; l++) {
+        const vip_text_line *x = &a->lines[l], *y = &b->lines[l];
+        if (x->run_count != y->run_count || x->start != y->start || x->end != y->end || x->width != y->width ||
+            x->ascent != y->ascent || x->descent != y->descent || x->leading != y->leading)
+            return 0;
+        for (size_t r = 0; r < x->run_count; r++) {
+            const vip_text_run *u = &x->runs[r], *v = &y->runs[r];
+            if (u->font != v->font || u->size != v->size || u->rtl != v->rtl || u->x != v->x ||
+                u->width != v->width || u->start != v->start || u->end != v->end ||
+                u->glyph_count != v->glyph_count || strcmp(u->script, v->script) != 0)
+                return 0;
+            for (size_t g = 0; g < u->glyph_count; g++) {
+                const vip_text_glyph *m = &u->glyphs[g], *n = &v->glyphs[g];
+                if (m->gid != n->gid || m->cluster != n->cluster || m->x_advance != n->x_advance ||
+                    m->x_offset != n->x_offset || m->y_offset != n->y_offset || m->x != n->x || m->y != n->y ||
+                    m->advance != n->advance)
+                    return 0;
+            }
+        }
+    }
+    return 1;
+}
+
 int main(void)
 {
     vip_error err = {0};
@@ -219,6 +248,44 @@ int main(void)
     p = lay(t, "en", "", VIP_ALIGN_START, 400, &err);
     CHECK("empty_paragraph", p && p->line_count == 1 && p->lines[0].ascent > 0, "%s", err.message);
     vip_paragraph_destroy(p);
+
+    /* Reuse: a paragraph laid out again comes from the context's cache, identical to one laid out afresh, and a
+     * copy of its own (destroying one leaves the other whole); a cache too small to keep anything still gives the
+     * same layouts while it drops paragraphs (under AddressSanitizer, this checks what eviction frees). */
+    {
+        const char *mixed = "رقم الجريمة NC/2024/012345 لدى الشرطة، والضابط Daniel Okafor يتابع القضية معك.";
+        vip_text *fresh = vip_text_create(fonts, &err), *tiny = vip_text_create(fonts, &err);
+        vip_text_set_cache_limit(tiny, 0);
+        vip_paragraph *first = lay(t, "ar", mixed, VIP_ALIGN_JUSTIFY, 160, &err);
+        vip_paragraph *again = lay(t, "ar", mixed, VIP_ALIGN_JUSTIFY, 160, &err);
+        vip_paragraph *afresh = lay(fresh, "ar", mixed, VIP_ALIGN_JUSTIFY, 160, &err);
+        vip_paragraph *narrower = lay(t, "ar", mixed, VIP_ALIGN_JUSTIFY, 120, &err);
+        CHECK("cache.hit_same_as_fresh", same_paragraph(again, afresh) && same_paragraph(first, afresh),
+              "a cached layout differs");
+        CHECK("cache.width_is_part_of_the_key", narrower && afresh && narrower->line_count > afresh->line_count,
+              "%zu vs %zu lines", narrower ? narrower->line_count : 0, afresh ? afresh->line_count : 0);
+        vip_paragraph_destroy(first);
+        CHECK("cache.copies_are_independent", same_paragraph(again, afresh), "destroying one copy changed another");
+        int all_same = 1;
+        for (int i = 0; i < 40 && all_same; i++) {
+            char text[160];
+            snprintf(text, sizeof text, "Paragraph %d of a long batch, with enough words to break over lines.", i);
+            vip_paragraph *x = lay(tiny, "en", text, VIP_ALIGN_START, 120, &err);
+            vip_paragraph *y = lay(fresh, "en", text, VIP_ALIGN_START, 120, &err);
+            all_same = same_paragraph(x, y);
+            vip_paragraph_destroy(x);
+            vip_paragraph_destroy(y);
+        }
+        vip_paragraph *evicted = lay(tiny, "ar", mixed, VIP_ALIGN_JUSTIFY, 160, &err);
+        CHECK("cache.bounded_cache_same_layouts", all_same && same_paragraph(evicted, afresh),
+              "a layout from a cache that drops paragraphs differs");
+        vip_paragraph_destroy(again);
+        vip_paragraph_destroy(afresh);
+        vip_paragraph_destroy(narrower);
+        vip_paragraph_destroy(evicted);
+        vip_text_destroy(fresh);
+        vip_text_destroy(tiny);
+    }
 
     vip_text_destroy(t);
     vip_fontset_destroy(fonts);
