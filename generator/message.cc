@@ -290,6 +290,10 @@ struct vip_message {
     icu::MessageFormat *format = nullptr;
     std::vector<arg_use> uses;
     std::vector<icu::UnicodeString> names; // uses[k].uname, laid out as MessageFormat::format wants them
+    // A message without arguments always says the same: formatted once, then copied (a batch asks for each
+    // such message in every letter).
+    mutable std::string fixed;
+    mutable bool has_fixed = false;
     ~vip_message() { delete format; }
 };
 
@@ -343,6 +347,15 @@ extern "C" char *vip_message_format(const vip_message *message, const vip_arg *a
             return nullptr;
         }
         size_t n = message->uses.size();
+        if (n == 0 && message->has_fixed) {
+            char *copy = static_cast<char *>(std::malloc(message->fixed.size() + 1));
+            if (!copy) {
+                vip_error_set(err, VIP_ERR_NOMEM, "out of memory");
+                return nullptr;
+            }
+            std::memcpy(copy, message->fixed.c_str(), message->fixed.size() + 1);
+            return copy;
+        }
         std::vector<icu::Formattable> values(n);
         std::string missing;
         size_t nmissing = 0;
@@ -409,7 +422,16 @@ extern "C" char *vip_message_format(const vip_message *message, const vip_arg *a
             vip_error_set(err, icu_code(st), "formatting the message failed (%s)", u_errorName(st));
             return nullptr;
         }
-        return to_utf8(out, err);
+        char *text = to_utf8(out, err);
+        if (text && n == 0) {
+            try {
+                message->fixed = text;
+                message->has_fixed = true;
+            } catch (...) {
+                // Not kept: formatted again next time.
+            }
+        }
+        return text;
     } catch (...) {
         set_exception_error(err);
         return nullptr;

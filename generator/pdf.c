@@ -610,6 +610,27 @@ static void emit_glyph(sbuf *b, tj_state *t, const vip_page_glyph *g, const glyp
     t->pen += e->width * size / 1000.0;
 }
 
+/* Text extraction (poppler) places each glyph's text in the box its /W width gives, and starts a new word at a
+ * gap. A mark drawn back over its base (a Gurmukhi tippi, a subscript ha) leaves such a gap inside a word
+ * ("ਨੰ ਬਰ"): the cluster's glyphs do not abut as their boxes say. Such a cluster is given its text as ActualText,
+ * whose box runs from its first glyph to its last glyph's end, and its last glyph ends where the cluster does
+ * (char spacing, Tc, which extraction counts inside ActualText, instead of a TJ move it does not). */
+static double cluster_box_gap(const pdf_font *f, const vip_page_run *run, size_t a, size_t z)
+{
+    /* Left to right only: poppler reorders right-to-left ActualText by positions and came out worse for Arabic. */
+    if (run->rtl || z - a < 2)
+        return 0;
+    double end = z < run->glyph_count ? run->glyphs[z].x : 0, worst = 0;
+    for (size_t i = a; z == run->glyph_count && i < z; i++)
+        end = fmax(end, run->glyphs[i].x + run->glyphs[i].advance);
+    for (size_t i = a; i < z; i++) {
+        double box_end = run->glyphs[i].x + glyph_find(f, run->glyphs[i].gid)->width * run->size / 1000.0;
+        double next = i + 1 < z ? run->glyphs[i + 1].x : end;
+        worst = fmax(worst, fabs(next - box_end));
+    }
+    return worst > 0.01 * run->size ? end : 0;
+}
+
 static int write_run(ctx *c, HPDF_Page hpage, const vip_page *page, const vip_page_run *run)
 {
     if (!run->glyph_count)
@@ -646,7 +667,8 @@ static int write_run(ctx *c, HPDF_Page hpage, const vip_page *page, const vip_pa
         long ncp = cluster_text(c, run, (size_t)nuniq, run->glyphs[a].cluster);
         if (ncp < 0)
             return nomem(c);
-        int actual = !cluster_extracts(c, f, run->glyphs + a, z - a, run->rtl, (size_t)ncp);
+        double box_end = cluster_box_gap(f, run, a, z);
+        int actual = box_end > 0 || !cluster_extracts(c, f, run->glyphs + a, z - a, run->rtl, (size_t)ncp);
         if (actual) {
             /* Only this cluster: line- or word-wide ActualText makes poppler reverse RTL text. */
             tj_close(b, &t);
@@ -655,8 +677,23 @@ static int write_run(ctx *c, HPDF_Page hpage, const vip_page *page, const vip_pa
                 sb_utf16(b, c->cps[m]);
             sb_str(b, ">>> BDC\n");
         }
-        for (size_t i = a; i < z; i++)
-            emit_glyph(b, &t, &run->glyphs[i], glyph_find(f, run->glyphs[i].gid), run->size);
+        for (size_t i = a; i < z; i++) {
+            const glyph_entry *e = glyph_find(f, run->glyphs[i].gid);
+            double spacing = 0;
+            if (box_end > 0 && i + 1 == z)
+                spacing = box_end - (run->glyphs[i].x + e->width * run->size / 1000.0);
+            if (quantize(spacing, 4) != 0) {
+                tj_close(b, &t);
+                sb_num(b, spacing, 4);
+                sb_str(b, " Tc\n");
+            }
+            emit_glyph(b, &t, &run->glyphs[i], e, run->size);
+            if (quantize(spacing, 4) != 0) {
+                tj_close(b, &t);
+                sb_str(b, "0 Tc\n");
+                t.pen += quantize(spacing, 4) / 10000.0;
+            }
+        }
         if (actual) {
             tj_close(b, &t);
             sb_str(b, "EMC\n");

@@ -364,8 +364,17 @@ static void test_gurmukhi(void)
         pdf_text(path, out, sizeof out);
         CHECK("pa.text_extracts_exactly", strcmp(out, PA) == 0, "got '%s'", out);
         int n = count_in_qdf(path, "/ActualText");
-        /* Only the cluster with the left-side matra (ਕਿ). */
-        CHECK("pa.actualtext_per_cluster_only", n == 1, "%d lines with ActualText", n);
+        /* Only the cluster with the left-side matra (ਕਿ), and the one whose tippi is drawn back over its base. */
+        CHECK("pa.actualtext_per_cluster_only", n == 2, "%d lines with ActualText", n);
+    }
+    vip_page_doc_destroy(doc);
+    /* Marks drawn back over their base (tippi, subscript ha) leave no gap that splits the word in extraction. */
+    const char *marks = "ਅਪਰਾਧ ਹਵਾਲਾ ਨੰਬਰ ਇਸ ਤਰ੍ਹਾਂ ਦਰਜ";
+    doc = new_doc("ਨੰਬਰ", "pa", &page);
+    add_text(doc, page, font_for("Guru", "pa"), marks, 12, 56.7, 90, 0, 0, "pa");
+    if (!write_and_check(doc, "pdf_pa_marks", "CID TrueType", path, sizeof path)) {
+        pdf_text(path, out, sizeof out);
+        CHECK("pa.marks_drawn_back_keep_words_whole", strcmp(out, marks) == 0, "got '%s'", out);
     }
     vip_page_doc_destroy(doc);
 }
