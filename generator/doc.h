@@ -56,6 +56,8 @@ typedef struct vip_block {
     double size;           /* font size in points; 0 for the default of its kind */
     vip_weight weight;
     char *marker;          /* list items */
+    int list_first;        /* list items: the first of its list (two lists in a row stay apart) */
+    int list_columns;      /* list items: 2 when the list is set in two columns (same on every item), else 0 */
     vip_rich *cells;       /* table rows */
     size_t cell_count;
     double *columns;       /* table rows: relative column widths, one per cell */
@@ -81,6 +83,7 @@ typedef struct vip_doc {
     double page_width, page_height;                             /* 0: A4 */
     double margin_top, margin_bottom, margin_start, margin_end; /* 0: defaults */
     double body_size;                                           /* 0: default */
+    double leading;            /* fraction of the type size between lines; 0: default */
     int max_pages;             /* > 0: type is scaled down (to 76 % at most) until the document fits */
     vip_rich header;       /* running header (empty: none) */
     vip_page_label_fn footer;  /* running footer, e.g. "Page 2 of 14"; NULL: none */

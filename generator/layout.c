@@ -336,43 +336,130 @@ done:
     return rc;
 }
 
-static int lay_list_item(flow *f, const vip_block *b)
+/* A list item laid out for a column from left to right: its marker on the start side, its text beside it. */
+typedef struct list_item {
+    vip_paragraph *marker, *text;
+    double marker_x, text_x;
+} list_item;
+
+static void list_item_free(list_item *it)
+{
+    vip_paragraph_destroy(it->marker);
+    vip_paragraph_destroy(it->text);
+    *it = (list_item){0};
+}
+
+static int lay_list_item_text(flow *f, const vip_block *b, double left, double right, list_item *it)
 {
     double size = own_size(f, b->size, body_size(f)), indent = 7 * MM, gap = 2 * MM;
     vip_rich marker = {.text = b->marker ? b->marker : "\xE2\x80\xA2", .length = strlen(b->marker ? b->marker : "\xE2\x80\xA2")};
-    vip_paragraph *m = lay(f, &marker, b->lang, 0, VIP_ALIGN_END, size, VIP_WEIGHT_REGULAR, indent - gap, b->where);
-    vip_paragraph *p = m ? lay(f, &b->content, b->lang, b->dir, b->align, size, b->weight, f->right - f->left - indent,
-                               b->where)
-                         : NULL;
-    int rc = VIP_OK;
-    if (!m || !p) {
-        rc = f->err->code;
-        goto done;
+    *it = (list_item){0};
+    it->marker = lay(f, &marker, b->lang, 0, VIP_ALIGN_END, size, VIP_WEIGHT_REGULAR, indent - gap, b->where);
+    it->text = it->marker ? lay(f, &b->content, b->lang, b->dir, b->align, size, b->weight, right - left - indent,
+                                b->where)
+                          : NULL;
+    if (!it->marker || !it->text) {
+        list_item_free(it);
+        return f->err->code;
     }
-    double text_x = f->rtl ? f->left : f->left + indent;
-    double marker_x = f->rtl ? f->right - indent + gap : f->left;
-    if (p->line_count && (rc = ensure(f, p->lines[0].ascent + p->lines[0].descent)))
-        goto done;
+    it->text_x = f->rtl ? left : left + indent;
+    it->marker_x = f->rtl ? right - indent + gap : left;
+    return VIP_OK;
+}
+
+/* The marker sits on the item's first baseline, on the page where that line went. */
+static int emit_marker(flow *f, const list_item *it, size_t page, double baseline)
+{
+    if (!it->marker->line_count)
+        return VIP_OK;
+    const char *kept = vip_page_doc_keep_text(f->out, it->marker->text, it->marker->length);
+    if (!kept)
+        return nomem(f);
+    size_t now = f->page;
+    f->page = page;
+    int rc = emit_line(f, &it->marker->lines[0], kept, NULL, it->marker_x, baseline, COLOR_HEADING);
+    f->page = now;
+    return rc;
+}
+
+static int lay_list_item(flow *f, const vip_block *b)
+{
+    list_item it;
+    int rc = lay_list_item_text(f, b, f->left, f->right, &it);
+    if (rc)
+        return rc;
+    const vip_paragraph *p = it.text;
+    if (p->line_count)
+        rc = ensure(f, p->lines[0].ascent + p->lines[0].descent);
     size_t page = f->page;
     double first_baseline = f->y + (p->line_count ? p->lines[0].ascent : 0);
-    if ((rc = place(f, p, &b->content, text_x, COLOR_TEXT)))
-        goto done;
-    /* The marker sits on the item's first baseline (on the page where that line went). */
-    if (m->line_count) {
-        const char *kept = vip_page_doc_keep_text(f->out, m->text, m->length);
-        if (!kept) {
-            rc = nomem(f);
-            goto done;
-        }
-        size_t now = f->page;
-        f->page = page;
-        rc = emit_line(f, &m->lines[0], kept, NULL, marker_x, first_baseline, COLOR_HEADING);
-        f->page = now;
-    }
+    if (!rc)
+        rc = place(f, p, &b->content, it.text_x, COLOR_TEXT);
+    if (!rc)
+        rc = emit_marker(f, &it, page, first_baseline);
     f->y += 1.0;
-done:
-    vip_paragraph_destroy(m);
-    vip_paragraph_destroy(p);
+    list_item_free(&it);
+    return rc;
+}
+
+/* Whether block i is an item of the same list as block i - 1. */
+static int continues_list(const vip_doc *d, size_t i)
+{
+    const vip_block *b = &d->blocks[i], *prev = i ? &d->blocks[i - 1] : NULL;
+    return prev && b->kind == VIP_BLOCK_LIST_ITEM && prev->kind == VIP_BLOCK_LIST_ITEM && !b->list_first &&
+           b->list_columns == prev->list_columns && b->region == prev->region;
+}
+
+/* A list in two columns, from its first item: items run down the start column (which gets the odd one), then
+ * down the other. It is laid row by row, item k beside item k + rows on one first baseline, so that it can
+ * break between rows: a row is as tall as its taller item and kept whole on a page (list items are short). */
+static int lay_list_columns(flow *f, size_t first)
+{
+    size_t n = 1;
+    while (first + n < f->doc->block_count && continues_list(f->doc, first + n))
+        n++;
+    size_t rows = (n + 1) / 2;
+    double gap = 6 * MM, width = (f->right - f->left - gap) / 2;
+    double column_left[2] = {f->rtl ? f->right - width : f->left, f->rtl ? f->left : f->right - width};
+    int rc = VIP_OK;
+    for (size_t r = 0; r < rows && !rc; r++) {
+        const vip_block *b[2] = {&f->doc->blocks[first + r], r + rows < n ? &f->doc->blocks[first + r + rows] : NULL};
+        list_item it[2] = {{0}, {0}};
+        double ascent = 0, need = 0, pitch = 0;
+        for (int c = 0; c < 2 && b[c] && !rc; c++)
+            if (!(rc = lay_list_item_text(f, b[c], column_left[c], column_left[c] + width, &it[c])) &&
+                it[c].text->line_count)
+                ascent = fmax(ascent, it[c].text->lines[0].ascent);
+        for (int c = 0; c < 2 && b[c] && !rc; c++) {
+            const vip_paragraph *p = it[c].text;
+            if (!p->line_count)
+                continue;
+            double drop = ascent - p->lines[0].ascent; /* to the row's shared first baseline */
+            need = fmax(need, drop + p->height - p->lines[p->line_count - 1].leading);
+            pitch = fmax(pitch, drop + p->height);
+        }
+        if (!rc)
+            rc = ensure(f, need);
+        for (int c = 0; c < 2 && b[c] && !rc; c++) {
+            const vip_paragraph *p = it[c].text;
+            const char *kept = vip_page_doc_keep_text(f->out, p->text, p->length);
+            if (!kept) {
+                rc = nomem(f);
+                break;
+            }
+            double y = f->y + ascent - (p->line_count ? p->lines[0].ascent : 0);
+            for (size_t l = 0; l < p->line_count && !rc; l++) {
+                rc = emit_line(f, &p->lines[l], kept, &b[c]->content, it[c].text_x, y + p->lines[l].ascent,
+                               COLOR_TEXT);
+                y += line_height(&p->lines[l]);
+            }
+            if (!rc)
+                rc = emit_marker(f, &it[c], f->page, f->y + ascent);
+        }
+        f->y += pitch + 1.0;
+        list_item_free(&it[0]);
+        list_item_free(&it[1]);
+    }
     return rc;
 }
 
@@ -446,7 +533,10 @@ static int lay_block(flow *f, size_t i)
         return rc;
     }
     case VIP_BLOCK_LIST_ITEM: {
-        int rc = lay_list_item(f, b);
+        /* A two-column list is laid whole at its first item; its other items are then already placed. */
+        int rc = b->list_columns != 2     ? lay_list_item(f, b)
+                 : continues_list(f->doc, i) ? VIP_OK
+                                             : lay_list_columns(f, i);
         if (!rc && (i + 1 == f->doc->block_count || f->doc->blocks[i + 1].kind != VIP_BLOCK_LIST_ITEM))
             f->y += f->o->paragraph_space * f->scale;
         return rc;
@@ -586,7 +676,7 @@ static vip_page_doc *run_pass(vip_text *text, const vip_doc *doc, const vip_layo
                               const size_t *known_page, double scale, vip_error *err)
 {
     flow f = {.text = text, .doc = doc, .o = o, .err = err, .page = SIZE_MAX, .heading_page = heading_page,
-              .known_page = known_page, .scale = scale, .leading = o->leading};
+              .known_page = known_page, .scale = scale, .leading = doc->leading > 0 ? doc->leading : o->leading};
     f.rtl = doc->dir == VIP_DIR_RTL;
     f.pw = doc->page_width > 0 ? doc->page_width : o->page_width;
     f.ph = doc->page_height > 0 ? doc->page_height : o->page_height;
@@ -619,7 +709,7 @@ static vip_page_doc *run_pass(vip_text *text, const vip_doc *doc, const vip_layo
             f.out->address_overflow = address_bottom - WINDOW_BOTTOM;
         if (!rc)
             rc = lay_region(&f, VIP_REGION_REFERENCE, WINDOW_RIGHT + 6 * MM, f.right, WINDOW_TOP + WINDOW_PAD,
-                            body_size(&f) - 1, o->leading, &reference_bottom);
+                            body_size(&f) - 1, f.leading, &reference_bottom);
         if (!rc && f.y < WINDOW_BOTTOM + 5 * MM)
             f.y = fmax(WINDOW_BOTTOM + 5 * MM, reference_bottom + 5 * MM);
     }

@@ -13,6 +13,8 @@
 #define MM (72.0 / 25.4)
 #define FSI "\xE2\x81\xA8" /* U+2068 FIRST STRONG ISOLATE: a case value keeps its own direction */
 #define PDI "\xE2\x81\xA9" /* U+2069 POP DIRECTIONAL ISOLATE */
+#define LRI "\xE2\x81\xA6" /* U+2066 LEFT-TO-RIGHT ISOLATE */
+#define NBSP "\xC2\xA0"     /* U+00A0 NO-BREAK SPACE */
 #define LINE_SEPARATOR "\xE2\x80\xA8"
 #define MAX_ARGS 48
 #define MAX_REPORTED_UNITS 512
@@ -247,14 +249,107 @@ static void report_fallback(vip_template *t, vip_catalog *cat, const char *id, c
              vip_catalog_lang(cat));
 }
 
+/* ---- phone numbers in message text ---- */
+
+static int is_digit(char c)
+{
+    return c >= '0' && c <= '9';
+}
+
+static int is_ascii_alnum(char c)
+{
+    return is_digit(c) || (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z');
+}
+
+/* The end of a phone number starting at s + i, or i when none does: two or more groups of ASCII digits
+ * separated by single spaces, each of at least 2 digits and 6 in all, not part of a longer word. The whole run
+ * of groups is judged, so "12 rights" or "1 April 2021" never count, nor does part of "1 23 45 67". */
+static size_t phone_end(const char *s, size_t i, size_t n)
+{
+    if (!is_digit(s[i]) || (i > 0 && is_ascii_alnum(s[i - 1])) || (i > 1 && s[i - 1] == ' ' && is_digit(s[i - 2])))
+        return i; /* not the start of a run of groups */
+    size_t j = i, groups = 0, digits = 0;
+    int short_group = 0;
+    for (;;) {
+        size_t start = j;
+        while (j < n && is_digit(s[j]))
+            j++;
+        groups++;
+        digits += j - start;
+        short_group |= j - start < 2;
+        if (j + 1 < n && s[j] == ' ' && is_digit(s[j + 1]))
+            j++;
+        else
+            break;
+    }
+    if (groups < 2 || short_group || digits < 6 || (j < n && is_ascii_alnum(s[j])))
+        return i;
+    return j;
+}
+
+/* Message text with each phone number ("08 08 16 89 111") joined by no-break spaces, so that no line breaks
+ * inside it, and in RTL documents isolated left to right: otherwise the bidi algorithm makes each group its own
+ * run and the reader sees the groups in reverse order. Text inside isolates is left alone: case values are
+ * printed as given, and numbers already isolated (a coded value in a message) are done. NULL: out of memory. */
+static char *glue_phone_numbers(const char *s, int rtl)
+{
+    size_t n = strlen(s), o = 0;
+    /* A number of L bytes with k spaces grows by k (+ 6 for LRI and PDI), never more than L: 2n bounds it. */
+    char *out = malloc(2 * n + 1);
+    if (!out)
+        return NULL;
+    int depth = 0; /* isolates open at i */
+    for (size_t i = 0; i < n;) {
+        size_t end = depth ? i : phone_end(s, i, n);
+        if (end > i) {
+            if (rtl) {
+                memcpy(out + o, LRI, 3);
+                o += 3;
+            }
+            for (; i < end; i++) {
+                if (s[i] == ' ') {
+                    memcpy(out + o, NBSP, 2);
+                    o += 2;
+                } else {
+                    out[o++] = s[i];
+                }
+            }
+            if (rtl) {
+                memcpy(out + o, PDI, 3);
+                o += 3;
+            }
+            continue;
+        }
+        /* LRI, RLI and FSI (U+2066..U+2068) open an isolate, PDI (U+2069) closes one. */
+        if (n - i >= 3 && (unsigned char)s[i] == 0xE2 && (unsigned char)s[i + 1] == 0x81) {
+            unsigned char c = (unsigned char)s[i + 2];
+            if (c >= 0xA6 && c <= 0xA8)
+                depth++;
+            else if (c == 0xA9 && depth > 0)
+                depth--;
+        }
+        out[o++] = s[i++];
+    }
+    out[o] = '\0';
+    return out;
+}
+
+/* A catalogue message, formatted, with its phone numbers kept whole and in order. */
 static char *format_msg(vip_template *t, vip_catalog *cat, const char *id, const vip_arg *args, size_t n,
                         const vip_warn_sink *warn, vip_error *err)
 {
     int fell_back = 0;
     char *s = vip_catalog_format(cat, id, args, n, &fell_back, err);
-    if (s && fell_back)
+    if (!s)
+        return NULL;
+    if (fell_back)
         report_fallback(t, cat, id, warn);
-    return s;
+    const vip_lang *lang = vip_lang_find(vip_catalog_lang(cat), NULL);
+    char *glued = glue_phone_numbers(s, lang && lang->rtl);
+    free(s);
+    if (!glued)
+        vip_error_set(err, VIP_ERR_NOMEM, "out of memory");
+    return glued;
 }
 
 /* ---- arguments from the case row ---- */
@@ -598,12 +693,17 @@ static int block(merge *m, inline_ctx *c, const xmlNode *n)
         xmlFree(size);
         xmlFree(weight);
     } else if (is_el(n, "ul") || is_el(n, "ol")) {
+        char *cols = prop(n, "columns");
+        int columns = cols && strcmp(cols, "2") == 0 ? 2 : 0; /* the schema allows 1 and 2 */
+        xmlFree(cols);
         int number = 0;
         for (const xmlNode *li = n->children; li; li = li->next) {
             if (!is_el(li, "li"))
                 continue;
             if (!(b = add(m, c, VIP_BLOCK_LIST_ITEM, li, li)))
                 return m->err->code;
+            b->list_first = number == 0;
+            b->list_columns = columns;
             if (!(b->marker = list_marker(m, is_el(n, "ol"), ++number)))
                 return m->err->code ? m->err->code : vip_error_set(m->err, VIP_ERR_NOMEM, "out of memory");
         }
@@ -713,6 +813,28 @@ static char *page_number(void *user, int number, vip_error *err)
     return vip_message_format_number(number, vip_catalog_lang(fc->cat), err);
 }
 
+/* <page><lang tag leading>: settings for the document's language, e.g. less leading for Nastaliq, whose line
+ * pitch already holds its tall ink. */
+static int page_lang(merge *m, const xmlNode *page, const vip_lang *doc_lang)
+{
+    for (const xmlNode *n = page->children; n; n = n->next) {
+        if (!is_el(n, "lang"))
+            continue;
+        char *tag = prop(n, "tag"), *leading = prop(n, "leading");
+        const vip_lang *l = tag && leading ? vip_lang_find(tag, m->err) : NULL;
+        if (l == doc_lang)
+            m->doc->leading = strtod(leading, NULL);
+        int rc = l ? VIP_OK
+                 : tag && leading ? vip_error_prefix(m->err, "%s:%d: <lang tag>: ", m->t->path, line_of(n))
+                                  : vip_error_set(m->err, VIP_ERR_NOMEM, "out of memory");
+        xmlFree(tag);
+        xmlFree(leading);
+        if (rc)
+            return rc;
+    }
+    return VIP_OK;
+}
+
 vip_doc *vip_template_merge(vip_template *t, vip_catalog *cat, const vip_case_row *row, const vip_warn_sink *warn,
                             vip_error *err)
 {
@@ -739,6 +861,8 @@ vip_doc *vip_template_merge(vip_template *t, vip_catalog *cat, const vip_case_ro
             m.doc->max_pages = max_pages ? atoi(max_pages) : 0;
             xmlFree(size);
             xmlFree(max_pages);
+            if (page_lang(&m, n, lang))
+                goto fail;
         } else if (is_el(n, "title")) {
             vip_rich r = {0};
             if (inline_content(&c, n, &r)) {
