@@ -240,8 +240,18 @@ static int must_not_start_line(uint32_t cp)
            lb == U_LB_INFIX_NUMERIC || lb == U_LB_NONSTARTER;
 }
 
-static int is_justify_space(uint32_t cp)
+static int is_digit_cp(uint32_t cp)
 {
+    return u_charType((UChar32)cp) == U_DECIMAL_DIGIT_NUMBER;
+}
+
+/* Spaces that justification widens: not a no-break space between digits, which holds a number's groups
+ * together ("08 08 16 89 111") and must keep them evenly spaced. */
+static int is_justify_space(const para *p, size_t i)
+{
+    uint32_t cp = p->cp[i];
+    if (cp == 0xA0 && i > 0 && i + 1 < p->n && is_digit_cp(p->cp[i - 1]) && is_digit_cp(p->cp[i + 1]))
+        return 0;
     return cp == ' ' || cp == 0x3000 || cp == 0xA0;
 }
 
@@ -629,7 +639,7 @@ static int build_line(vip_text *t, para *p, const line_range *lr, int last_line,
          * which would otherwise take all the extra width. */
         int cjk = strcmp(p->lang[lr->first]->script, "Hans") == 0;
         for (size_t i = lr->first; i < visible && !cjk; i++)
-            slots += is_justify_space(p->cp[i]);
+            slots += is_justify_space(p, i);
         if (slots == 0) {
             by_cluster = 1;
             for (size_t i = lr->first + 1; i < visible; i++)
@@ -693,7 +703,7 @@ static int build_line(vip_text *t, para *p, const line_range *lr, int last_line,
                 /* Spaces widen; without spaces, each cluster start after the line's first widens the gap
                  * before it (in visual order: after the glyph for LTR, before it for RTL; both are gaps). */
                 if (by_cluster ? (ci > lr->first && p->width[ci] > 0 && (g == 0 || s.info[g - 1].cluster != o->cluster))
-                               : is_justify_space(p->cp[ci])) {
+                               : is_justify_space(p, ci)) {
                     if (by_cluster && !out->rtl) {
                         o->x += extra;
                         pen += extra;

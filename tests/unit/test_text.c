@@ -249,6 +249,30 @@ int main(void)
     CHECK("empty_paragraph", p && p->line_count == 1 && p->lines[0].ascent > 0, "%s", err.message);
     vip_paragraph_destroy(p);
 
+    /* Justification widens spaces, but not the no-break spaces that hold a phone number's groups together. */
+    {
+        const char *s = "You can call the free Supportline on 08\u00A008\u00A016\u00A089\u00A0111 at any time of day or "
+                        "night, and you can also visit the website to find out more about the help you can get.";
+        p = lay(t, "en", s, VIP_ALIGN_JUSTIFY, 230, &err);
+        int found = 0, even = 1;
+        for (size_t l = 0; p && l + 1 < p->line_count; l++)
+            for (size_t r = 0; r < p->lines[l].run_count; r++) {
+                const vip_text_run *run = &p->lines[l].runs[r];
+                for (size_t g = 0; g + 1 < run->glyph_count; g++) {
+                    const char *c = p->text + run->glyphs[g].cluster;
+                    if ((unsigned char)c[0] == 0xC2 && (unsigned char)c[1] == 0xA0) {
+                        found++;
+                        double gap = run->glyphs[g + 1].x - run->glyphs[g].x;
+                        if (fabs(gap - run->glyphs[g].advance) > 1e-6)
+                            even = 0;
+                    }
+                }
+            }
+        CHECK("justify.number_groups_keep_their_spacing", found == 4 && even,
+              "%d no-break spaces on justified lines, widened: %s", found, even ? "no" : "yes");
+        vip_paragraph_destroy(p);
+    }
+
     /* Reuse: a paragraph laid out again comes from the context's cache, identical to one laid out afresh, and a
      * copy of its own (destroying one leaves the other whole); a cache too small to keep anything still gives the
      * same layouts while it drops paragraphs (under AddressSanitizer, this checks what eviction frees). */
