@@ -748,23 +748,18 @@ static void write_rect(sbuf *b, const vip_page *page, const vip_page_rect *r)
 }
 
 /* Moves the buffered content into the page's content stream. */
-static int flush_content(ctx *c, HPDF_Page hpage)
-{
-    if (c->out.failed)
-        return nomem(c);
-    HPDF_Stream s = ((HPDF_PageAttr)hpage->attr)->stream;
-    if (c->out.len && HPDF_Stream_Write(s, (const HPDF_BYTE *)c->out.data, (HPDF_UINT)c->out.len) != HPDF_OK)
-        return hpdf_fail(c, "writing page content");
-    c->out.len = 0;
-    return VIP_OK;
-}
 
-/* zlib at its default level; deterministic, so the same data always gives the same bytes. */
-static int deflate_bytes(const unsigned char *data, size_t len, unsigned char **out, size_t *out_len)
+/* Compression levels (zlib; deterministic, so the same data always gives the same bytes). What is deflated once
+ * and kept (font programs, images) gets the best; what every document deflates anew (page content, ToUnicode)
+ * a faster level that costs a few per cent in size. */
+#define LEVEL_KEPT 9
+#define LEVEL_PER_DOCUMENT 3
+
+static int deflate_bytes(const unsigned char *data, size_t len, int level, unsigned char **out, size_t *out_len)
 {
     uLongf cap = compressBound((uLong)len);
     unsigned char *z = malloc(cap ? cap : 1);
-    if (!z || compress2(z, &cap, data, (uLong)len, Z_DEFAULT_COMPRESSION) != Z_OK) {
+    if (!z || compress2(z, &cap, data, (uLong)len, level) != Z_OK) {
         free(z);
         return -1;
     }
@@ -792,6 +787,27 @@ static HPDF_Dict new_deflated_stream(ctx *c, const unsigned char *z, size_t zlen
     if (zlen && HPDF_Stream_Write(d->stream, z, (HPDF_UINT)zlen) != HPDF_OK)
         return NULL;
     return d;
+}
+
+/* The page's whole content, written here (images included), deflated in one piece into libharu's content stream,
+ * which then must not deflate it again. */
+static int flush_content(ctx *c, HPDF_Page hpage)
+{
+    if (c->out.failed)
+        return nomem(c);
+    HPDF_PageAttr attr = (HPDF_PageAttr)hpage->attr;
+    unsigned char *z = NULL;
+    size_t zlen = 0;
+    if (deflate_bytes((const unsigned char *)c->out.data, c->out.len, LEVEL_PER_DOCUMENT, &z, &zlen))
+        return nomem(c);
+    attr->contents->filter = HPDF_STREAM_FILTER_NONE;
+    attr->contents->write_fn = write_flate_filter;
+    HPDF_STATUS st = HPDF_Stream_Write(attr->stream, z, (HPDF_UINT)zlen);
+    free(z);
+    if (st != HPDF_OK)
+        return hpdf_fail(c, "writing page content");
+    c->out.len = 0;
+    return VIP_OK;
 }
 
 /* A PNG decoded (libpng) and deflated once per process: every letter of a batch carries the same logo. Kept until
@@ -842,8 +858,8 @@ static const prepared_image *prepare_image(const char *path, vip_error *err)
     }
     im.width = png.width;
     im.height = png.height;
-    if (deflate_bytes(rgb, pixels * 3, &im.rgb, &im.rgb_len) ||
-        (!opaque && deflate_bytes(alpha, pixels, &im.alpha, &im.alpha_len)) || !(im.path = strdup(path))) {
+    if (deflate_bytes(rgb, pixels * 3, LEVEL_KEPT, &im.rgb, &im.rgb_len) ||
+        (!opaque && deflate_bytes(alpha, pixels, LEVEL_KEPT, &im.alpha, &im.alpha_len)) || !(im.path = strdup(path))) {
         free(im.rgb);
         free(im.alpha);
         vip_error_set(err, VIP_ERR_NOMEM, "out of memory");
@@ -894,13 +910,21 @@ static int draw_image(ctx *c, HPDF_Page hpage, const vip_page *page, const vip_p
             return hpdf_fail(c, "adding an image");
         c->images[c->image_count++] = (pdf_image){im->path, image};
     }
-    /* libharu writes the Do operator itself: our buffered content must go first. */
-    int rc = flush_content(c, hpage);
-    if (rc)
-        return rc;
-    if (HPDF_Page_DrawImage(hpage, image, (HPDF_REAL)im->x, (HPDF_REAL)(page->height - im->y - im->height),
-                            (HPDF_REAL)im->width, (HPDF_REAL)im->height) != HPDF_OK)
-        return hpdf_fail(c, "drawing an image");
+    const char *name = HPDF_Page_GetXObjectName(hpage, image);
+    if (!name)
+        return hpdf_fail(c, "adding an image to a page");
+    sbuf *b = &c->out;
+    sb_str(b, "q\n");
+    sb_num(b, im->width, 3);
+    sb_str(b, " 0 0 ");
+    sb_num(b, im->height, 3);
+    sb_char(b, ' ');
+    sb_num(b, im->x, 3);
+    sb_char(b, ' ');
+    sb_num(b, page->height - im->y - im->height, 3);
+    sb_str(b, " cm\n/");
+    sb_str(b, name);
+    sb_str(b, " Do\nQ\n");
     return VIP_OK;
 }
 
@@ -963,18 +987,6 @@ static HPDF_Dict new_indirect(ctx *c)
 {
     HPDF_Dict d = HPDF_Dict_New(c->pdf->mmgr);
     if (d && HPDF_Xref_Add(c->pdf->xref, d) != HPDF_OK)
-        return NULL;
-    return d;
-}
-
-/* A flate-compressed stream object holding data. */
-static HPDF_Dict new_stream(ctx *c, const void *data, size_t len)
-{
-    HPDF_Dict d = HPDF_DictStream_New(c->pdf->mmgr, c->pdf->xref);
-    if (!d)
-        return NULL;
-    d->filter = HPDF_STREAM_FILTER_FLATE_DECODE;
-    if (len && HPDF_Stream_Write(d->stream, data, (HPDF_UINT)len) != HPDF_OK)
         return NULL;
     return d;
 }
@@ -1232,7 +1244,7 @@ static const kept_program *font_program(ctx *c, const pdf_font *f, size_t n)
     if (!len || (!cff && !sfnt_complete(data, len)))
         vip_error_set(c->err, VIP_ERR_FONT, "pdf: font '%s': the subset is incomplete (out of memory?)",
                       vip_font_name(f->font));
-    else if (!(made.gids = malloc(n * sizeof *made.gids)) || deflate_bytes(data, len, &made.z, &made.zlen))
+    else if (!(made.gids = malloc(n * sizeof *made.gids)) || deflate_bytes(data, len, LEVEL_KEPT, &made.z, &made.zlen))
         nomem(c);
     else
         ok = 1;
@@ -1477,7 +1489,12 @@ static int build_font(ctx *c, pdf_font *f)
     to_unicode_text(c, f, n);
     if (c->out.failed)
         return nomem(c);
-    HPDF_Dict tounicode = new_stream(c, c->out.data, c->out.len);
+    unsigned char *z = NULL;
+    size_t zlen = 0;
+    if (deflate_bytes((const unsigned char *)c->out.data, c->out.len, LEVEL_PER_DOCUMENT, &z, &zlen))
+        return nomem(c);
+    HPDF_Dict tounicode = new_deflated_stream(c, z, zlen);
+    free(z);
     if (!tounicode)
         return hpdf_fail(c, "writing a ToUnicode CMap");
 
