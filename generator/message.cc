@@ -26,6 +26,7 @@ extern "C" {
 #include <memory>
 #include <new>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace {
@@ -498,12 +499,23 @@ extern "C" char *vip_message_format_number(double number, const char *lang, vip_
             vip_error_set(err, VIP_ERR_INPUT, "cannot format a number that is not finite");
             return nullptr;
         }
-        UErrorCode st = U_ZERO_ERROR;
-        std::unique_ptr<icu::NumberFormat> nf(icu::NumberFormat::createInstance(locale, st));
-        if (U_FAILURE(st) || !nf) {
-            vip_error_set(err, icu_code(U_FAILURE(st) ? st : U_MEMORY_ALLOCATION_ERROR),
-                          "cannot create a number format for '%s' (%s)", lang, u_errorName(st));
-            return nullptr;
+        // One number format per language, made on first use and kept for the process: a batch numbers the
+        // lists and pages of every letter, and making a format costs far more than using it.
+        static std::vector<std::pair<std::string, std::unique_ptr<icu::NumberFormat>>> formats;
+        icu::NumberFormat *nf = nullptr;
+        for (auto &f : formats)
+            if (f.first == lang)
+                nf = f.second.get();
+        if (!nf) {
+            UErrorCode st = U_ZERO_ERROR;
+            std::unique_ptr<icu::NumberFormat> made(icu::NumberFormat::createInstance(locale, st));
+            if (U_FAILURE(st) || !made) {
+                vip_error_set(err, icu_code(U_FAILURE(st) ? st : U_MEMORY_ALLOCATION_ERROR),
+                              "cannot create a number format for '%s' (%s)", lang, u_errorName(st));
+                return nullptr;
+            }
+            nf = made.get();
+            formats.emplace_back(lang, std::move(made));
         }
         icu::UnicodeString out;
         nf->format(number, out);

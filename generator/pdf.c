@@ -377,9 +377,16 @@ static long run_clusters(ctx *c, const vip_page_run *run)
     size_t n = run->glyph_count;
     if (reserve(&c->uniq, &c->uniq_cap, n, sizeof *c->uniq) || reserve(&c->seen, &c->seen_cap, n, 1))
         return -1;
+    /* Clusters come in visual order: rising in LTR runs, falling in RTL ones; only reordered text needs a sort. */
+    int rising = 1, falling = 1;
+    for (size_t i = 1; i < n; i++) {
+        rising &= run->glyphs[i - 1].cluster <= run->glyphs[i].cluster;
+        falling &= run->glyphs[i - 1].cluster >= run->glyphs[i].cluster;
+    }
     for (size_t i = 0; i < n; i++)
-        c->uniq[i] = run->glyphs[i].cluster;
-    qsort(c->uniq, n, sizeof *c->uniq, cmp_u32);
+        c->uniq[i] = run->glyphs[falling && !rising ? n - 1 - i : i].cluster;
+    if (!rising && !falling)
+        qsort(c->uniq, n, sizeof *c->uniq, cmp_u32);
     size_t u = 0;
     for (size_t i = 0; i < n; i++)
         if (u == 0 || c->uniq[u - 1] != c->uniq[i])

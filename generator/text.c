@@ -13,7 +13,7 @@
 
 #define MAX_BREAKERS 8
 #define CACHE_BUCKETS 4096
-#define CACHE_DEFAULT_LIMIT ((size_t)48 << 20) /* bytes of analyses and laid-out paragraphs */
+#define CACHE_DEFAULT_LIMIT ((size_t)32 << 20) /* bytes of analyses and laid-out paragraphs */
 #define CACHE_MAX_RESULTS 12              /* laid-out paragraphs kept per analysis */
 #define NO_INK INT32_MIN                  /* a glyph whose extents the font cannot give */
 

@@ -82,7 +82,7 @@ vip_text *vip_text_create(const vip_fontset *fonts, vip_error *err);
 void vip_text_destroy(vip_text *text);
 /* Where warnings go (characters no font can show); default stderr. */
 void vip_text_set_warnings(vip_text *text, vip_warn_sink sink);
-/* How many bytes the context may keep of analysed and laid-out paragraphs for reuse (default 48 MB; a batch of
+/* How many bytes the context may keep of analysed and laid-out paragraphs for reuse (default 32 MB; a batch of
  * letters in eight languages uses about 20); the least recently used go first. 0 keeps only the paragraph in
  * hand. */
 void vip_text_set_cache_limit(vip_text *text, size_t bytes);
