@@ -134,6 +134,16 @@ static void sb_num(sbuf *b, double v, int decimals)
     sb_fixed(b, quantize(v, decimals), decimals);
 }
 
+/* Writes numbers separated by spaces (3 decimals): the operands of one operator. */
+static void sb_numbers(sbuf *b, const double *v, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (i)
+            sb_char(b, ' ');
+        sb_num(b, v[i], 3);
+    }
+}
+
 /* Writes "r g b" with components in 0..1. */
 static void sb_rgb(sbuf *b, uint32_t color)
 {
@@ -744,17 +754,9 @@ static void write_rect(sbuf *b, const vip_page *page, const vip_page_rect *r)
         sb_num(b, r->stroke_width, 3);
         sb_str(b, " w\n");
     }
-    sb_num(b, r->x, 3);
-    sb_char(b, ' ');
-    sb_num(b, page->height - r->y - r->height, 3);
-    sb_char(b, ' ');
-    sb_num(b, r->width, 3);
-    sb_char(b, ' ');
-    sb_num(b, r->height, 3);
+    sb_numbers(b, (const double[]){r->x, page->height - r->y - r->height, r->width, r->height}, 4);
     sb_str(b, r->filled && stroke ? " re\nB\nQ\n" : r->filled ? " re\nf\nQ\n" : " re\nS\nQ\n");
 }
-
-/* Moves the buffered content into the page's content stream. */
 
 /* Compression levels (zlib; deterministic, so the same data always gives the same bytes). What is deflated once
  * and kept (font programs, images) gets the best; what every document deflates anew (page content, ToUnicode)
@@ -922,13 +924,7 @@ static int draw_image(ctx *c, HPDF_Page hpage, const vip_page *page, const vip_p
         return hpdf_fail(c, "adding an image to a page");
     sbuf *b = &c->out;
     sb_str(b, "q\n");
-    sb_num(b, im->width, 3);
-    sb_str(b, " 0 0 ");
-    sb_num(b, im->height, 3);
-    sb_char(b, ' ');
-    sb_num(b, im->x, 3);
-    sb_char(b, ' ');
-    sb_num(b, page->height - im->y - im->height, 3);
+    sb_numbers(b, (const double[]){im->width, 0, 0, im->height, im->x, page->height - im->y - im->height}, 6);
     sb_str(b, " cm\n/");
     sb_str(b, name);
     sb_str(b, " Do\nQ\n");
