@@ -634,7 +634,8 @@ static void emit_glyph(sbuf *b, tj_state *t, const vip_page_glyph *g, const glyp
  * (char spacing, Tc, which extraction counts inside ActualText, instead of a TJ move it does not). */
 static double cluster_box_gap(const pdf_font *f, const vip_page_run *run, size_t a, size_t z)
 {
-    /* Left to right only: poppler reorders right-to-left ActualText by positions and came out worse for Arabic. */
+    /* Left to right only: poppler spreads a cluster's ActualText over its box from the left, so in right-to-left
+     * text it reads an Arabic mark before its base letter (a wrong word, worse than a split one). */
     if (run->rtl || z - a < 2)
         return 0;
     double end = z < run->glyph_count ? run->glyphs[z].x : 0, worst = 0;
