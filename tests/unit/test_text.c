@@ -203,27 +203,58 @@ int main(void)
         vip_paragraph_destroy(p);
     }
 
-    /* Line heights hold the ink: Nastaliq's tall stacks and low tails stay inside ascent and descent. */
+    /* Line spacing and ink: the paragraph's box holds its ink (the first line's ascent what its glyphs reach above,
+     * the last line's descent what they reach below), and no line's ink comes within 0.1 em of the next line's
+     * where the two overlap across the page; Nastaliq's lines are brought closer than its tallest and deepest ink
+     * would put them, Latin lines are spaced by the font's metrics. */
     p = lay(t, "ur", "متاثرینِ جرم کے ضابطۂ عمل کے تحت آپ کو یہ حق حاصل ہے کہ آپ کو متاثرین کی مدد کرنے والی خدمات "
-                     "کے پاس بھیجا جائے، تفتیش کے بارے میں بتایا جائے۔",
+                     "کے پاس بھیجا جائے، تفتیش کے بارے میں بتایا جائے۔ اگر آپ کو ضرورت ہو تو ہم آپ کے لیے "
+                     "مفت ترجمان کا انتظام کریں گے، اور آپ کو اپنے مقدمے کی ہر اہم پیش رفت سے آگاہ رکھا جائے گا۔",
             VIP_ALIGN_START, 250, &err);
-    int ink_ok = p && p->line_count > 1;
+    int ink_ok = p && p->line_count > 2, clear = 1;
+    double max_top = 0, max_bottom = 0, baseline = 0;
+    typedef struct { double x0, x1, top, bottom, base; } inkbox;
+    static inkbox boxes[2][512];
+    size_t nbox[2] = {0, 0};
     for (size_t l = 0; ink_ok && l < p->line_count; l++) {
         const vip_text_line *ln = &p->lines[l];
+        if (l)
+            baseline += p->lines[l - 1].descent + p->lines[l - 1].leading + ln->ascent;
+        inkbox *cur = boxes[l & 1];
+        nbox[l & 1] = 0;
         for (size_t r = 0; r < ln->run_count; r++) {
             const vip_text_run *run = &ln->runs[r];
             double scale = run->size / vip_font_get_metrics(run->font)->upem;
-            for (size_t g = 0; g < run->glyph_count; g++) {
+            for (size_t g = 0; g < run->glyph_count && nbox[l & 1] < 512; g++) {
                 hb_glyph_extents_t e;
-                hb_font_get_glyph_extents(vip_font_hb_font(run->font), run->glyphs[g].gid, &e);
-                double top = run->glyphs[g].y + e.y_bearing * scale;
-                double bottom = run->glyphs[g].y + (e.y_bearing + e.height) * scale;
-                if (top > ln->ascent + 1e-6 || -bottom > ln->descent + 1e-6)
+                if (!hb_font_get_glyph_extents(vip_font_hb_font(run->font), run->glyphs[g].gid, &e) || !e.width ||
+                    !e.height)
+                    continue;
+                inkbox *b = &cur[nbox[l & 1]++];
+                b->x0 = run->x + run->glyphs[g].x + e.x_bearing * scale;
+                b->x1 = b->x0 + e.width * scale;
+                b->top = run->glyphs[g].y + e.y_bearing * scale;
+                b->bottom = -(run->glyphs[g].y + (e.y_bearing + e.height) * scale);
+                b->base = baseline;
+                max_top = fmax(max_top, b->top);
+                max_bottom = fmax(max_bottom, b->bottom);
+                if ((l == 0 && b->top > ln->ascent + 1e-6) || (l + 1 == p->line_count && b->bottom > ln->descent + 1e-6))
                     ink_ok = 0;
             }
         }
+        if (l)
+            for (size_t a = 0; a < nbox[(l - 1) & 1]; a++)
+                for (size_t b = 0; b < nbox[l & 1]; b++) {
+                    const inkbox *u = &boxes[(l - 1) & 1][a], *v = &cur[b];
+                    if (u->x1 > v->x0 && v->x1 > u->x0 && (u->base + u->bottom) + 0.1 * 11 - 1e-6 > v->base - v->top)
+                        clear = 0;
+                }
     }
-    CHECK("ur.line_box_holds_ink", ink_ok, "a glyph reaches outside its line");
+    CHECK("ur.paragraph_box_holds_ink", ink_ok, "the first line's ink reaches above its ascent or the last's below");
+    CHECK("ur.lines_ink_clear_of_each_other", ink_ok && clear, "ink of adjacent lines comes within 0.1 em");
+    double pitch = p && p->line_count > 1 ? p->lines[0].ascent + p->lines[0].descent : 0;
+    CHECK("ur.lines_closer_than_ink_extremes", pitch > 0 && pitch < max_top + max_bottom - 0.5,
+          "pitch %.2f pt, ink extremes %.2f pt", pitch, max_top + max_bottom);
     CHECK("ur.taller_than_latin", p && p->lines[0].ascent + p->lines[0].descent > 11 * 1.8, "line height %f",
           p ? p->lines[0].ascent + p->lines[0].descent : 0);
     vip_paragraph_destroy(p);
