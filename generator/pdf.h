@@ -1,6 +1,8 @@
 /* vip_pdf: the PDF backend. Draws a vip_page_doc into a PDF with libharu as the container; text goes in as
  * glyph IDs through Type0 fonts built here (subset, /W, ToUnicode, ActualText where the clusters need it),
- * following shared/design/pdf-text.md. Output is deterministic: the same pages give the same bytes. */
+ * following shared/design/pdf-text.md. Output is deterministic: the same pages give the same bytes.
+ * For batches it keeps, per process and bounded, the decoded and deflated images and the deflated font programs
+ * of recent glyph sets; so one process renders one document at a time (batches use worker processes). */
 #ifndef VIP_PDF_H
 #define VIP_PDF_H
 
