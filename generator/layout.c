@@ -592,9 +592,12 @@ static int lay_block(flow *f, size_t i)
 }
 
 /* Blocks of one first-page region, flowed inside a fixed frame. */
+/* Lays the blocks of a region from top down between left and right; draws them only when draw is set, and
+ * gives the bottom of the last line's box (its leading after it not counted). */
 static int lay_region(flow *f, vip_region region, double left, double right, double top, double size,
-                      double leading, double *bottom)
+                      double leading, int draw, double *bottom)
 {
+    double last = top;
     double save_left = f->left, save_right = f->right, y = f->y, save_leading = f->leading;
     f->leading = leading;
     f->left = left;
@@ -613,12 +616,14 @@ static int lay_region(flow *f, vip_region region, double left, double right, dou
         if (!kept)
             rc = nomem(f);
         for (size_t l = 0; !rc && l < p->line_count; l++) {
-            rc = emit_line(f, &p->lines[l], kept, &b->content, left, f->y + p->lines[l].ascent, COLOR_TEXT);
+            if (draw)
+                rc = emit_line(f, &p->lines[l], kept, &b->content, left, f->y + p->lines[l].ascent, COLOR_TEXT);
+            last = f->y + p->lines[l].ascent + p->lines[l].descent;
             f->y += line_height(&p->lines[l]);
         }
         vip_paragraph_destroy(p);
     }
-    *bottom = f->y;
+    *bottom = last;
     f->left = save_left;
     f->right = save_right;
     f->leading = save_leading;
@@ -700,16 +705,23 @@ static vip_page_doc *run_pass(vip_text *text, const vip_doc *doc, const vip_layo
         for (size_t i = 0; i < doc->block_count && !rc; i++)
             if (doc->blocks[i].region == VIP_REGION_LETTERHEAD)
                 rc = lay_block(&f, i);
-        double address_bottom = f.y, reference_bottom = f.y;
-        if (!rc)
-            /* The address is set small and tight: six lines must fit the window whatever the scale. */
+        double address_bottom = f.y, reference_bottom = f.y, address_size = 8.5;
+        /* The address is set small and tight whatever the scale, and smaller (down to 7 pt) when its lines would
+         * reach below the window: the envelope shows only what is inside it. */
+        for (; !rc; address_size -= 0.5) {
             rc = lay_region(&f, VIP_REGION_ADDRESS, WINDOW_LEFT + WINDOW_PAD, WINDOW_RIGHT - WINDOW_PAD,
-                            WINDOW_TOP + WINDOW_PAD, 8.5, 0.02, &address_bottom);
+                            WINDOW_TOP + WINDOW_PAD, address_size, 0.02, 0, &address_bottom);
+            if (address_bottom <= WINDOW_BOTTOM - WINDOW_PAD || address_size <= 7)
+                break;
+        }
+        if (!rc)
+            rc = lay_region(&f, VIP_REGION_ADDRESS, WINDOW_LEFT + WINDOW_PAD, WINDOW_RIGHT - WINDOW_PAD,
+                            WINDOW_TOP + WINDOW_PAD, address_size, 0.02, 1, &address_bottom);
         if (!rc && address_bottom > WINDOW_BOTTOM)
             f.out->address_overflow = address_bottom - WINDOW_BOTTOM;
         if (!rc)
             rc = lay_region(&f, VIP_REGION_REFERENCE, WINDOW_RIGHT + 6 * MM, f.right, WINDOW_TOP + WINDOW_PAD,
-                            body_size(&f) - 1, f.leading, &reference_bottom);
+                            body_size(&f) - 1, f.leading, 1, &reference_bottom);
         if (!rc && f.y < WINDOW_BOTTOM + 5 * MM)
             f.y = fmax(WINDOW_BOTTOM + 5 * MM, reference_bottom + 5 * MM);
     }

@@ -44,6 +44,20 @@ has_text() { # lang want have
     if [ "$1" = ur ]; then letters_present "$2" "$3"; else printf '%s' "$3" | grep -qF -- "$2"; fi
 }
 
+# Whether the words given lie, on page 1, inside the envelope window UK letter services use: 24.6–120 mm from
+# the left edge, 39.5–66.3 mm from the top (poppler's word boxes, in points from the top-left corner).
+in_window() { # file word...
+    local file=$1
+    shift
+    pdftotext -f 1 -l 1 -bbox "$file" - | WORDS="$*" perl -CSD -ne '
+        BEGIN { %want = map { $_ => 1 } split / /, $ENV{WORDS}; $mm = 72 / 25.4; }
+        if (/<word xMin="([\d.]+)" yMin="([\d.]+)" xMax="([\d.]+)" yMax="([\d.]+)">([^<]*)</ && $want{$5}) {
+            $seen{$5} = 1;
+            $bad = 1 if $1 < 24.6 * $mm || $3 > 120 * $mm || $2 < 39.5 * $mm || $4 > 66.3 * $mm;
+        }
+        END { exit(($bad || keys %seen != keys %want) ? 1 : 0) }'
+}
+
 "$vipgen" letter examples/cases.csv -o "$tmp/letters" 2>"$tmp/err"
 rc=$?
 check letters.exit_ok "[ $rc -eq 0 ]" "exit $rc: $(head -c 600 "$tmp/err")"
@@ -73,6 +87,9 @@ while IFS='|' read -r ref lang name offence; do
         "$(printf '%s' "$text" | head -c 400)"
     pages=$(pdfinfo "$file" | awk '/^Pages:/{print $2}')
     check "letter.$lang.$ref.at_most_2_pages" "[ '$pages' -ge 1 ] && [ '$pages' -le 2 ]" "$pages pages"
+    postcode=$(grep -F "$ref," examples/cases.csv | perl -MText::ParseWords -ne 'print((parse_line(",", 0, $_))[7])')
+    check "letter.$lang.$ref.address_in_window: $postcode" "in_window '$file' $postcode" \
+        "the postcode's words are not all inside the window (24.6-120 mm, 39.5-66.3 mm)"
     rtl=0
     case $lang in ar | fa | ur) rtl=1 ;; esac
     check "letter.$lang.$ref.rights_in_two_columns" "rights_side_by_side '$file' $rtl" \
@@ -153,3 +170,17 @@ cp translations/*.xlf "$tmp/tr/"
 rc=$?
 check catalogue.entities_refused "[ $rc -eq 6 ] && grep -q 'pl.xlf:2: a DOCTYPE is not allowed' '$tmp/err' && [ -s '$tmp/y/NC-2024-012345_en.pdf' ] && [ ! -e '$tmp/y/NC-2024-012346_pl.pdf' ]" \
     "exit $rc: $(head -c 500 "$tmp/err")"
+
+# A full address (name and five lines) in every language still fits the window: the address type shrinks.
+{
+    head -n 1 examples/cases.csv
+    tail -n +2 examples/cases.csv | perl -MText::ParseWords -ne 'chomp; my @f = parse_line(",", 0, $_);
+        $f[0] =~ s/^NC/FA/; $f[4] = "Second floor, Riverside Court"; $f[5] = "Upper Kingsway Industrial Estate";
+        print join(",", map { my $v = $_ // ""; $v =~ /[",\n]/ ? do { $v =~ s/"/""/g; "\"$v\"" } : $v } @f), "\n"'
+} >"$tmp/full.csv"
+"$vipgen" letter "$tmp/full.csv" -o "$tmp/full" 2>"$tmp/full-err"
+check "letters.full_address.no_overflow_warning" "! grep -q 'too tall' '$tmp/full-err'" "$(grep 'too tall' "$tmp/full-err" | head -3)"
+for file in "$tmp"/full/FA-*.pdf; do
+    check "letters.full_address.$(basename "$file" .pdf).in_window" "in_window '$file' Riverside Kingsway" \
+        "the address lines are not all inside the window"
+done
