@@ -112,9 +112,10 @@ static vip_catalog *catalog_for(resources *r, const char *tag, vip_error *err)
     return r->catalogs[i];
 }
 
-/* template + catalogue + row → pages → PDF at path. */
+/* template + catalogue + row → pages → PDF at path. What the document was written with but should not have
+ * (more pages than the template allows, an address too tall for the window) goes into note (may be NULL). */
 static int make_document(resources *r, const char *lang, const vip_case_row *row, const char *path, size_t *pages,
-                         vip_error *err)
+                         char *note, size_t note_size, vip_error *err)
 {
     vip_warn_sink silent = {quiet, NULL};
     vip_catalog *cat = catalog_for(r, lang, err);
@@ -125,9 +126,16 @@ static int make_document(resources *r, const char *lang, const vip_case_row *row
     int rc = pd ? vip_pdf_write(pd, path, err) : err->code;
     if (!rc && pages)
         *pages = pd->page_count;
-    if (!rc && pd->address_overflow > 0 && row)
-        fprintf(stderr, "vipgen: warning: row %zu (line %zu): the address is %.1f mm too tall for the envelope window\n",
-                row->row, row->line, pd->address_overflow * 25.4 / 72);
+    if (note && note_size)
+        note[0] = '\0';
+    if (!rc && note && doc->max_pages > 0 && pd->page_count > (size_t)doc->max_pages)
+        snprintf(note, note_size, "warning: the letter runs to %zu pages, more than %d, even with its type scaled down",
+                 pd->page_count, doc->max_pages);
+    if (!rc && note && pd->address_overflow > 0) {
+        size_t used = strlen(note);
+        snprintf(note + used, note_size - used, "%swarning: the address is %.1f mm too tall for the envelope window",
+                 used ? "; " : "", pd->address_overflow * 25.4 / 72);
+    }
     vip_page_doc_destroy(pd);
     vip_doc_destroy(doc);
     return rc;
@@ -216,13 +224,12 @@ static void produce_row(resources *r, const vip_case_row *row, const char *out_d
     file_name_for(row, name, sizeof name);
     snprintf(o->file, sizeof o->file, "%s/%s", out_dir, name);
     vip_error err = {0};
-    if (make_document(r, row->lang, row, o->file, &o->pages, &err)) {
+    if (make_document(r, row->lang, row, o->file, &o->pages, o->message, sizeof o->message, &err)) {
         o->ok = 0;
         snprintf(o->message, sizeof o->message, "%s", err.message);
         o->file[0] = '\0';
     } else {
-        o->ok = 1;
-        o->message[0] = '\0';
+        o->ok = 1; /* o->message holds the warnings, if any */
     }
 }
 
@@ -412,6 +419,8 @@ int vip_produce_letters(const vip_produce_paths *paths, const char *cases_path, 
     for (size_t i = 0; i < total; i++) {
         if (o[i].ok) {
             result->written++;
+            if (o[i].message[0])
+                fprintf(stderr, "vipgen: %s: row %zu (line %zu): %s\n", cases_path, o[i].row, o[i].line, o[i].message);
             continue;
         }
         result->failed++;
@@ -438,7 +447,7 @@ int vip_produce_booklet(const vip_produce_paths *paths, const char *lang, const 
     const vip_lang *l = vip_lang_find(lang, err);
     int rc = l ? load_common(&r, paths, "booklet.xml", err) : err->code;
     if (!rc)
-        rc = make_document(&r, l->tag, NULL, out_path, NULL, err);
+        rc = make_document(&r, l->tag, NULL, out_path, NULL, NULL, 0, err);
     resources_free(&r);
     return rc;
 }

@@ -184,3 +184,18 @@ for file in "$tmp"/full/FA-*.pdf; do
     check "letters.full_address.$(basename "$file" .pdf).in_window" "in_window '$file' Riverside Kingsway" \
         "the address lines are not all inside the window"
 done
+
+# A letter that cannot fit its two pages (an absurdly long location) is still written, and said to be over, on
+# stderr and in the report, naming its row.
+{
+    head -n 1 examples/cases.csv
+    grep -F 'NC/2024/012350,' examples/cases.csv | perl -MText::ParseWords -ne 'chomp; my @f = parse_line(",", 0, $_);
+        $f[0] = "OV/2024/1"; $f[12] = join(" ", ("The car park behind the supermarket on Great Western Road") x 14);
+        print join(",", map { my $v = $_ // ""; $v =~ /[",\n]/ ? do { $v =~ s/"/""/g; "\"$v\"" } : $v } @f), "\n"'
+} >"$tmp/over.csv"
+"$vipgen" letter "$tmp/over.csv" -o "$tmp/over" 2>"$tmp/over-err"
+check "letters.over_two_pages.written" "[ -s '$tmp/over/OV-2024-1_ur.pdf' ]" "$(cat "$tmp/over-err")"
+check "letters.over_two_pages.stderr_names_row" "grep -q 'row 1 (line 2): warning: the letter runs to [3-9] pages' '$tmp/over-err'" \
+    "$(cat "$tmp/over-err")"
+check "letters.over_two_pages.in_report" "grep -q '\"ok\",\"OV-2024-1_ur.pdf\",\"[3-9]\",\"\",\"warning: the letter runs to' '$tmp/over/report.csv'" \
+    "$(cat "$tmp/over/report.csv" 2>/dev/null)"
