@@ -697,19 +697,20 @@ static int write_run(ctx *c, HPDF_Page hpage, const vip_page *page, const vip_pa
         }
         for (size_t i = a; i < z; i++) {
             const glyph_entry *e = glyph_find(f, run->glyphs[i].gid);
-            double spacing = 0;
-            if (box_end > 0 && i + 1 == z)
-                spacing = box_end - (run->glyphs[i].x + e->width * run->size / 1000.0);
-            if (quantize(spacing, 4) != 0) {
+            /* The last glyph's char spacing, in 1/10000 pt, that ends it where the cluster ends. */
+            long long tc = box_end > 0 && i + 1 == z
+                               ? quantize(box_end - (run->glyphs[i].x + e->width * run->size / 1000.0), 4)
+                               : 0;
+            if (tc) {
                 tj_close(b, &t);
-                sb_num(b, spacing, 4);
+                sb_fixed(b, tc, 4);
                 sb_str(b, " Tc\n");
             }
             emit_glyph(b, &t, &run->glyphs[i], e, run->size);
-            if (quantize(spacing, 4) != 0) {
+            if (tc) {
                 tj_close(b, &t);
                 sb_str(b, "0 Tc\n");
-                t.pen += quantize(spacing, 4) / 10000.0;
+                t.pen += tc / 10000.0;
             }
         }
         if (actual) {
@@ -778,46 +779,54 @@ static int deflate_bytes(const unsigned char *data, size_t len, int level, unsig
     return 0;
 }
 
-/* libharu writes /Filter from its own setting and deflates what it writes; a stream deflated once and kept
- * (the logo, font programs) is written as it is, with its filter named here. */
 static HPDF_STATUS write_flate_filter(HPDF_Dict dict, HPDF_Stream stream)
 {
     (void)dict;
     return HPDF_Stream_WriteStr(stream, "/Filter /FlateDecode\012");
 }
 
-/* A stream object holding data that is already deflated. */
+/* libharu writes /Filter from its own setting and deflates what it writes: a stream vipgen deflates itself is
+ * written as it is, with its filter named here. */
+static void holds_deflated(HPDF_Dict d)
+{
+    d->filter = HPDF_STREAM_FILTER_NONE;
+    d->write_fn = write_flate_filter;
+}
+
+/* A stream object holding data deflated once and kept (the logo, font programs). */
 static HPDF_Dict new_deflated_stream(ctx *c, const unsigned char *z, size_t zlen)
 {
     HPDF_Dict d = HPDF_DictStream_New(c->pdf->mmgr, c->pdf->xref);
     if (!d)
         return NULL;
-    d->filter = HPDF_STREAM_FILTER_NONE;
-    d->write_fn = write_flate_filter;
+    holds_deflated(d);
     if (zlen && HPDF_Stream_Write(d->stream, z, (HPDF_UINT)zlen) != HPDF_OK)
         return NULL;
     return d;
 }
 
-/* The page's whole content, written here (images included), deflated in one piece into libharu's content stream,
- * which then must not deflate it again. */
+/* Deflates data made for this document (page content, a ToUnicode CMap) into the stream of d. */
+static int write_deflating(ctx *c, HPDF_Dict d, const char *data, size_t len, const char *what)
+{
+    unsigned char *z = NULL;
+    size_t zlen = 0;
+    if (deflate_bytes((const unsigned char *)data, len, LEVEL_PER_DOCUMENT, &z, &zlen))
+        return nomem(c);
+    holds_deflated(d);
+    HPDF_STATUS st = HPDF_Stream_Write(d->stream, z, (HPDF_UINT)zlen);
+    free(z);
+    return st == HPDF_OK ? VIP_OK : hpdf_fail(c, what);
+}
+
+/* The page's whole content, written here (images included), deflated in one piece into its content stream. */
 static int flush_content(ctx *c, HPDF_Page hpage)
 {
     if (c->out.failed)
         return nomem(c);
-    HPDF_PageAttr attr = (HPDF_PageAttr)hpage->attr;
-    unsigned char *z = NULL;
-    size_t zlen = 0;
-    if (deflate_bytes((const unsigned char *)c->out.data, c->out.len, LEVEL_PER_DOCUMENT, &z, &zlen))
-        return nomem(c);
-    attr->contents->filter = HPDF_STREAM_FILTER_NONE;
-    attr->contents->write_fn = write_flate_filter;
-    HPDF_STATUS st = HPDF_Stream_Write(attr->stream, z, (HPDF_UINT)zlen);
-    free(z);
-    if (st != HPDF_OK)
-        return hpdf_fail(c, "writing page content");
+    int rc = write_deflating(c, ((HPDF_PageAttr)hpage->attr)->contents, c->out.data, c->out.len,
+                             "writing page content");
     c->out.len = 0;
-    return VIP_OK;
+    return rc;
 }
 
 /* A PNG decoded (libpng) and deflated once per process: every letter of a batch carries the same logo. Kept until
@@ -1493,14 +1502,12 @@ static int build_font(ctx *c, pdf_font *f)
     to_unicode_text(c, f, n);
     if (c->out.failed)
         return nomem(c);
-    unsigned char *z = NULL;
-    size_t zlen = 0;
-    if (deflate_bytes((const unsigned char *)c->out.data, c->out.len, LEVEL_PER_DOCUMENT, &z, &zlen))
-        return nomem(c);
-    HPDF_Dict tounicode = new_deflated_stream(c, z, zlen);
-    free(z);
+    HPDF_Dict tounicode = HPDF_DictStream_New(mm, c->pdf->xref);
     if (!tounicode)
         return hpdf_fail(c, "writing a ToUnicode CMap");
+    int rc = write_deflating(c, tounicode, c->out.data, c->out.len, "writing a ToUnicode CMap");
+    if (rc)
+        return rc;
 
     HPDF_Array descendants = HPDF_Array_New(mm);
     s |= HPDF_Dict_AddName(f->type0, "Type", "Font");
