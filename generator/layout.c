@@ -472,7 +472,26 @@ static int lay_heading(flow *f, size_t index)
                            b->where);
     if (!p)
         return f->err->code;
-    double before = f->y > f->top + 1 ? size * 0.7 : 0, need = before + p->height + 2 * body_size(f) * 1.5;
+    /* Kept with the first two lines of what follows: a paragraph's as laid out (what place() will ask for), else
+     * two lines estimated from this heading's own line pitch, in ems of its script (about 1.4 for Latin, 2.3 for
+     * Nastaliq), at the body size. */
+    double pitch_em = p->line_count ? (p->lines[0].ascent + p->lines[0].descent) / size : 1.5;
+    double follow = 2 * body_size(f) * fmax(1.5, pitch_em + f->leading);
+    const vip_block *next = index + 1 < f->doc->block_count ? &f->doc->blocks[index + 1] : NULL;
+    if (next && next->kind == VIP_BLOCK_PARAGRAPH && next->region == b->region) {
+        vip_paragraph *np = lay(f, &next->content, next->lang, next->dir, next->align,
+                                own_size(f, next->size, body_size(f)), next->weight, f->right - f->left, next->where);
+        if (!np) {
+            vip_paragraph_destroy(p);
+            return f->err->code;
+        }
+        if (np->line_count)
+            follow = np->lines[0].ascent + np->lines[0].descent +
+                     (np->line_count > 1 ? np->lines[0].leading + np->lines[1].ascent + np->lines[1].descent : 0);
+        vip_paragraph_destroy(np);
+    }
+    double before = f->y > f->top + 1 ? size * 0.7 : 0, after = size * 0.35;
+    double need = before + p->height + after + follow;
     int rc = ensure(f, need);
     if (!rc) {
         if (f->y > f->top + 1)
@@ -486,7 +505,7 @@ static int lay_heading(flow *f, size_t index)
         }
         if (!rc)
             rc = place(f, p, &b->content, f->left, COLOR_HEADING);
-        f->y += size * 0.35;
+        f->y += after;
     }
     vip_paragraph_destroy(p);
     return rc;
