@@ -176,6 +176,17 @@ static int emit_line(flow *f, const vip_text_line *line, const char *text, const
     return VIP_OK;
 }
 
+/* What a paragraph's first line needs on a page: with its second line too when it has more, so that it is never
+ * left alone at the foot of a page. */
+static double opening_height(const vip_paragraph *p)
+{
+    if (!p->line_count)
+        return 0;
+    const vip_text_line *first = &p->lines[0];
+    return p->line_count > 1 ? line_height(first) + p->lines[1].ascent + p->lines[1].descent
+                             : first->ascent + first->descent;
+}
+
 /* Places a laid-out paragraph at x0, flowing over pages; never leaves a single line of it alone at the foot or
  * the head of a page when it has more. */
 static int place(flow *f, const vip_paragraph *p, const vip_rich *r, double x0, uint32_t color)
@@ -186,8 +197,8 @@ static int place(flow *f, const vip_paragraph *p, const vip_rich *r, double x0, 
     for (size_t l = 0; l < p->line_count; l++) {
         const vip_text_line *line = &p->lines[l];
         double need = line->ascent + line->descent;
-        if (l == 0 && p->line_count > 1) /* no single first line at the foot of a page */
-            need = line_height(line) + p->lines[1].ascent + p->lines[1].descent;
+        if (l == 0)
+            need = opening_height(p);
         else if (l >= 2 && l + 2 == p->line_count) /* no single last line at the head of one */
             need = line_height(line) + p->lines[l + 1].ascent + p->lines[l + 1].descent;
         if (ensure(f, need))
@@ -472,7 +483,7 @@ static int lay_heading(flow *f, size_t index)
                            b->where);
     if (!p)
         return f->err->code;
-    /* Kept with the first two lines of what follows: a paragraph's as laid out (what place() will ask for), else
+    /* Kept with the first two lines of what follows: a paragraph's as laid out (what place() will ask), else
      * two lines estimated from this heading's own line pitch, in ems of its script (about 1.4 for Latin, 2.3 for
      * Nastaliq), at the body size. */
     double pitch_em = p->line_count ? (p->lines[0].ascent + p->lines[0].descent) / size : 1.5;
@@ -486,8 +497,7 @@ static int lay_heading(flow *f, size_t index)
             return f->err->code;
         }
         if (np->line_count)
-            follow = np->lines[0].ascent + np->lines[0].descent +
-                     (np->line_count > 1 ? np->lines[0].leading + np->lines[1].ascent + np->lines[1].descent : 0);
+            follow = opening_height(np);
         vip_paragraph_destroy(np);
     }
     double before = f->y > f->top + 1 ? size * 0.7 : 0, after = size * 0.35;
@@ -610,9 +620,8 @@ static int lay_block(flow *f, size_t i)
     return VIP_OK;
 }
 
-/* Blocks of one first-page region, flowed inside a fixed frame. */
-/* Lays the blocks of a region from top down between left and right; draws them only when draw is set, and
- * gives the bottom of the last line's box (its leading after it not counted). */
+/* Blocks of one first-page region, flowed inside a fixed frame from top down between left and right; drawn only
+ * when draw is set (else only measured). Gives the bottom of the last line's box, its leading not counted. */
 static int lay_region(flow *f, vip_region region, double left, double right, double top, double size,
                       double leading, int draw, double *bottom)
 {
@@ -631,8 +640,8 @@ static int lay_region(flow *f, vip_region region, double left, double right, dou
                                right - left, b->where);
         if (!p)
             return f->err->code;
-        const char *kept = vip_page_doc_keep_text(f->out, p->text, p->length);
-        if (!kept)
+        const char *kept = draw ? vip_page_doc_keep_text(f->out, p->text, p->length) : NULL;
+        if (draw && !kept)
             rc = nomem(f);
         for (size_t l = 0; !rc && l < p->line_count; l++) {
             if (draw)

@@ -216,9 +216,8 @@ static void para_free(para *p)
     for (size_t i = 0; i < p->run_count; i++) {
         free(p->runs[i].glyphs.info);
         free(p->runs[i].glyphs.pos);
-    }
-    for (size_t i = 0; i < p->run_count; i++)
         free(p->runs[i].glyphs.ink);
+    }
     free(p->runs);
     vip_bidi_destroy(p->bidi);
     free(p->breaks);
