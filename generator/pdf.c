@@ -30,6 +30,8 @@
 #include <unistd.h>
 #include <zlib.h>
 
+#include "outfile.h"
+
 #if HPDF_VERSION_ID < 20300 || HPDF_VERSION_ID >= 20400
 #error "pdf.c relies on libharu 2.3's struct layouts"
 #endif
@@ -1683,21 +1685,6 @@ int vip_pdf_render(const vip_page_doc *doc, unsigned char **out, size_t *out_len
     return rc;
 }
 
-/* Writes all of buf to fd, retrying after interruptions and short writes. */
-static int write_all(int fd, const unsigned char *buf, size_t len)
-{
-    while (len) {
-        ssize_t n = write(fd, buf, len);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            return -1;
-        buf += n;
-        len -= (size_t)n;
-    }
-    return 0;
-}
-
 int vip_pdf_write(const vip_page_doc *doc, const char *path, vip_error *err)
 {
     unsigned char *buf;
@@ -1705,61 +1692,7 @@ int vip_pdf_write(const vip_page_doc *doc, const char *path, vip_error *err)
     int rc = vip_pdf_render(doc, &buf, &len, err);
     if (rc)
         return rc;
-    /* A hidden temporary file beside the target: rename() is atomic only within one file system. */
-    const char *slash = strrchr(path, '/');
-    size_t dirlen = slash ? (size_t)(slash - path) + 1 : 0;
-    size_t tlen = strlen(path) + sizeof "/..XXXXXX";
-    char *tmp = malloc(tlen);
-    if (!tmp) {
-        free(buf);
-        return vip_error_set(err, VIP_ERR_NOMEM, "pdf: out of memory");
-    }
-    snprintf(tmp, tlen, "%.*s.%s.XXXXXX", (int)dirlen, path, path + dirlen);
-    int fd = mkstemp(tmp);
-    if (fd < 0) {
-        rc = vip_error_set(err, VIP_ERR_IO, "%s: cannot create a temporary file beside it: %s", path,
-                           strerror(errno));
-        free(tmp);
-        free(buf);
-        return rc;
-    }
-    /* mkstemp makes the file private; give it the mode the file it replaces had, or the usual 0644. */
-    struct stat st;
-    mode_t mode = stat(path, &st) == 0 ? (st.st_mode & 07777) : 0644;
-    const char *step = NULL;
-    if (fchmod(fd, mode) != 0)
-        step = "setting the permissions of";
-    else if (write_all(fd, buf, len) != 0)
-        step = "writing";
-    else if (fsync(fd) != 0)
-        step = "flushing";
-    int saved = errno;
-    if (close(fd) != 0 && !step) {
-        step = "closing";
-        saved = errno;
-    }
-    if (!step && rename(tmp, path) != 0) {
-        step = "renaming into place";
-        saved = errno;
-    }
-    if (step) {
-        rc = vip_error_set(err, VIP_ERR_IO, "%s: %s %s failed: %s", path, step, tmp, strerror(saved));
-        unlink(tmp);
-    } else {
-        /* Make the rename itself durable; a directory that cannot be synced is not an error worth failing on. */
-        char *dir = strndup(path, dirlen ? dirlen : 1);
-        if (dir) {
-            if (!dirlen)
-                dir[0] = '.';
-            int dfd = open(dir, O_RDONLY);
-            if (dfd >= 0) {
-                fsync(dfd);
-                close(dfd);
-            }
-            free(dir);
-        }
-    }
-    free(tmp);
+    rc = vip_outfile_write_whole(path, buf, len, err);
     free(buf);
     return rc;
 }

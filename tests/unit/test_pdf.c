@@ -722,7 +722,7 @@ static void test_write(void)
     struct stat st;
     stat(path, &st);
     CHECK("write.replaces_existing", strcmp(head, "%PDF-1.7") == 0, "starts with '%s'", head);
-    CHECK("write.keeps_mode", (st.st_mode & 0777) == 0640, "mode %o", (unsigned)(st.st_mode & 0777));
+    CHECK("write.private_mode_not_inherited", (st.st_mode & 0777) == 0600, "mode %o", (unsigned)(st.st_mode & 0777));
     CHECK("write.no_temporary_left", leftovers(OUT_DIR, "pdf_replace.pdf") == 0, "a temporary file is left");
 
     rc = vip_pdf_write(doc, OUT_DIR "/no-such-dir/x.pdf", &err);
