@@ -1,5 +1,7 @@
 /* vip_case: reads case rows from CSV with libcsv and validates each one, so that a bad row is reported to the
- * clerk with its row, line, column and reason while the good rows still produce letters. */
+ * clerk with its row, line, columns and reasons while the good rows still produce letters. A force's export goes in
+ * as it is where only its form differs (header spelling, code wording, configured day-first dates); what cannot be
+ * case data is refused once, with what to do. */
 #include "case.h"
 
 #include <csv.h>
@@ -10,6 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
+#include <time.h>
 
 #include <unicode/uchar.h>
 #include <unicode/unorm2.h>
@@ -26,14 +30,28 @@ static const char *const field_names[VIP_CASE_FIELD_COUNT] = {
     "enhanced_reason", "letter_date",
 };
 
-/* enhanced_reason is left out: whether it is required depends on enhanced_rights. */
+/* Columns the header must name, and values a row must have. enhanced_reason is left out: whether it is required
+ * depends on enhanced_rights. location may be empty (online fraud has no place) and letter_date defaults to today. */
 static const unsigned char required[VIP_CASE_FIELD_COUNT] = {
     [VIP_CASE_CRIME_REF] = 1,     [VIP_CASE_LANGUAGE] = 1,        [VIP_CASE_VICTIM_NAME] = 1,
     [VIP_CASE_ADDRESS_1] = 1,     [VIP_CASE_TOWN] = 1,            [VIP_CASE_POSTCODE] = 1,
     [VIP_CASE_OFFENCE] = 1,       [VIP_CASE_OFFENCE_DATE] = 1,    [VIP_CASE_REPORTED_DATE] = 1,
-    [VIP_CASE_LOCATION] = 1,      [VIP_CASE_OFFICER_NAME] = 1,    [VIP_CASE_OFFICER_ROLE] = 1,
+    [VIP_CASE_OFFICER_NAME] = 1,  [VIP_CASE_OFFICER_ROLE] = 1,
     [VIP_CASE_OFFICER_PHONE] = 1, [VIP_CASE_NEEDS_ASSESSMENT] = 1, [VIP_CASE_REFERRAL] = 1,
-    [VIP_CASE_ENHANCED_RIGHTS] = 1, [VIP_CASE_LETTER_DATE] = 1,
+    [VIP_CASE_ENHANCED_RIGHTS] = 1,
+};
+
+/* Free-text columns whose length is capped (a name, an address line, a place, an officer). */
+static const unsigned char free_text[VIP_CASE_FIELD_COUNT] = {
+    [VIP_CASE_VICTIM_NAME] = 1, [VIP_CASE_ADDRESS_1] = 1, [VIP_CASE_ADDRESS_2] = 1, [VIP_CASE_ADDRESS_3] = 1,
+    [VIP_CASE_TOWN] = 1,        [VIP_CASE_LOCATION] = 1,  [VIP_CASE_OFFICER_NAME] = 1, [VIP_CASE_OFFICER_ROLE] = 1,
+    [VIP_CASE_EMAIL] = 1,       [VIP_CASE_OFFICER_EMAIL] = 1,
+};
+
+/* Columns where a '?' means letters were lost: people's and places' names never hold one. */
+static const unsigned char names_letters[VIP_CASE_FIELD_COUNT] = {
+    [VIP_CASE_VICTIM_NAME] = 1, [VIP_CASE_ADDRESS_1] = 1, [VIP_CASE_ADDRESS_2] = 1, [VIP_CASE_ADDRESS_3] = 1,
+    [VIP_CASE_TOWN] = 1,        [VIP_CASE_OFFICER_NAME] = 1,
 };
 
 static const char *const offence_codes[] = {
@@ -46,9 +64,37 @@ static const char *const referral_codes[] = {"referred", "declined", "not_applic
 static const char *const enhanced_reason_codes[] = {"serious_crime", "persistently_targeted",
                                                     "vulnerable_intimidated", NULL};
 
+/* Column names records systems and spreadsheets commonly use, as keys (see key_of). */
+static const struct {
+    const char *key;
+    vip_case_field field;
+} column_synonyms[] = {
+    {"crimereference", VIP_CASE_CRIME_REF},       {"crimereferencenumber", VIP_CASE_CRIME_REF},
+    {"crimeno", VIP_CASE_CRIME_REF},              {"crimenumber", VIP_CASE_CRIME_REF},
+    {"lang", VIP_CASE_LANGUAGE},                  {"preferredlanguage", VIP_CASE_LANGUAGE},
+    {"victim", VIP_CASE_VICTIM_NAME},             {"name", VIP_CASE_VICTIM_NAME},
+    {"addressline1", VIP_CASE_ADDRESS_1},         {"address", VIP_CASE_ADDRESS_1},
+    {"addressline2", VIP_CASE_ADDRESS_2},         {"addressline3", VIP_CASE_ADDRESS_3},
+    {"posttown", VIP_CASE_TOWN},                  {"city", VIP_CASE_TOWN},
+    {"postalcode", VIP_CASE_POSTCODE},            {"emailaddress", VIP_CASE_EMAIL},
+    {"victimemail", VIP_CASE_EMAIL},              {"offencetype", VIP_CASE_OFFENCE},
+    {"crimetype", VIP_CASE_OFFENCE},              {"dateofoffence", VIP_CASE_OFFENCE_DATE},
+    {"datereported", VIP_CASE_REPORTED_DATE},     {"reportdate", VIP_CASE_REPORTED_DATE},
+    {"officer", VIP_CASE_OFFICER_NAME},           {"oic", VIP_CASE_OFFICER_NAME},
+    {"officerphonenumber", VIP_CASE_OFFICER_PHONE}, {"officertelephone", VIP_CASE_OFFICER_PHONE},
+    {"officeremailaddress", VIP_CASE_OFFICER_EMAIL}, {"vna", VIP_CASE_NEEDS_ASSESSMENT},
+    {"victimneedsassessment", VIP_CASE_NEEDS_ASSESSMENT}, {"enhanced", VIP_CASE_ENHANCED_RIGHTS},
+    {"letterdated", VIP_CASE_LETTER_DATE},
+};
+
 const char *vip_case_field_name(vip_case_field field)
 {
     return (unsigned)field < VIP_CASE_FIELD_COUNT ? field_names[field] : "";
+}
+
+int vip_case_field_required(vip_case_field field)
+{
+    return (unsigned)field < VIP_CASE_FIELD_COUNT && required[field];
 }
 
 const char *const *vip_case_codes(vip_case_field field)
@@ -60,6 +106,89 @@ const char *const *vip_case_codes(vip_case_field field)
     case VIP_CASE_ENHANCED_REASON: return enhanced_reason_codes;
     default: return NULL;
     }
+}
+
+/* A name or code as compared: ASCII letters in lower case, spaces, tabs, '_' and '-' left out ("Crime Ref" and
+ * "crime_ref" are both "crimeref"). Other bytes are kept. Cut at size - 1 bytes. */
+static void key_of(const char *s, char *out, size_t size)
+{
+    size_t o = 0;
+    for (; *s && o + 1 < size; s++) {
+        unsigned char c = (unsigned char)*s;
+        if (c == ' ' || c == '\t' || c == '_' || c == '-' || c == '\r' || c == '\n')
+            continue;
+        out[o++] = (char)(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c);
+    }
+    out[o] = '\0';
+}
+
+int vip_case_field_find(const char *name)
+{
+    char key[64], k2[64];
+    if (strlen(name) >= sizeof key)
+        return -1;
+    key_of(name, key, sizeof key);
+    for (int f = 0; f < VIP_CASE_FIELD_COUNT; f++) {
+        key_of(field_names[f], k2, sizeof k2);
+        if (strcmp(key, k2) == 0)
+            return f;
+    }
+    for (size_t i = 0; i < sizeof column_synonyms / sizeof column_synonyms[0]; i++)
+        if (strcmp(key, column_synonyms[i].key) == 0)
+            return (int)column_synonyms[i].field;
+    return -1;
+}
+
+const char *vip_case_code_find(vip_case_field field, const char *value)
+{
+    const char *const *codes = vip_case_codes(field);
+    char key[64], k2[64];
+    if (!codes || strlen(value) >= sizeof key)
+        return NULL;
+    key_of(value, key, sizeof key);
+    for (size_t i = 0; codes[i]; i++) {
+        key_of(codes[i], k2, sizeof k2);
+        if (strcmp(key, k2) == 0)
+            return codes[i];
+    }
+    return NULL;
+}
+
+/* Edit distance (Levenshtein) between two short keys, for "did you mean"; large for long ones. */
+static size_t distance(const char *a, const char *b)
+{
+    size_t n = strlen(a), m = strlen(b);
+    if (n > 63 || m > 63)
+        return SIZE_MAX;
+    size_t prev[64], cur[64];
+    for (size_t j = 0; j <= m; j++)
+        prev[j] = j;
+    for (size_t i = 1; i <= n; i++) {
+        cur[0] = i;
+        for (size_t j = 1; j <= m; j++) {
+            size_t sub = prev[j - 1] + (a[i - 1] != b[j - 1]);
+            size_t del = prev[j] + 1, ins = cur[j - 1] + 1;
+            cur[j] = sub < del ? (sub < ins ? sub : ins) : (del < ins ? del : ins);
+        }
+        memcpy(prev, cur, (m + 1) * sizeof *prev);
+    }
+    return prev[m];
+}
+
+/* Whether key b is close enough to key a to suggest it: a few edits, or one contains the other. */
+static int close_to(const char *a, const char *b, size_t *score)
+{
+    size_t d = distance(a, b), la = strlen(a), lb = strlen(b);
+    size_t limit = (la > lb ? la : lb) / 3 + 1;
+    if (d <= limit) {
+        *score = d;
+        return 1;
+    }
+    if (la >= 4 && lb >= 4 && (strstr(a, b) || strstr(b, a))) {
+        *score = limit + 1;
+        return 1;
+    }
+    return 0;
 }
 
 void vip_case_set_destroy(vip_case_set *set)
@@ -83,6 +212,7 @@ typedef struct csv_field {
 
 typedef struct reader {
     const char *path;
+    const vip_case_options *options;
     vip_error *err;
     int failed;                 /* err holds a fatal error: stop parsing */
     const UNormalizer2 *nfc;
@@ -90,12 +220,18 @@ typedef struct reader {
     size_t line;                /* line of the bytes now being fed, from 1 */
     int in_record;              /* libcsv has seen the first byte of a record that has not ended yet */
     size_t record_line;         /* line where that record starts */
+    size_t record_offset;       /* offset in the file of the start of that line */
     csv_field *fields;          /* the fields of that record so far */
     size_t field_count, field_cap;
 
     int have_header;
     size_t column_count;
-    size_t column_of[VIP_CASE_FIELD_COUNT]; /* index of each field's column in a record */
+    size_t column_of[VIP_CASE_FIELD_COUNT]; /* index of each field's column in a record; SIZE_MAX: absent */
+    char header_name[VIP_CASE_FIELD_COUNT][64]; /* the file's own name for each column, for messages */
+
+    size_t lost_rows;           /* rows whose names hold '?' where letters were lost (an 8-bit encoding) */
+    size_t lost_row, lost_line; /* the first of them */
+    int lost_field;
 
     vip_case_set *set;
     size_t row_cap, problem_cap;
@@ -327,7 +463,7 @@ cleanup:
 
 /* ---- Checks of single values: each returns 0 when the value is good, or 1 with the reason in why ------------ */
 
-#define WHY_SIZE 360
+#define WHY_SIZE 600
 
 static int reason(char *why, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static int reason(char *why, const char *fmt, ...)
@@ -352,6 +488,8 @@ static int check_crime_ref(const char *v, char *why)
     }
     if (n < 3 || n > 40)
         return reason(why, "\"%s\" is %zu characters long; a crime reference has 3 to 40", shown(v, buf), n);
+    if (v[0] == '/' || v[0] == '-')
+        return reason(why, "\"%s\" is not a crime reference: it must start with a letter or digit", shown(v, buf));
     return 0;
 }
 
@@ -377,21 +515,67 @@ static int is_leap(int y)
     return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
 }
 
-static int check_date(const char *v, int ymd[3], char *why)
+static int valid_ymd(int y, int m, int d)
 {
     static const int month_days[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    return y >= 1 && m >= 1 && m <= 12 && d >= 1 && d <= month_days[m - 1] + (m == 2 && is_leap(y));
+}
+
+/* Reads 1 to max digits at *p into *out, advancing *p; 0 when there are none. */
+static int read_digits(const char **p, int max, int *out)
+{
+    int n = 0, v = 0;
+    while (n < max && **p >= '0' && **p <= '9') {
+        v = v * 10 + (**p - '0');
+        (*p)++;
+        n++;
+    }
+    *out = v;
+    return n;
+}
+
+/* D/M/YYYY, DD/MM/YYYY (also with '.' or '-'): the day-first form of UK exports. */
+static int parse_day_first(const char *v, int *y, int *m, int *d)
+{
+    const char *p = v;
+    int nd = read_digits(&p, 2, d);
+    if (!nd || (*p != '/' && *p != '.' && *p != '-'))
+        return 0;
+    char sep = *p++;
+    int nm = read_digits(&p, 2, m);
+    if (!nm || *p != sep)
+        return 0;
+    p++;
+    return read_digits(&p, 4, y) == 4 && *p == '\0';
+}
+
+static int check_date(const reader *r, const char *v, int ymd[3], char *why)
+{
     char buf[96];
-    int ok = strlen(v) == 10 && v[4] == '-' && v[7] == '-';
-    for (int i = 0; ok && i < 10; i++)
+    int y = 0, m = 0, d = 0;
+    int iso = strlen(v) == 10 && v[4] == '-' && v[7] == '-';
+    for (int i = 0; iso && i < 10; i++)
         if (i != 4 && i != 7)
-            ok = v[i] >= '0' && v[i] <= '9';
-    if (!ok)
+            iso = v[i] >= '0' && v[i] <= '9';
+    if (iso) {
+        y = (v[0] - '0') * 1000 + (v[1] - '0') * 100 + (v[2] - '0') * 10 + (v[3] - '0');
+        m = (v[5] - '0') * 10 + (v[6] - '0');
+        d = (v[8] - '0') * 10 + (v[9] - '0');
+    } else if (r->options->day_first) {
+        if (!parse_day_first(v, &y, &m, &d))
+            return reason(why, "\"%s\" is not a date in the form YYYY-MM-DD or DD/MM/YYYY (e.g. 2024-03-09 or "
+                          "09/03/2024)", shown(v, buf));
+    } else {
+        int dd, mm, yy;
+        if (parse_day_first(v, &yy, &mm, &dd))
+            return reason(why, "\"%s\" is not a date in the form YYYY-MM-DD (e.g. 2024-03-09); if the export writes "
+                          "dates day first (DD/MM/YYYY), set date_order = day-first in the [import] group of "
+                          "vipgen.conf: vipgen never guesses whether 03/04 is March or April", shown(v, buf));
         return reason(why, "\"%s\" is not a date in the form YYYY-MM-DD (e.g. 2024-03-09)", shown(v, buf));
-    int y = (v[0] - '0') * 1000 + (v[1] - '0') * 100 + (v[2] - '0') * 10 + (v[3] - '0');
-    int m = (v[5] - '0') * 10 + (v[6] - '0');
-    int d = (v[8] - '0') * 10 + (v[9] - '0');
-    if (y < 1 || m < 1 || m > 12 || d < 1 || d > month_days[m - 1] + (m == 2 && is_leap(y)))
-        return reason(why, "\"%s\" is not a date that exists (expected YYYY-MM-DD)", v);
+    }
+    if (!valid_ymd(y, m, d))
+        return reason(why, "\"%s\" is not a date that exists (expected %s)", shown(v, buf),
+                      iso || !r->options->day_first ? "YYYY-MM-DD" : "DD/MM/YYYY");
     ymd[0] = y;
     ymd[1] = m;
     ymd[2] = d;
@@ -408,7 +592,6 @@ static int date_cmp(const int a[3], const int b[3])
 
 static int check_email(const char *v, char *why)
 {
-    char buf[96];
     const char *problem = NULL, *at = strchr(v, '@');
     for (const char *p = v; *p && !problem; p++)
         if (is_ascii_space((unsigned char)*p) || (unsigned char)*p < 0x20)
@@ -429,7 +612,8 @@ static int check_email(const char *v, char *why)
             problem = "the part after the '@' is not a full domain such as example.org";
     }
     if (problem)
-        return reason(why, "\"%s\" is not an email address: %s", shown(v, buf), problem);
+        return reason(why, "is not an email address: %s (the value is not repeated here: it is personal data)",
+                      problem);
     return 0;
 }
 
@@ -468,7 +652,7 @@ static int postcode_ok(const char *pc, size_t n)
 /* Checks a postcode and rewrites it as "SW1A 1AA". Returns 0, 1 (why), or -1 (out of memory). */
 static int check_postcode(reader *r, char **value, char *why)
 {
-    char compact[8], buf[96];
+    char compact[8];
     size_t n = 0;
     int ok = 1;
     for (const char *p = *value; *p && ok; p++) {
@@ -480,7 +664,7 @@ static int check_postcode(reader *r, char **value, char *why)
             compact[n++] = (*p >= 'a' && *p <= 'z') ? (char)(*p - 'a' + 'A') : *p;
     }
     if (!ok || !postcode_ok(compact, n))
-        return reason(why, "\"%s\" is not a UK postcode (e.g. SW1A 1AA, M1 1AE, B33 8TH)", shown(*value, buf));
+        return reason(why, "is not a UK postcode (e.g. SW1A 1AA, M1 1AE, B33 8TH; the value is not repeated here)");
     char *normal = malloc(n + 2);
     if (!normal) {
         fail_nomem(r);
@@ -497,17 +681,15 @@ static int check_postcode(reader *r, char **value, char *why)
 
 static int check_phone(const char *v, char *why)
 {
-    char buf[96];
     size_t digits = 0;
     for (const char *p = v; *p; p++) {
         if (is_digit(*p))
             digits++;
         else if (!strchr(" +()-", *p))
-            return reason(why, "\"%s\" is not a phone number: it may contain only digits, spaces and + ( ) -",
-                          shown(v, buf));
+            return reason(why, "is not a phone number: it may contain only digits, spaces and + ( ) -");
     }
     if (digits < 10 || digits > 16)
-        return reason(why, "\"%s\" has %zu digits; a phone number has 10 to 16", shown(v, buf), digits);
+        return reason(why, "has %zu digits; a phone number has 10 to 16", digits);
     return 0;
 }
 
@@ -537,26 +719,77 @@ static int check_yes_no(reader *r, char **value, int *yes, char *why)
     return 0;
 }
 
-static int check_code(const char *v, vip_case_field field, char *why)
+/* A coded value: the code itself in any case and spacing ("Criminal Damage"), or the force's own wording through
+ * the configured aliases ("Burglary - Residential", "28E"); rewritten as the code. Returns 0, 1 (why) or -1. */
+static int check_code(reader *r, char **value, vip_case_field field, char *why)
 {
     const char *const *codes = vip_case_codes(field);
-    char list[240] = "", buf[96];
+    const char *code = vip_case_code_find(field, *value);
+    char key[64], k2[64], buf[96];
+    key_of(*value, key, sizeof key);
+    const vip_case_options *o = r->options;
+    for (size_t i = 0; !code && strlen(*value) < sizeof key && i < o->code_alias_count; i++) {
+        if (o->code_aliases[i].field != field)
+            continue;
+        key_of(o->code_aliases[i].wording, k2, sizeof k2);
+        if (strcmp(key, k2) == 0)
+            code = vip_case_code_find(field, o->code_aliases[i].code);
+    }
+    if (code) {
+        char *normal = strdup(code);
+        if (!normal) {
+            fail_nomem(r);
+            return -1;
+        }
+        free(*value);
+        *value = normal;
+        return 0;
+    }
+    /* Not known: suggest the closest code or wording. */
+    const char *best = NULL, *best_code = NULL;
+    size_t best_score = SIZE_MAX, score;
     for (size_t i = 0; codes[i]; i++) {
-        if (strcmp(v, codes[i]) == 0)
-            return 0;
+        key_of(codes[i], k2, sizeof k2);
+        if (close_to(key, k2, &score) && score < best_score) {
+            best = codes[i];
+            best_code = NULL;
+            best_score = score;
+        }
+    }
+    for (size_t i = 0; i < o->code_alias_count; i++) {
+        if (o->code_aliases[i].field != field)
+            continue;
+        key_of(o->code_aliases[i].wording, k2, sizeof k2);
+        if (close_to(key, k2, &score) && score < best_score) {
+            best = o->code_aliases[i].wording;
+            best_code = o->code_aliases[i].code;
+            best_score = score;
+        }
+    }
+    char list[240] = "";
+    for (size_t i = 0; codes[i]; i++) {
         strncat(list, i ? ", " : "", sizeof list - strlen(list) - 1);
         strncat(list, codes[i], sizeof list - strlen(list) - 1);
     }
-    return reason(why, "\"%s\" is not a known %s code; expected one of: %s", shown(v, buf), field_names[field],
-                  list);
+    char hint[200] = "";
+    if (best && best_code)
+        snprintf(hint, sizeof hint, "did you mean \"%.60s\" (%.40s)? ", best, best_code);
+    else if (best)
+        snprintf(hint, sizeof hint, "did you mean %.60s? ", best);
+    return reason(why, "\"%s\" is not a known %s code; %sexpected one of: %s, or a wording mapped to one in the "
+                  "[%s] group of vipgen.conf", shown(*value, buf), field_names[field], hint, list,
+                  field_names[field]);
 }
 
-/* Checks one field of a row (fields before it are already checked). Returns 0, 1 (why), or -1 (fatal). */
-static int check_field(reader *r, vip_case_row *row, vip_case_field f, char *why)
+/* Checks one field of a row; valid[] says which fields before it are good (later checks compare with them).
+ * Returns 0, 1 (why), or -1 (fatal). */
+static int check_field(reader *r, vip_case_row *row, const unsigned char *valid, vip_case_field f, char *why)
 {
     char **value = &row->value[f];
     char buf[96], buf2[96];
     if (f == VIP_CASE_ENHANCED_REASON) { /* required exactly when enhanced_rights is yes */
+        if (!valid[VIP_CASE_ENHANCED_RIGHTS])
+            return 0;
         if (!row->enhanced)
             return **value ? reason(why, "\"%s\" is given but enhanced_rights is no; leave it empty or set "
                                     "enhanced_rights to yes", shown(*value, buf))
@@ -567,6 +800,13 @@ static int check_field(reader *r, vip_case_row *row, vip_case_field f, char *why
     } else if (!**value) {
         return required[f] ? reason(why, "is empty; this column is required") : 0;
     }
+    if (free_text[f]) {
+        int32_t chars = 0, len = (int32_t)strlen(*value);
+        for (int32_t i = 0; i < len; i++)
+            chars += ((unsigned char)(*value)[i] & 0xC0) != 0x80;
+        if (chars > VIP_CASE_MAX_CHARS)
+            return reason(why, "is %d characters long; at most %d are allowed", (int)chars, VIP_CASE_MAX_CHARS);
+    }
     switch (f) {
     case VIP_CASE_CRIME_REF: return check_crime_ref(*value, why);
     case VIP_CASE_LANGUAGE: return check_language(*value, &row->lang, why);
@@ -576,21 +816,21 @@ static int check_field(reader *r, vip_case_row *row, vip_case_field f, char *why
     case VIP_CASE_OFFENCE:
     case VIP_CASE_NEEDS_ASSESSMENT:
     case VIP_CASE_REFERRAL:
-    case VIP_CASE_ENHANCED_REASON: return check_code(*value, f, why);
+    case VIP_CASE_ENHANCED_REASON: return check_code(r, value, f, why);
     case VIP_CASE_OFFICER_PHONE: return check_phone(*value, why);
     case VIP_CASE_ENHANCED_RIGHTS: return check_yes_no(r, value, &row->enhanced, why);
-    case VIP_CASE_OFFENCE_DATE: return check_date(*value, row->offence_date, why);
+    case VIP_CASE_OFFENCE_DATE: return check_date(r, *value, row->offence_date, why);
     case VIP_CASE_REPORTED_DATE:
-        if (check_date(*value, row->reported_date, why))
+        if (check_date(r, *value, row->reported_date, why))
             return 1;
-        if (date_cmp(row->reported_date, row->offence_date) < 0)
+        if (valid[VIP_CASE_OFFENCE_DATE] && date_cmp(row->reported_date, row->offence_date) < 0)
             return reason(why, "\"%s\" is before the offence_date \"%s\"; a crime cannot be reported before it "
-                          "happened", *value, shown(row->value[VIP_CASE_OFFENCE_DATE], buf));
+                          "happened", shown(*value, buf), shown(row->value[VIP_CASE_OFFENCE_DATE], buf2));
         return 0;
     case VIP_CASE_LETTER_DATE:
-        if (check_date(*value, row->letter_date, why))
+        if (check_date(r, *value, row->letter_date, why))
             return 1;
-        if (date_cmp(row->letter_date, row->reported_date) < 0)
+        if (valid[VIP_CASE_REPORTED_DATE] && date_cmp(row->letter_date, row->reported_date) < 0)
             return reason(why, "\"%s\" is before the reported_date \"%s\"; the letter cannot be dated before the "
                           "crime was reported", shown(*value, buf), shown(row->value[VIP_CASE_REPORTED_DATE], buf2));
         return 0;
@@ -600,16 +840,18 @@ static int check_field(reader *r, vip_case_row *row, vip_case_field f, char *why
 
 /* ---- Rows ------------------------------------------------------------------------------------------------ */
 
-static void add_problem(reader *r, size_t row, size_t line, int field, const char *why)
+/* Records a problem with a row; ref and lang identify it in reports when it had them. */
+static vip_case_problem *add_problem(reader *r, size_t row, size_t line, int field, const char *why)
 {
     vip_case_set *set = r->set;
     vip_case_problem *problems = grow(set->problems, &r->problem_cap, set->problem_count, sizeof *problems);
     if (!problems) {
         fail_nomem(r);
-        return;
+        return NULL;
     }
     set->problems = problems;
     vip_case_problem *p = &problems[set->problem_count++];
+    memset(p, 0, sizeof *p);
     p->row = row;
     p->line = line;
     snprintf(p->column, sizeof p->column, "%s", field >= 0 ? field_names[field] : "");
@@ -617,6 +859,18 @@ static void add_problem(reader *r, size_t row, size_t line, int field, const cha
                                   field_names[field], why)
                        : snprintf(p->message, sizeof p->message, "row %zu (line %zu): %s", row, line, why);
     if (n >= (int)sizeof p->message)
+        drop_partial_utf8(p->message);
+    return p;
+}
+
+/* Adds a further problem of the same row to its message. */
+static void add_to_problem(vip_case_problem *p, int field, const char *why)
+{
+    size_t used = strlen(p->message);
+    if (used + 8 >= sizeof p->message)
+        return;
+    int n = snprintf(p->message + used, sizeof p->message - used, "; column %s: %s", field_names[field], why);
+    if (n >= (int)(sizeof p->message - used))
         drop_partial_utf8(p->message);
 }
 
@@ -638,6 +892,41 @@ static int record_is_blank(const reader *r)
     return 1;
 }
 
+/* The letter date when none is given: today, or the day of $SOURCE_DATE_EPOCH (so that runs can be repeated). */
+static void today(const vip_case_options *o, int ymd[3])
+{
+    if (o->today[0]) {
+        memcpy(ymd, o->today, 3 * sizeof *ymd);
+        return;
+    }
+    time_t now = time(NULL);
+    const char *epoch = getenv("SOURCE_DATE_EPOCH");
+    struct tm tm;
+    if (epoch && *epoch) {
+        char *end;
+        long long v = strtoll(epoch, &end, 10);
+        if (!*end && v >= 0) {
+            now = (time_t)v;
+            gmtime_r(&now, &tm);
+            goto done;
+        }
+    }
+    localtime_r(&now, &tm);
+done:
+    ymd[0] = tm.tm_year + 1900;
+    ymd[1] = tm.tm_mon + 1;
+    ymd[2] = tm.tm_mday;
+}
+
+/* The raw bytes of field f in the current record ("" when the column is absent). */
+static csv_field raw_field(const reader *r, int f)
+{
+    static char empty[] = "";
+    if (r->column_of[f] == SIZE_MAX || r->column_of[f] >= r->field_count)
+        return (csv_field){empty, 0};
+    return r->fields[r->column_of[f]];
+}
+
 static void add_row(reader *r)
 {
     if (record_is_blank(r))
@@ -651,27 +940,79 @@ static void add_row(reader *r)
         add_problem(r, row.row, row.line, -1, why);
         return;
     }
+    /* A '?' in a name where letters should be: the file went through an 8-bit encoding that lost them. */
     for (int f = 0; f < VIP_CASE_FIELD_COUNT; f++) {
-        const csv_field *raw = &r->fields[r->column_of[f]];
-        size_t bad = utf8_invalid_at((const unsigned char *)raw->text, raw->len);
+        csv_field raw = raw_field(r, f);
+        if (names_letters[f] && memchr(raw.text, '?', raw.len)) {
+            if (!r->lost_rows++) {
+                r->lost_row = row.row;
+                r->lost_line = row.line;
+                r->lost_field = f;
+            }
+            break;
+        }
+    }
+    unsigned char valid[VIP_CASE_FIELD_COUNT] = {0};
+    vip_case_problem *problem = NULL;
+    for (int f = 0; f < VIP_CASE_FIELD_COUNT; f++) {
+        csv_field raw = raw_field(r, f);
+        size_t bad = utf8_invalid_at((const unsigned char *)raw.text, raw.len);
         int rc;
-        if (bad < raw->len) {
-            if (raw->text[bad] == '\0')
+        if (bad < raw.len) {
+            if (raw.text[bad] == '\0')
                 reason(why, "contains a NUL byte at byte offset %zu of the value (is the file UTF-16?)", bad);
             else
                 reason(why, "is not valid UTF-8 (byte 0x%02X at byte offset %zu of the value); save the file as "
-                       "\"CSV UTF-8\"", (unsigned char)raw->text[bad], bad);
+                       "\"CSV UTF-8\"", (unsigned char)raw.text[bad], bad);
             rc = 1;
-        } else if (normalise(r, raw->text, raw->len, &row.value[f]) != 0)
+        } else if (free_text[f] && raw.len > (size_t)VIP_CASE_MAX_CHARS * 4) {
+            /* Refused before normalising: a megabyte-long name must not cost the batch its time. */
+            rc = reason(why, "is %zu bytes long; at most %d characters are allowed", raw.len, VIP_CASE_MAX_CHARS);
+        } else if (normalise(r, raw.text, raw.len, &row.value[f]) != 0) {
             rc = -1;
-        else
-            rc = check_field(r, &row, (vip_case_field)f, why);
-        if (rc) {
+        } else {
+            if (f == VIP_CASE_LETTER_DATE && !*row.value[f]) {
+                int ymd[3];
+                char date[16];
+                today(r->options, ymd);
+                snprintf(date, sizeof date, "%04d-%02d-%02d", ymd[0] % 10000, ymd[1] % 100, ymd[2] % 100);
+                char *d = strdup(date);
+                if (!d) {
+                    fail_nomem(r);
+                    rc = -1;
+                    goto checked;
+                }
+                free(row.value[f]);
+                row.value[f] = d;
+            }
+            rc = check_field(r, &row, valid, (vip_case_field)f, why);
+        }
+    checked:
+        if (rc < 0) {
             free_row_values(&row);
-            if (rc > 0)
-                add_problem(r, row.row, row.line, f, why);
             return;
         }
+        if (rc == 0) {
+            valid[f] = 1;
+            continue;
+        }
+        if (!problem)
+            problem = add_problem(r, row.row, row.line, f, why);
+        else
+            add_to_problem(problem, f, why);
+        if (!problem) {
+            free_row_values(&row);
+            return;
+        }
+    }
+    if (problem) {
+        /* The row is named in reports by its reference and language where they were good. */
+        if (valid[VIP_CASE_CRIME_REF])
+            snprintf(problem->ref, sizeof problem->ref, "%s", row.value[VIP_CASE_CRIME_REF]);
+        if (valid[VIP_CASE_LANGUAGE])
+            snprintf(problem->lang, sizeof problem->lang, "%s", row.lang);
+        free_row_values(&row);
+        return;
     }
     vip_case_row *rows = grow(set->rows, &r->row_cap, set->row_count, sizeof *rows);
     if (!rows) {
@@ -683,42 +1024,118 @@ static void add_row(reader *r)
     rows[set->row_count++] = row;
 }
 
-/* Maps header names (trimmed, any case) to fields; fails on a duplicated or missing column. */
+/* ---- Header ---------------------------------------------------------------------------------------------- */
+
+/* The field a header name stands for: the force's configured names first, then vipgen's names and synonyms. */
+static int header_field(const reader *r, const char *name)
+{
+    char key[64], k2[64];
+    if (strlen(name) < sizeof key) {
+        key_of(name, key, sizeof key);
+        for (size_t i = 0; i < r->options->column_alias_count; i++) {
+            key_of(r->options->column_aliases[i].header, k2, sizeof k2);
+            if (strcmp(key, k2) == 0)
+                return (int)r->options->column_aliases[i].field;
+        }
+    }
+    return vip_case_field_find(name);
+}
+
+/* How many of vipgen's columns a header line names when split at sep: tells a ';' or tab file from a bad one. */
+static size_t columns_split_by(const reader *r, char sep)
+{
+    size_t known = 0;
+    for (size_t i = 0; i < r->field_count; i++) {
+        const char *s = r->fields[i].text, *end = s + r->fields[i].len;
+        while (s < end) {
+            const char *stop = memchr(s, sep, (size_t)(end - s));
+            if (!stop)
+                stop = end;
+            char name[64];
+            size_t n = (size_t)(stop - s);
+            if (n < sizeof name) {
+                memcpy(name, s, n);
+                name[n] = '\0';
+                known += header_field(r, name) >= 0;
+            }
+            s = stop + 1;
+        }
+    }
+    return known;
+}
+
+/* Maps header names to fields; fails on a duplicated column or a missing required one. */
 static void read_header(reader *r)
 {
     size_t column[VIP_CASE_FIELD_COUNT];
     for (int f = 0; f < VIP_CASE_FIELD_COUNT; f++)
         column[f] = SIZE_MAX;
     for (size_t i = 0; i < r->field_count; i++) {
-        const char *name = r->fields[i].text;
+        char name[64];
+        const char *text = r->fields[i].text;
         size_t n = r->fields[i].len;
-        while (n > 0 && is_ascii_space((unsigned char)*name))
-            name++, n--;
-        while (n > 0 && is_ascii_space((unsigned char)name[n - 1]))
+        while (n > 0 && is_ascii_space((unsigned char)*text))
+            text++, n--;
+        while (n > 0 && is_ascii_space((unsigned char)text[n - 1]))
             n--;
-        for (int f = 0; f < VIP_CASE_FIELD_COUNT; f++) {
-            if (strlen(field_names[f]) != n || strncasecmp(name, field_names[f], n) != 0)
-                continue;
-            if (column[f] != SIZE_MAX) {
-                vip_error_set(r->err, VIP_ERR_INPUT, "%s: the header row (line %zu) has the column %s twice "
-                              "(columns %zu and %zu)", r->path, r->record_line, field_names[f], column[f] + 1, i + 1);
-                r->failed = 1;
-                return;
-            }
-            column[f] = i;
+        if (n >= sizeof name)
+            continue;
+        memcpy(name, text, n);
+        name[n] = '\0';
+        int f = header_field(r, name);
+        if (f < 0)
+            continue; /* another column of the export: ignored */
+        if (column[f] != SIZE_MAX) {
+            vip_error_set(r->err, VIP_ERR_INPUT, "%s: the header row (line %zu) names the column %s twice "
+                          "(columns %zu \"%s\" and %zu \"%s\"); remove or rename one", r->path, r->record_line,
+                          field_names[f], column[f] + 1, r->header_name[f], i + 1, name);
+            r->failed = 1;
+            return;
         }
+        column[f] = i;
+        snprintf(r->header_name[f], sizeof r->header_name[f], "%s", name);
     }
-    char missing[600] = "";
+    char missing[600] = "", hints[600] = "";
     size_t missing_count = 0;
     for (int f = 0; f < VIP_CASE_FIELD_COUNT; f++) {
-        if (column[f] != SIZE_MAX)
+        if (column[f] != SIZE_MAX || !required[f])
             continue;
         strncat(missing, missing_count++ ? ", " : "", sizeof missing - strlen(missing) - 1);
         strncat(missing, field_names[f], sizeof missing - strlen(missing) - 1);
+        /* Did a column of the file mean this one? */
+        char key[64], k2[64];
+        key_of(field_names[f], key, sizeof key);
+        const char *best = NULL;
+        size_t best_score = SIZE_MAX, score;
+        for (size_t i = 0; i < r->field_count; i++) {
+            if (r->fields[i].len >= sizeof k2)
+                continue;
+            key_of(r->fields[i].text, k2, sizeof k2);
+            int taken = 0;
+            for (int g = 0; g < VIP_CASE_FIELD_COUNT; g++)
+                taken |= column[g] == i;
+            if (!taken && *k2 && close_to(key, k2, &score) && score < best_score) {
+                best = r->fields[i].text;
+                best_score = score;
+            }
+        }
+        if (best) {
+            size_t used = strlen(hints);
+            snprintf(hints + used, sizeof hints - used, "; is \"%.60s\" meant to be %s? rename it, or map it in "
+                     "the [columns] group of vipgen.conf", best, field_names[f]);
+        }
     }
     if (missing_count) {
-        vip_error_set(r->err, VIP_ERR_INPUT, "%s: the header row (line %zu) lacks the required column%s %s",
-                      r->path, r->record_line, missing_count > 1 ? "s" : "", missing);
+        size_t semi = columns_split_by(r, ';'), tab = columns_split_by(r, '\t');
+        if (r->field_count <= 2 && (semi >= 3 || tab >= 3)) {
+            vip_error_set(r->err, VIP_ERR_INPUT, "%s: the values are separated by %s, not commas (as a spreadsheet "
+                          "set to some regional settings saves \"CSV\"); save the file again as \"CSV UTF-8 (Comma "
+                          "delimited)\"%s", r->path, semi >= tab ? "semicolons (;)" : "tabs",
+                          semi >= tab ? ", or set separator = ; in the [import] group of vipgen.conf" : "");
+        } else {
+            vip_error_set(r->err, VIP_ERR_INPUT, "%s: the header row (line %zu) lacks the required column%s %s%s",
+                          r->path, r->record_line, missing_count > 1 ? "s" : "", missing, hints);
+        }
         r->failed = 1;
         return;
     }
@@ -762,120 +1179,217 @@ static void on_row(int terminator, void *user)
     r->in_record = 0;
 }
 
-static void parse_failed(reader *r, struct csv_parser *parser, int at_end)
+/* A CSV syntax error in the record being read: fatal in the header, otherwise one bad row. */
+static void syntax_error(reader *r, struct csv_parser *parser, int at_end)
 {
     int code = csv_error(parser);
-    r->failed = 1;
+    char why[WHY_SIZE], start[64] = "";
     if (code == CSV_ENOMEM) {
-        vip_error_set(r->err, VIP_ERR_NOMEM, "%s: out of memory while reading CSV", r->path);
-    } else if (at_end) {
-        vip_error_set(r->err, VIP_ERR_INPUT, "%s: line %zu: not valid CSV: a quoted value in the record that starts "
-                      "on this line is never closed (a closing \" is missing)", r->path, r->record_line);
-    } else if (code == CSV_EPARSE) {
-        char start[64] = "";
-        if (r->record_line != r->line)
-            snprintf(start, sizeof start, " (in the record that starts on line %zu)", r->record_line);
-        vip_error_set(r->err, VIP_ERR_INPUT, "%s: line %zu%s: not valid CSV: a \" inside a value must be doubled "
-                      "(\"\") and the whole value put in quotes; or a quoted value was not closed", r->path,
-                      r->line, start);
-    } else {
-        vip_error_set(r->err, VIP_ERR_INPUT, "%s: line %zu: not valid CSV: %s", r->path, r->line,
-                      csv_strerror(code));
+        fail_nomem(r);
+        return;
     }
+    if (at_end)
+        reason(why, "not valid CSV: a quoted value in the record that starts on this line is never closed (a closing "
+               "\" is missing)");
+    else if (code == CSV_EPARSE) {
+        if (r->record_line != r->line)
+            snprintf(start, sizeof start, " (at line %zu)", r->line);
+        reason(why, "not valid CSV%s: a \" inside a value must be doubled (\"\") and the whole value put in quotes; "
+               "or a quoted value was not closed", start);
+    } else
+        reason(why, "not valid CSV: %s", csv_strerror(code));
+    if (!r->have_header) {
+        vip_error_set(r->err, VIP_ERR_INPUT, "%s: line %zu (the header row): %s", r->path, r->record_line, why);
+        r->failed = 1;
+        return;
+    }
+    add_problem(r, ++r->set->total_rows, r->record_line, -1, why);
 }
 
-/* Feeds bytes in pieces that end just after a CR or LF. libcsv ends a record only on such a byte, so a record
- * always ends with its piece, and the line of every byte in a piece is known: that gives each record's first
- * line, counting newlines inside quoted fields too. */
-static int feed(reader *r, struct csv_parser *parser, const unsigned char *s, size_t n)
+/* The offset just past the line end at or after i (LF, CRLF or a lone CR), or n. */
+static size_t line_end(const unsigned char *s, size_t n, size_t i)
 {
-    size_t i = 0;
-    while (i < n) {
-        size_t end = i;
-        while (end < n && s[end] != '\n' && s[end] != '\r')
-            end++;
-        if (end < n)
-            end++;
-        /* libcsv skips spaces, tabs and line breaks between records (blank lines); anything else starts one. */
-        for (size_t k = i; k < end && !r->in_record; k++)
-            if (!(s[k] == ' ' || s[k] == '\t' || s[k] == '\r' || s[k] == '\n')) {
-                r->in_record = 1;
-                r->record_line = r->line;
-            }
-        size_t used = csv_parse(parser, s + i, end - i, on_field, on_row, r);
-        if (r->failed)
-            return -1;
-        if (used != end - i) {
-            parse_failed(r, parser, 0);
-            return -1;
-        }
-        if (s[end - 1] == '\n')
-            r->line++;
-        i = end;
+    while (i < n && s[i] != '\n' && s[i] != '\r')
+        i++;
+    if (i < n && s[i] == '\r' && i + 1 < n && s[i + 1] == '\n')
+        i++;
+    return i < n ? i + 1 : n;
+}
+
+static int parser_start(reader *r, struct csv_parser *parser)
+{
+    if (csv_init(parser, CSV_STRICT | CSV_STRICT_FINI | CSV_APPEND_NULL) != 0) {
+        fail_nomem(r);
+        return -1;
     }
+    if (r->options->separator)
+        csv_set_delim(parser, (unsigned char)r->options->separator);
     return 0;
 }
 
-vip_case_set *vip_case_read(const char *path, vip_error *err)
+/* Parses s[0..n) line by line. libcsv ends a record only at a line end, so feeding whole lines tells the line
+ * of every record, counting line breaks inside quoted values and lone CRs too. A syntax error costs only its
+ * record: the parser starts again on the line after the one the record began on. */
+static void parse(reader *r, const unsigned char *s, size_t n)
 {
-    reader r = {.path = path, .err = err, .line = 1};
+    struct csv_parser parser;
+    if (parser_start(r, &parser))
+        return;
+    size_t i = 0;
+    r->line = 1;
+    while (!r->failed) {
+        int at_end = i >= n;
+        int error = 0;
+        if (!at_end) {
+            size_t end = line_end(s, n, i);
+            /* libcsv skips spaces, tabs and line breaks between records (blank lines); anything else starts one. */
+            for (size_t k = i; k < end && !r->in_record; k++)
+                if (!(s[k] == ' ' || s[k] == '\t' || s[k] == '\r' || s[k] == '\n')) {
+                    r->in_record = 1;
+                    r->record_line = r->line;
+                    r->record_offset = i;
+                }
+            size_t used = csv_parse(&parser, s + i, end - i, on_field, on_row, r);
+            if (r->failed)
+                break;
+            error = used != end - i;
+            if (!error) {
+                if (s[end - 1] == '\n' || s[end - 1] == '\r')
+                    r->line++;
+                i = end;
+                continue;
+            }
+        } else {
+            if (csv_fini(&parser, on_field, on_row, r) == 0 || r->failed)
+                break;
+            error = 1;
+        }
+        /* A syntax error: report the record, then read on from the line after its first. */
+        syntax_error(r, &parser, at_end);
+        if (r->failed)
+            break;
+        clear_fields(r);
+        csv_free(&parser);
+        if (parser_start(r, &parser))
+            return;
+        i = line_end(s, n, r->record_offset);
+        r->line = r->record_line + 1;
+        r->in_record = 0;
+    }
+    csv_free(&parser);
+}
+
+/* Files that are not case data at all, told apart by their first bytes. */
+static int refuse_by_content(reader *r, const unsigned char *s, size_t n)
+{
+    if (n >= 4 && memcmp(s, "PK\x03\x04", 4) == 0)
+        return vip_error_set(r->err, VIP_ERR_INPUT, "%s: this is an Excel workbook (.xlsx) or another zip file, not "
+                             "CSV; in Excel choose File > Save As and the type \"CSV UTF-8 (Comma delimited) (*.csv)\"",
+                             r->path);
+    if (n >= 8 && memcmp(s, "\xD0\xCF\x11\xE0\xA1\xB1\x1A\xE1", 8) == 0)
+        return vip_error_set(r->err, VIP_ERR_INPUT, "%s: this is an old Excel workbook (.xls), not CSV; in Excel choose "
+                             "File > Save As and the type \"CSV UTF-8 (Comma delimited) (*.csv)\"", r->path);
+    if (n >= 2 && (memcmp(s, "\xFF\xFE", 2) == 0 || memcmp(s, "\xFE\xFF", 2) == 0))
+        return vip_error_set(r->err, VIP_ERR_INPUT, "%s: the file is UTF-16; save it as \"CSV UTF-8\"", r->path);
+    /* UTF-16 without a byte-order mark: ASCII text with a NUL byte beside every character. */
+    size_t look = n < 64 ? n : 64, even = 0, odd = 0;
+    for (size_t i = 0; i < look; i++)
+        if (!s[i])
+            *(i % 2 ? &odd : &even) += 1;
+    if (look >= 8 && (even >= look / 2 - 1 || odd >= look / 2 - 1))
+        return vip_error_set(r->err, VIP_ERR_INPUT, "%s: the file looks like UTF-16 (a NUL byte beside every "
+                             "letter); save it as \"CSV UTF-8\"", r->path);
+    return VIP_OK;
+}
+
+/* Reads the whole file: case files are small (a day's export), and a syntax error is recovered from by reading
+ * again from an earlier line. */
+static unsigned char *read_file(reader *r, size_t *len)
+{
+    enum { MAX_FILE = 1 << 30 };
+    FILE *fp = fopen(r->path, "rb");
+    if (!fp) {
+        vip_error_set(r->err, VIP_ERR_IO, "%s: cannot open: %s", r->path, strerror(errno));
+        return NULL;
+    }
+    struct stat st;
+    if (fstat(fileno(fp), &st) == 0 && S_ISDIR(st.st_mode)) {
+        vip_error_set(r->err, VIP_ERR_IO, "%s: is a directory, not a CSV file", r->path);
+        fclose(fp);
+        return NULL;
+    }
+    size_t cap = 65536, n = 0;
+    unsigned char *buf = malloc(cap);
+    while (buf) {
+        if (n == cap) {
+            if (cap >= MAX_FILE) {
+                vip_error_set(r->err, VIP_ERR_INPUT, "%s: the file is larger than 1 GB; split it into smaller files",
+                              r->path);
+                free(buf);
+                fclose(fp);
+                return NULL;
+            }
+            unsigned char *p = realloc(buf, cap * 2);
+            if (!p)
+                break;
+            buf = p;
+            cap *= 2;
+        }
+        size_t got = fread(buf + n, 1, cap - n, fp);
+        n += got;
+        if (got == 0)
+            break;
+    }
+    if (!buf) {
+        fail_nomem(r);
+    } else if (ferror(fp)) {
+        vip_error_set(r->err, VIP_ERR_IO, "%s: read failed: %s", r->path, strerror(errno));
+        free(buf);
+        buf = NULL;
+    }
+    fclose(fp);
+    *len = n;
+    return buf;
+}
+
+vip_case_set *vip_case_read_with(const char *path, const vip_case_options *options, vip_error *err)
+{
+    vip_case_options defaults = {0};
+    reader r = {.path = path, .options = options ? options : &defaults, .err = err, .line = 1};
     UErrorCode status = U_ZERO_ERROR;
     r.nfc = unorm2_getNFCInstance(&status);
     if (U_FAILURE(status)) {
         vip_error_set(err, VIP_ERR_INTERNAL, "ICU NFC normaliser unavailable: %s", u_errorName(status));
         return NULL;
     }
-    FILE *fp = fopen(path, "rb");
-    if (!fp) {
-        vip_error_set(err, VIP_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
+    size_t n = 0;
+    unsigned char *buf = read_file(&r, &n);
+    if (!buf)
+        return NULL;
+    if (!(r.set = calloc(1, sizeof *r.set))) {
+        free(buf);
+        vip_error_set(err, VIP_ERR_NOMEM, "%s: out of memory while reading case data", path);
         return NULL;
     }
-    struct csv_parser parser;
-    r.set = calloc(1, sizeof *r.set);
-    if (!r.set || csv_init(&parser, CSV_STRICT | CSV_STRICT_FINI | CSV_APPEND_NULL) != 0) {
-        vip_error_set(err, VIP_ERR_NOMEM, "%s: out of memory while reading case data", path);
-        free(r.set);
-        fclose(fp);
-        return NULL;
-    }
-    enum { CHUNK = 65536 };
-    unsigned char *buf = malloc(CHUNK);
-    if (!buf) {
-        vip_error_set(err, VIP_ERR_NOMEM, "%s: out of memory while reading case data", path);
+    size_t start = n >= 3 && memcmp(buf, "\xEF\xBB\xBF", 3) == 0 ? 3 : 0; /* UTF-8 byte order mark, as Excel writes */
+    if (refuse_by_content(&r, buf + start, n - start))
         r.failed = 1;
-    }
-    int first = 1;
-    while (!r.failed) {
-        size_t n = fread(buf, 1, CHUNK, fp), start = 0;
-        if (first) {
-            first = 0;
-            if (n >= 3 && memcmp(buf, "\xEF\xBB\xBF", 3) == 0)
-                start = 3; /* UTF-8 byte order mark, as Excel writes it */
-            else if (n >= 2 && (memcmp(buf, "\xFF\xFE", 2) == 0 || memcmp(buf, "\xFE\xFF", 2) == 0)) {
-                vip_error_set(err, VIP_ERR_INPUT, "%s: the file is UTF-16; save it as \"CSV UTF-8\"", path);
-                r.failed = 1;
-                break;
-            }
-        }
-        if (feed(&r, &parser, buf + start, n - start) != 0)
-            break;
-        if (n < CHUNK) {
-            if (ferror(fp)) {
-                vip_error_set(err, VIP_ERR_IO, "%s: read failed: %s", path, strerror(errno));
-                r.failed = 1;
-            }
-            break;
-        }
-    }
-    if (!r.failed && csv_fini(&parser, on_field, on_row, &r) != 0 && !r.failed)
-        parse_failed(&r, &parser, 1);
+    else
+        parse(&r, buf + start, n - start);
     if (!r.failed && !r.have_header) {
         vip_error_set(err, VIP_ERR_INPUT, "%s: the file is empty; expected a header row naming the columns", path);
         r.failed = 1;
     }
+    if (!r.failed && r.lost_rows) {
+        vip_error_set(err, VIP_ERR_INPUT, "%s: row %zu (line %zu), column %s%s has \"?\" where letters should be: the "
+                      "file was saved in an 8-bit encoding (such as Excel's \"CSV (Comma delimited)\"), which has no "
+                      "Arabic, Urdu, Farsi, Punjabi, Chinese or Polish letters, and they were lost. Save the export "
+                      "again as \"CSV UTF-8 (Comma delimited)\" (do not retype the names); no letter was produced",
+                      path, r.lost_row, r.lost_line, field_names[r.lost_field],
+                      r.lost_rows > 1 ? ", and other rows," : "");
+        r.failed = 1;
+    }
     free(buf);
-    csv_free(&parser);
-    fclose(fp);
     clear_fields(&r);
     free(r.fields);
     if (r.failed) {
@@ -883,4 +1397,9 @@ vip_case_set *vip_case_read(const char *path, vip_error *err)
         return NULL;
     }
     return r.set;
+}
+
+vip_case_set *vip_case_read(const char *path, vip_error *err)
+{
+    return vip_case_read_with(path, NULL, err);
 }
