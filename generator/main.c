@@ -3,13 +3,17 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "config.h"
 #include "doc.h"
 #include "fonts.h"
 #include "lang.h"
 #include "layout.h"
+#include "outfile.h"
+#include "paths.h"
 #include "pdf.h"
 #include "produce.h"
 #include "text.h"
+#include "version.h"
 
 /* Exit codes (documented in README.md). */
 enum {
@@ -42,15 +46,20 @@ static const char usage[] =
     "  render FILE --lang TAG -o OUT.pdf          typeset a plain-text document into an A4 PDF\n"
     "  languages                                  list the supported language tags\n"
     "\n"
-    "options:\n"
-    "  --fonts MANIFEST   font manifest (default: fonts/manifest, or $VIPGEN_FONTS)\n"
+    "options (every command):\n"
+    "  --config FILE      read FILE after /etc/vipgen/vipgen.conf and ~/.config/vipgen/vipgen.conf\n"
+    "  --templates DIR, --translations DIR, --fonts MANIFEST\n"
+    "                     where the data is (default: $VIPGEN_TEMPLATES, $VIPGEN_TRANSLATIONS, $VIPGEN_FONTS,\n"
+    "                     [paths] in vipgen.conf, the installed share/vipgen, or the source tree)\n"
     "  -h, --help         this help; 'vipgen COMMAND --help' for a command's\n"
+    "  --version          the version, and where the data is looked for\n"
+    "See vipgen(1) for the configuration file and the case data's columns.\n"
     "\n"
     "exit codes: 0 done, 1 bad input, 2 bad command line, 3 missing font, 4 file error, 5 internal error,\n"
     "            6 some letters failed (the others were written; see DIR/report.csv)\n";
 
 static const char letter_usage[] =
-    "usage: vipgen letter CASES.csv -o DIR [--ref CRIME_REF] [--jobs N]\n"
+    "usage: vipgen letter CASES.csv -o DIR [--ref CRIME_REF] [--jobs N] [--config FILE]\n"
     "                     [--templates DIR] [--translations DIR] [--fonts MANIFEST]\n"
     "\n"
     "Writes one acknowledgement letter per valid row of CASES.csv into DIR, named from the crime reference and\n"
@@ -62,12 +71,13 @@ static const char letter_usage[] =
     "Exit code 6 when any row failed; see 'vipgen --help' for the others.\n";
 
 static const char booklet_usage[] =
-    "usage: vipgen booklet --lang TAG -o FILE.pdf [--templates DIR] [--translations DIR] [--fonts MANIFEST]\n"
+    "usage: vipgen booklet --lang TAG -o FILE.pdf [--config FILE] [--templates DIR] [--translations DIR]\n"
+    "                      [--fonts MANIFEST]\n"
     "\n"
     "Writes the victim information booklet in language TAG (en pl ro ar fa ur pa zh-Hans) to FILE.pdf.\n";
 
 static const char render_usage[] =
-    "usage: vipgen render FILE --lang TAG -o OUT.pdf [--fonts MANIFEST]\n"
+    "usage: vipgen render FILE --lang TAG -o OUT.pdf [--config FILE] [--fonts MANIFEST]\n"
     "\n"
     "Typesets FILE (UTF-8 plain text) in language TAG into OUT.pdf.\n"
     "  '# ', '## ', '### ' start headings; blank lines separate paragraphs;\n"
@@ -75,33 +85,73 @@ static const char render_usage[] =
     "  [[tag:text]] marks text in another language (e.g. [[en:Jane Smith]] in an Urdu paragraph).\n"
     "The PDF is written to a temporary file and renamed: OUT.pdf is never left half-written.\n";
 
-static const char *fonts_manifest(const char *given)
-{
-    if (given)
-        return given;
-    const char *env = getenv("VIPGEN_FONTS");
-    return env && *env ? env : "fonts/manifest";
-}
-
 static int fail(const vip_error *err)
 {
     fprintf(stderr, "vipgen: %s\n", err->message);
     return exit_code(err->code);
 }
 
+/* What every command shares: the configuration and where the data is. */
+typedef struct setup {
+    const char *config_path;     /* --config */
+    vip_paths_given given;       /* --templates, --translations, --fonts */
+    vip_config *config;
+    vip_paths paths;
+} setup;
+
+/* Options every command takes; returns the number of argv entries used (0: not one of them). */
+static int setup_option(int argc, char **argv, int i, setup *s)
+{
+    if (i + 1 >= argc)
+        return 0;
+    if (!strcmp(argv[i], "--templates"))
+        s->given.templates = argv[i + 1];
+    else if (!strcmp(argv[i], "--translations"))
+        s->given.translations = argv[i + 1];
+    else if (!strcmp(argv[i], "--fonts"))
+        s->given.fonts = argv[i + 1];
+    else if (!strcmp(argv[i], "--config"))
+        s->config_path = argv[i + 1];
+    else
+        return 0;
+    return 2;
+}
+
+/* Reads the configuration (refused before anything is produced when it is wrong) and finds the data. */
+static int setup_load(setup *s)
+{
+    vip_error err = {0};
+    if (!(s->config = vip_config_load(s->config_path, &err)))
+        return fail(&err);
+    const vip_settings *cfg = vip_config_settings(s->config);
+    vip_paths_given from_config = {cfg->templates, cfg->translations, cfg->fonts};
+    if (vip_paths_find(&s->given, &from_config, &s->paths, &err))
+        return fail(&err);
+    vip_outfile_set_mode((mode_t)cfg->file_mode);
+    return EXIT_OK;
+}
+
+static vip_produce_paths produce_paths(const setup *s)
+{
+    vip_produce_paths p = {s->paths.fonts, s->paths.templates, s->paths.translations};
+    return p;
+}
+
 static int cmd_render(int argc, char **argv)
 {
-    const char *input = NULL, *lang_tag = NULL, *output = NULL, *manifest = NULL;
+    const char *input = NULL, *lang_tag = NULL, *output = NULL;
+    setup s = {0};
     for (int i = 0; i < argc; i++) {
-        if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
+        int used = setup_option(argc, argv, i, &s);
+        if (used) {
+            i += used - 1;
+        } else if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
             fputs(render_usage, stdout);
             return EXIT_OK;
         } else if (!strcmp(argv[i], "--lang") && i + 1 < argc) {
             lang_tag = argv[++i];
         } else if (!strcmp(argv[i], "-o") && i + 1 < argc) {
             output = argv[++i];
-        } else if (!strcmp(argv[i], "--fonts") && i + 1 < argc) {
-            manifest = argv[++i];
         } else if (argv[i][0] == '-' || input) {
             fprintf(stderr, "vipgen render: unexpected argument '%s'\n%s", argv[i], render_usage);
             return EXIT_USAGE;
@@ -117,14 +167,18 @@ static int cmd_render(int argc, char **argv)
     const vip_lang *lang = vip_lang_find(lang_tag, &err);
     if (!lang)
         return fail(&err);
-    int rc = EXIT_INTERNAL;
+    int rc = setup_load(&s);
+    if (rc) {
+        vip_config_destroy(s.config);
+        return rc;
+    }
     vip_fontset *fonts = NULL;
     vip_text *text = NULL;
     vip_doc *doc = NULL;
     vip_page_doc *pages = NULL;
     vip_layout_options options;
     vip_layout_default_options(&options);
-    if (!(fonts = vip_fontset_load(fonts_manifest(manifest), &err)) || !(text = vip_text_create(fonts, &err)) ||
+    if (!(fonts = vip_fontset_load(s.paths.fonts, &err)) || !(text = vip_text_create(fonts, &err)) ||
         !(doc = vip_doc_read_text(input, lang->tag, &err)) ||
         !(pages = vip_layout_document(text, doc, &options, &err)) || vip_pdf_write(pages, output, &err)) {
         rc = fail(&err);
@@ -135,38 +189,17 @@ static int cmd_render(int argc, char **argv)
     vip_doc_destroy(doc);
     vip_text_destroy(text);
     vip_fontset_destroy(fonts);
+    vip_config_destroy(s.config);
     return rc;
-}
-
-/* Options shared by letter and booklet; returns the number of argv entries used (0: not one of them). */
-static int resource_option(int argc, char **argv, int i, vip_produce_paths *paths)
-{
-    if (i + 1 >= argc)
-        return 0;
-    if (!strcmp(argv[i], "--templates"))
-        paths->templates = argv[i + 1];
-    else if (!strcmp(argv[i], "--translations"))
-        paths->translations = argv[i + 1];
-    else if (!strcmp(argv[i], "--fonts"))
-        paths->fonts = argv[i + 1];
-    else
-        return 0;
-    return 2;
-}
-
-static vip_produce_paths default_paths(void)
-{
-    vip_produce_paths p = {fonts_manifest(NULL), "templates", "translations"};
-    return p;
 }
 
 static int cmd_letter(int argc, char **argv)
 {
-    vip_produce_paths paths = default_paths();
+    setup s = {0};
     const char *cases = NULL, *out = NULL, *ref = NULL;
     int jobs = 0;
     for (int i = 0; i < argc; i++) {
-        int used = resource_option(argc, argv, i, &paths);
+        int used = setup_option(argc, argv, i, &s);
         if (used) {
             i += used - 1;
         } else if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
@@ -195,9 +228,17 @@ static int cmd_letter(int argc, char **argv)
         fprintf(stderr, "vipgen letter: CASES.csv and -o DIR are required\n%s", letter_usage);
         return EXIT_USAGE;
     }
+    int rc = setup_load(&s);
+    if (rc) {
+        vip_config_destroy(s.config);
+        return rc;
+    }
     vip_error err = {0};
     vip_letters_result result;
-    if (vip_produce_letters(&paths, cases, out, ref, jobs, &result, &err))
+    vip_produce_paths paths = produce_paths(&s);
+    rc = vip_produce_letters(&paths, cases, out, ref, jobs, &result, &err);
+    vip_config_destroy(s.config);
+    if (rc)
         return fail(&err);
     fprintf(stderr, "vipgen: %zu letter%s written, %zu row%s failed; report: %s\n", result.written,
             result.written == 1 ? "" : "s", result.failed, result.failed == 1 ? "" : "s", result.report);
@@ -206,10 +247,10 @@ static int cmd_letter(int argc, char **argv)
 
 static int cmd_booklet(int argc, char **argv)
 {
-    vip_produce_paths paths = default_paths();
+    setup s = {0};
     const char *lang = NULL, *out = NULL;
     for (int i = 0; i < argc; i++) {
-        int used = resource_option(argc, argv, i, &paths);
+        int used = setup_option(argc, argv, i, &s);
         if (used) {
             i += used - 1;
         } else if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
@@ -228,10 +269,16 @@ static int cmd_booklet(int argc, char **argv)
         fprintf(stderr, "vipgen booklet: --lang and -o are required\n%s", booklet_usage);
         return EXIT_USAGE;
     }
+    int rc = setup_load(&s);
+    if (rc) {
+        vip_config_destroy(s.config);
+        return rc;
+    }
     vip_error err = {0};
-    if (vip_produce_booklet(&paths, lang, out, &err))
-        return fail(&err);
-    return EXIT_OK;
+    vip_produce_paths paths = produce_paths(&s);
+    rc = vip_produce_booklet(&paths, lang, out, &err);
+    vip_config_destroy(s.config);
+    return rc ? fail(&err) : EXIT_OK;
 }
 
 static int cmd_languages(void)
@@ -240,6 +287,19 @@ static int cmd_languages(void)
     const vip_lang *all = vip_lang_all(&n);
     for (size_t i = 0; i < n; i++)
         printf("%-8s %s%s\n", all[i].tag, all[i].name, all[i].rtl ? " (right to left)" : "");
+    return EXIT_OK;
+}
+
+static int cmd_version(void)
+{
+    printf("vipgen %s\n", VIP_VERSION);
+    char dirs[4][VIP_PATH_MAX];
+    int n = vip_paths_data_dirs(dirs, 4);
+    printf("data looked for in:");
+    for (int i = 0; i < n; i++)
+        printf(" %s", dirs[i]);
+    printf("\nconfiguration read from: %s/vipgen.conf, $XDG_CONFIG_HOME/vipgen/vipgen.conf, --config FILE\n",
+           getenv("VIPGEN_SYSCONFDIR") && *getenv("VIPGEN_SYSCONFDIR") ? getenv("VIPGEN_SYSCONFDIR") : "/etc/vipgen");
     return EXIT_OK;
 }
 
@@ -257,6 +317,8 @@ int main(int argc, char **argv)
         return cmd_render(argc - 2, argv + 2);
     if (!strcmp(argv[1], "languages"))
         return cmd_languages();
+    if (!strcmp(argv[1], "--version") || !strcmp(argv[1], "version"))
+        return cmd_version();
     fprintf(stderr, "vipgen: unknown command '%s'\n%s", argv[1], usage);
     return EXIT_USAGE;
 }

@@ -11,6 +11,7 @@
  *      (Indic reordering, a glyph mapped differently elsewhere, ...) is wrapped, alone, in ActualText.
  * The font objects (subset, /W, descriptor, ToUnicode) are filled in last, just before saving. */
 #include "pdf.h"
+#include "version.h"
 
 /* Without HPDF_SHARED, hpdf.h exposes libharu's structs (documents, dicts, page attributes), which the object
  * API below needs. Their layout is libharu 2.3's; the build checks the version (check_libharu.c). */
@@ -1547,7 +1548,7 @@ static int write_metadata(ctx *c)
 {
     const vip_page_doc *doc = c->doc;
     /* Replaces libharu's own Producer. No dates and no /ID, so that output depends on the input alone. */
-    if (HPDF_SetInfoAttr(c->pdf, HPDF_INFO_PRODUCER, "vipgen") != HPDF_OK)
+    if (HPDF_SetInfoAttr(c->pdf, HPDF_INFO_PRODUCER, "vipgen " VIP_VERSION) != HPDF_OK)
         return hpdf_fail(c, "setting the producer");
     if (doc->title && *doc->title) {
         int rc = add_text_string(c, c->pdf->info, "Title", doc->title);
