@@ -8,7 +8,8 @@ CXX      ?= c++
 SAN      ?=
 # The project's own builds (make test, make demo, CI) add WERROR=-Werror; a distribution's build need not.
 WERROR   ?=
-PKGS     := harfbuzz harfbuzz-subset icu-uc icu-i18n icu-io libxml-2.0 freetype2 glib-2.0
+PKGS     := harfbuzz harfbuzz-subset icu-uc icu-i18n icu-io libxml-2.0 freetype2 glib-2.0 gmime-3.0 libcurl \
+            sqlite3 libqpdf
 CFLAGS   ?= -O2 -g
 CXXFLAGS ?= -O2 -g
 CPPFLAGS ?=
@@ -30,7 +31,8 @@ DESTDIR ?=
 
 # Debian packages the build, the tests and the demo need. `make deps` installs the missing ones (as root).
 DEBS := build-essential pkg-config libhpdf-dev libharfbuzz-dev libharfbuzz-bin libfreetype-dev libicu-dev \
-        libxml2-dev libxml2-utils libcsv-dev libpng-dev zlib1g-dev libglib2.0-dev fonts-noto-core fonts-noto-cjk \
+        libxml2-dev libxml2-utils libcsv-dev libpng-dev zlib1g-dev libglib2.0-dev libgmime-3.0-dev \
+        libcurl4-openssl-dev libsqlite3-dev libqpdf-dev fonts-noto-core fonts-noto-cjk python3-aiosmtpd openssl \
         poppler-utils qpdf mupdf-tools unicode-data valgrind scdoc man-db python3 $(FUZZ_DEBS)
 
 BUILD   := build
