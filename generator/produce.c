@@ -2,11 +2,17 @@
 
 #include <csv.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include <sys/file.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 #include <unicode/utf8.h>
 
@@ -15,6 +21,7 @@
 #include "fonts.h"
 #include "lang.h"
 #include "layout.h"
+#include "outfile.h"
 #include "pdf.h"
 #include "template.h"
 #include "text.h"
@@ -27,6 +34,7 @@ typedef struct outcome {
     char ref[64];
     char lang[16];
     int ok;
+    int finished;        /* ok or error is final; otherwise the row is still to be produced (pending) */
     char file[512];
     size_t pages;
     int described;       /* message already names row, line and column (a validation problem) */
@@ -208,35 +216,79 @@ static int prepare_fonts(resources *r, const vip_case_set *set, const size_t *ta
     return VIP_OK;
 }
 
-static void file_name_for(const vip_case_row *row, char *out, size_t size)
+/* The file a row's letter goes to: the crime reference with '/' as '-', then the language. A name that would begin
+ * with '-' (crime reference "-rf") gets a leading '_', so that no shell tool run over the directory takes it for
+ * an option; '_' is not allowed in a crime reference, so this cannot make one row's name another's. */
+static void file_name_for(const char *crime_ref, const char *lang, char *out, size_t size)
 {
     char ref[64];
-    snprintf(ref, sizeof ref, "%s", row->value[VIP_CASE_CRIME_REF]);
+    snprintf(ref, sizeof ref, "%s", crime_ref);
     for (char *p = ref; *p; p++)
         if (*p == '/')
             *p = '-';
-    snprintf(out, size, "%s_%s.pdf", ref, row->lang);
+    snprintf(out, size, "%s%s_%s.pdf", ref[0] == '-' ? "_" : "", ref, lang);
+}
+
+/* Warnings raised while one row's letter is made (a character no font has) are that row's: they go into its
+ * outcome, so that stderr and the report name the row and its crime reference. */
+typedef struct row_warnings {
+    char text[600];
+    int active;
+} row_warnings;
+
+static void collect_warning(void *user, const char *message)
+{
+    row_warnings *w = user;
+    if (!w->active) {
+        fprintf(stderr, "vipgen: warning: %s\n", message);
+        return;
+    }
+    if (strstr(w->text, message))
+        return; /* the same character in the same place, laid out again (page fitting) */
+    size_t used = strlen(w->text);
+    snprintf(w->text + used, sizeof w->text - used, "%swarning: %s", used ? "; " : "", message);
 }
 
 static void produce_row(resources *r, const vip_case_row *row, const char *out_dir, outcome *o)
 {
     char name[128];
-    file_name_for(row, name, sizeof name);
+    file_name_for(row->value[VIP_CASE_CRIME_REF], row->lang, name, sizeof name);
     snprintf(o->file, sizeof o->file, "%s/%s", out_dir, name);
     vip_error err = {0};
-    if (make_document(r, row->lang, row, o->file, &o->pages, o->message, sizeof o->message, &err)) {
+    row_warnings warnings = {.active = 1};
+    vip_text_set_warnings(r->text, (vip_warn_sink){collect_warning, &warnings});
+    int rc = make_document(r, row->lang, row, o->file, &o->pages, o->message, sizeof o->message, &err);
+    vip_text_set_warnings(r->text, (vip_warn_sink){NULL, NULL});
+    if (rc) {
         o->ok = 0;
         snprintf(o->message, sizeof o->message, "%s", err.message);
         o->file[0] = '\0';
     } else {
         o->ok = 1; /* o->message holds the warnings, if any */
+        size_t used = strlen(o->message);
+        if (warnings.text[0])
+            snprintf(o->message + used, sizeof o->message - used, "%s%s", used ? "; " : "", warnings.text);
     }
+    o->finished = 1;
 }
 
 static int by_row(const void *a, const void *b)
 {
-    const outcome *x = a, *y = b;
+    const outcome *x = *(const outcome *const *)a, *y = *(const outcome *const *)b;
     return x->row < y->row ? -1 : x->row > y->row;
+}
+
+/* Rows by file name ignoring case, then in file order. */
+typedef struct named_row {
+    const char *name;
+    size_t i;
+} named_row;
+
+static int by_file_name(const void *a, const void *b)
+{
+    const named_row *x = a, *y = b;
+    int c = strcasecmp(x->name, y->name);
+    return c ? c : x->i < y->i ? -1 : x->i > y->i;
 }
 
 static void csv_field(FILE *out, const char *s, int last)
@@ -245,121 +297,294 @@ static void csv_field(FILE *out, const char *s, int last)
     fputc(last ? '\n' : ',', out);
 }
 
-/* report.csv: one line per row, what was produced for whom or why not; written whole or not at all. */
-static int write_report(const char *out_dir, outcome *o, size_t n, char *path, size_t path_size, vip_error *err)
+/* report.csv: one line per row, what was produced for whom or why not; written whole or not at all. Rows not
+ * finished yet are "pending": the report written before the letters says which rows this batch is about, so that
+ * a report from an earlier batch never survives one that failed or was killed. */
+static int write_report(const char *path, outcome *const *o, size_t n, vip_error *err)
 {
-    char tmp[1100];
-    snprintf(path, path_size, "%s/report.csv", out_dir);
-    snprintf(tmp, sizeof tmp, "%s.XXXXXX", path);
-    int fd = mkstemp(tmp);
-    FILE *out = fd >= 0 ? fdopen(fd, "w") : NULL;
-    if (!out) {
-        if (fd >= 0)
-            close(fd);
-        return vip_error_set(err, VIP_ERR_IO, "%s: cannot write: %s", path, strerror(errno));
-    }
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *out = open_memstream(&buf, &len);
+    if (!out)
+        return vip_error_set(err, VIP_ERR_NOMEM, "%s: out of memory", path);
+    char pending[200];
+    snprintf(pending, sizeof pending,
+             "not finished: the batch (vipgen process %ld) has not ended; the letter may or may not have been written",
+             (long)getpid());
     fputs("row,line,crime_ref,language,status,file,pages,column,message\n", out);
     for (size_t i = 0; i < n; i++) {
         char num[3][32];
-        snprintf(num[0], sizeof num[0], "%zu", o[i].row);
-        snprintf(num[1], sizeof num[1], "%zu", o[i].line);
-        snprintf(num[2], sizeof num[2], "%zu", o[i].pages);
-        const char *file = strrchr(o[i].file, '/');
+        snprintf(num[0], sizeof num[0], "%zu", o[i]->row);
+        snprintf(num[1], sizeof num[1], "%zu", o[i]->line);
+        snprintf(num[2], sizeof num[2], "%zu", o[i]->pages);
+        const char *file = strrchr(o[i]->file, '/');
+        int ok = o[i]->finished && o[i]->ok;
         csv_field(out, num[0], 0);
         csv_field(out, num[1], 0);
-        csv_field(out, o[i].ref, 0);
-        csv_field(out, o[i].lang, 0);
-        csv_field(out, o[i].ok ? "ok" : "error", 0);
-        csv_field(out, file ? file + 1 : o[i].file, 0);
-        csv_field(out, o[i].ok ? num[2] : "", 0);
-        csv_field(out, o[i].column, 0);
-        csv_field(out, o[i].message, 1);
+        csv_field(out, o[i]->ref, 0);
+        csv_field(out, o[i]->lang, 0);
+        csv_field(out, !o[i]->finished ? "pending" : ok ? "ok" : "error", 0);
+        csv_field(out, file ? file + 1 : o[i]->file, 0);
+        csv_field(out, ok ? num[2] : "", 0);
+        csv_field(out, o[i]->column, 0);
+        csv_field(out, o[i]->finished ? o[i]->message : pending, 1);
     }
-    int bad = ferror(out) | (fflush(out) != 0) | (fsync(fileno(out)) != 0);
-    bad |= fclose(out) != 0;
-    if (bad || chmod(tmp, 0644) != 0 || rename(tmp, path) != 0) {
-        unlink(tmp);
-        return vip_error_set(err, VIP_ERR_IO, "%s: cannot write: %s", path, strerror(errno));
+    if (fclose(out) != 0) {
+        free(buf);
+        return vip_error_set(err, VIP_ERR_NOMEM, "%s: out of memory", path);
     }
-    return VIP_OK;
+    int rc = vip_outfile_write_whole(path, buf, len, err);
+    free(buf);
+    return rc;
 }
 
-/* Runs the rows' documents in jobs worker processes; each writes its outcomes to a file the parent reads. */
+/* What a worker hands back for one row, appended to its file as soon as the row is done. */
+typedef struct record {
+    size_t k;
+    outcome o;
+} record;
+
+/* Why a worker's rows were left: "worker process ended by signal 9". */
+static void describe_end(int status, char *out, size_t size)
+{
+    if (WIFSIGNALED(status))
+        snprintf(out, size, "worker process ended by signal %d", WTERMSIG(status));
+    else
+        snprintf(out, size, "worker process failed (exit status %d)", WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+}
+
+/* A worker: produces rows todo[w], todo[w + jobs], ... and writes each outcome to fd when it is done, in one
+ * write, so that a worker killed midway has recorded every row it finished. It ends with its parent: a batch
+ * whose parent is killed does not go on writing letters nobody will report. */
+static void worker(resources *r, const vip_case_set *set, const size_t *task_row, const size_t *todo, size_t m,
+                   int w, int jobs, const char *out_dir, outcome *o, int fd, pid_t parent)
+{
+    signal(SIGTERM, SIG_DFL);
+    if (prctl(PR_SET_PDEATHSIG, SIGTERM) != 0 || getppid() != parent)
+        _exit(4); /* the parent is gone already */
+    for (size_t i = (size_t)w; i < m; i += (size_t)jobs) {
+        record rec = {.k = todo[i]};
+        produce_row(r, &set->rows[task_row[todo[i]]], out_dir, &o[todo[i]]);
+        rec.o = o[todo[i]];
+        if (write(fd, &rec, sizeof rec) != (ssize_t)sizeof rec)
+            _exit(3);
+    }
+    _exit(0);
+}
+
+/* One round: the rows todo[0..m) shared by jobs worker processes. Every row ends finished. The rows of a worker that died: the one it was making fails with why; the ones it never reached go
+ * to retry[] when given (another round), else fail too. */
+static void run_round(resources *r, const vip_case_set *set, const size_t *task_row, const size_t *todo, size_t m,
+                      size_t tasks, int jobs, const char *out_dir, outcome *o, size_t *retry, size_t *nretry)
+{
+    pid_t pids[64];
+    FILE *files[64];
+    pid_t parent = getpid();
+    for (int w = 0; w < jobs; w++) {
+        pids[w] = -1;
+        files[w] = tmpfile();
+        fflush(NULL);
+        pid_t pid = files[w] ? fork() : -1;
+        if (pid == 0)
+            worker(r, set, task_row, todo, m, w, jobs, out_dir, o, fileno(files[w]), parent);
+        if (pid < 0) {
+            /* No process to share the work with: this one does the worker's rows itself. */
+            for (size_t i = (size_t)w; i < m; i += (size_t)jobs)
+                produce_row(r, &set->rows[task_row[todo[i]]], out_dir, &o[todo[i]]);
+            continue;
+        }
+        pids[w] = pid;
+    }
+    for (int w = 0; w < jobs; w++) {
+        if (files[w] && pids[w] > 0) {
+            int status = 0;
+            while (waitpid(pids[w], &status, 0) < 0 && errno == EINTR)
+                ;
+            rewind(files[w]);
+            record rec;
+            while (fread(&rec, sizeof rec, 1, files[w]) == 1)
+                if (rec.k < tasks && rec.o.finished)
+                    o[rec.k] = rec.o;
+            if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+                char why[100];
+                describe_end(status, why, sizeof why);
+                int first = 1;
+                for (size_t i = (size_t)w; i < m; i += (size_t)jobs) {
+                    outcome *t = &o[todo[i]];
+                    if (t->finished)
+                        continue;
+                    if (first || !retry) {
+                        /* The row in hand when it died may be why it died: not tried again. */
+                        snprintf(t->message, sizeof t->message, "not produced: %s%s", why,
+                                 first ? " while making this letter" : "");
+                        t->ok = 0;
+                        t->file[0] = '\0';
+                        t->finished = 1;
+                    } else {
+                        retry[(*nretry)++] = todo[i];
+                    }
+                    first = 0;
+                }
+            }
+        }
+        if (files[w])
+            fclose(files[w]);
+    }
+}
+
+/* The rows' letters in jobs worker processes; rows a dead worker never reached get one more round. */
 static int run_workers(resources *r, const vip_case_set *set, const size_t *task_row, size_t tasks, int jobs,
                        const char *out_dir, outcome *o, vip_error *err)
 {
+    size_t *todo = malloc((tasks + 1) * sizeof *todo), *retry = malloc((tasks + 1) * sizeof *retry), nretry = 0;
+    if (!todo || !retry) {
+        free(todo);
+        free(retry);
+        return vip_error_set(err, VIP_ERR_NOMEM, "out of memory");
+    }
+    for (size_t k = 0; k < tasks; k++)
+        todo[k] = k;
     if (jobs <= 1) {
         for (size_t k = 0; k < tasks; k++)
             produce_row(r, &set->rows[task_row[k]], out_dir, &o[k]);
+    } else {
+        run_round(r, set, task_row, todo, tasks, tasks, jobs, out_dir, o, retry, &nretry);
+    }
+    if (nretry) {
+        /* In a worker again, not here: what ended the first may end this process too. */
+        fprintf(stderr, "vipgen: a worker process ended early; the %zu row%s it had not reached %s produced again\n",
+                nretry, nretry == 1 ? "" : "s", nretry == 1 ? "is" : "are");
+        int again = (size_t)jobs > nretry / 8 + 1 ? (int)(nretry / 8 + 1) : jobs;
+        run_round(r, set, task_row, retry, nretry, tasks, again, out_dir, o, NULL, NULL);
+    }
+    free(todo);
+    free(retry);
+    return VIP_OK;
+}
+
+/* The output directory, made (private unless the file mode says otherwise) or checked before anything is
+ * rendered: a bad one is one clear error rather than a failure per row. */
+static int prepare_out_dir(const char *dir, vip_error *err)
+{
+    mode_t mode = vip_outfile_mode();
+    if (mkdir(dir, 0700 | mode | ((mode & 0444) >> 2)) == 0)
         return VIP_OK;
+    if (errno != EEXIST)
+        return vip_error_set(err, VIP_ERR_IO, "%s: cannot create directory: %s", dir, strerror(errno));
+    struct stat st, lst;
+    if (stat(dir, &st) != 0) {
+        int e = errno;
+        if (lstat(dir, &lst) == 0 && S_ISLNK(lst.st_mode))
+            return vip_error_set(err, VIP_ERR_IO, "%s: the output directory is a symlink to nothing (%s)", dir,
+                                 strerror(e));
+        return vip_error_set(err, VIP_ERR_IO, "%s: the output directory cannot be used: %s", dir, strerror(e));
     }
-    pid_t pids[64];
-    FILE *files[64];
-    int started = 0, rc = VIP_OK;
-    for (int w = 0; w < jobs; w++) {
-        if (!(files[w] = tmpfile())) {
-            rc = vip_error_set(err, VIP_ERR_IO, "cannot create a temporary file: %s", strerror(errno));
-            break;
-        }
-        fflush(NULL);
-        pid_t pid = fork();
-        if (pid < 0) {
-            fclose(files[w]);
-            rc = vip_error_set(err, VIP_ERR_INTERNAL, "cannot start a worker: %s", strerror(errno));
-            break;
-        }
-        if (pid == 0) {
-            for (size_t k = (size_t)w; k < tasks; k += (size_t)jobs) {
-                produce_row(r, &set->rows[task_row[k]], out_dir, &o[k]);
-                if (fwrite(&k, sizeof k, 1, files[w]) != 1 || fwrite(&o[k], sizeof o[k], 1, files[w]) != 1)
-                    _exit(3);
-            }
-            _exit(fflush(files[w]) == 0 ? 0 : 3);
-        }
-        pids[w] = pid;
-        started++;
+    if (!S_ISDIR(st.st_mode))
+        return vip_error_set(err, VIP_ERR_IO, "%s: the output directory is not a directory", dir);
+    if (access(dir, W_OK | X_OK) != 0)
+        return vip_error_set(err, VIP_ERR_IO, "%s: the output directory is not writable: %s", dir, strerror(errno));
+    return VIP_OK;
+}
+
+/* DIR/.vipgen.lock, held (flock, shared with the workers) while a batch writes into DIR: a second batch into the
+ * same directory would mix its letters with the first's and replace its report. Returns the descriptor, or -1. */
+static int lock_out_dir(const char *dir, vip_error *err)
+{
+    char path[1100];
+    snprintf(path, sizeof path, "%s/.vipgen.lock", dir);
+    int writable = 1;
+    int fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0644);
+    if (fd < 0 && errno == EACCES) { /* another user's lock file: locking needs no write access */
+        writable = 0;
+        fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
     }
-    for (int w = 0; w < started; w++) {
-        int status;
-        waitpid(pids[w], &status, 0);
-        rewind(files[w]);
-        size_t k;
-        outcome got;
-        while (fread(&k, sizeof k, 1, files[w]) == 1 && fread(&got, sizeof got, 1, files[w]) == 1)
-            if (k < tasks)
-                o[k] = got;
-        fclose(files[w]);
-        if ((!WIFEXITED(status) || WEXITSTATUS(status) != 0) && !rc)
-            rc = vip_error_set(err, VIP_ERR_INTERNAL, "a worker process failed (status %d)", status);
+    struct stat st;
+    if (fd < 0 || fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        int e = fd < 0 ? errno : EINVAL;
+        if (fd >= 0)
+            close(fd);
+        return vip_error_set(err, VIP_ERR_IO, "%s: cannot lock the output directory: %s", path,
+                             e == ELOOP ? "it is a symlink" : e == EINVAL ? "not a regular file" : strerror(e)),
+               -1;
     }
-    /* A row a failed worker never reached keeps its "not produced" outcome. */
-    return rc;
+    if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+        int e = errno;
+        char holder[32] = "";
+        ssize_t n = pread(fd, holder, sizeof holder - 1, 0);
+        holder[n > 0 ? n : 0] = '\0';
+        long pid = strtol(holder, NULL, 10);
+        char who[40] = "";
+        if (pid > 0)
+            snprintf(who, sizeof who, " (process %ld)", pid);
+        close(fd);
+        if (e == EWOULDBLOCK)
+            return vip_error_set(err, VIP_ERR_IO,
+                                 "%s: another vipgen batch%s is writing into this directory; wait for it to finish "
+                                 "or choose another directory", dir, who),
+                   -1;
+        return vip_error_set(err, VIP_ERR_IO, "%s: cannot lock the output directory: %s", path, strerror(e)), -1;
+    }
+    if (writable) {
+        char me[32];
+        int len = snprintf(me, sizeof me, "%ld\n", (long)getpid());
+        /* The pid only serves the message above: a lock file without it still locks. */
+        if (ftruncate(fd, 0) == 0 && pwrite(fd, me, (size_t)len, 0) != len)
+            (void)ftruncate(fd, 0);
+    }
+    return fd;
 }
 
 int vip_produce_letters(const vip_produce_paths *paths, const char *cases_path, const char *out_dir,
                         const char *only_ref, int jobs, vip_letters_result *result, vip_error *err)
 {
     memset(result, 0, sizeof *result);
+    struct timespec started;
+    clock_gettime(CLOCK_REALTIME, &started);
     resources r = {0};
+    int lock = -1;
     vip_case_set *set = vip_case_read(cases_path, err);
     if (!set)
         return err->code;
-    outcome *o = calloc(set->row_count + set->problem_count + 1, sizeof *o);
+    size_t slots = set->row_count + set->problem_count + 1;
+    outcome *o = calloc(slots, sizeof *o);
     outcome *dups = calloc(set->row_count + 1, sizeof *dups);
+    outcome **order = calloc(slots, sizeof *order);
     size_t *task_row = calloc(set->row_count + 1, sizeof *task_row);
+    named_row *by_name = calloc(set->row_count + 1, sizeof *by_name);
+    size_t *first_of = calloc(set->row_count + 1, sizeof *first_of);
+    char (*names)[128] = calloc(set->row_count + 1, sizeof *names);
     int rc = VIP_OK;
-    if (!o || !dups || !task_row) {
+    if (!o || !dups || !order || !task_row || !by_name || !first_of || !names) {
         rc = vip_error_set(err, VIP_ERR_NOMEM, "out of memory");
         goto done;
     }
-    if (mkdir(out_dir, 0755) != 0 && errno != EEXIST) {
-        rc = vip_error_set(err, VIP_ERR_IO, "%s: cannot create directory: %s", out_dir, strerror(errno));
+    if ((rc = prepare_out_dir(out_dir, err)))
+        goto done;
+    if ((lock = lock_out_dir(out_dir, err)) < 0) {
+        rc = err->code;
         goto done;
     }
+    /* What a killed batch or worker left half-written here is removed; what this run writes is newer. */
+    vip_outfile_remove_stale(out_dir, &started, NULL, NULL);
     if ((rc = load_common(&r, paths, "letter.xml", err)))
         goto done;
-    /* The rows to produce, in file order; a second row for the same reference and language is refused, so that
-     * no letter silently replaces another. */
+
+    /* The rows to produce, in file order. A row whose file name (compared ignoring case, as a Windows share
+     * would) is an earlier row's is refused, so that no letter silently replaces another: NC/2024/1 and
+     * NC-2024-1 give one name. */
+    size_t candidates = 0;
+    for (size_t i = 0; i < set->row_count; i++) {
+        const vip_case_row *row = &set->rows[i];
+        if (only_ref && strcmp(row->value[VIP_CASE_CRIME_REF], only_ref) != 0)
+            continue;
+        file_name_for(row->value[VIP_CASE_CRIME_REF], row->lang, names[i], sizeof names[i]);
+        by_name[candidates++] = (named_row){names[i], i};
+    }
+    qsort(by_name, candidates, sizeof *by_name, by_file_name);
+    for (size_t a = 0; a < candidates; a++)
+        first_of[by_name[a].i] = a > 0 && strcasecmp(by_name[a - 1].name, by_name[a].name) == 0
+                                     ? first_of[by_name[a - 1].i]
+                                     : by_name[a].i;
     size_t tasks = 0, n = 0;
     for (size_t i = 0; i < set->row_count; i++) {
         const vip_case_row *row = &set->rows[i];
@@ -369,24 +594,52 @@ int vip_produce_letters(const vip_produce_paths *paths, const char *cases_path, 
         *t = (outcome){.row = row->row, .line = row->line};
         snprintf(t->ref, sizeof t->ref, "%s", row->value[VIP_CASE_CRIME_REF]);
         snprintf(t->lang, sizeof t->lang, "%s", row->lang);
-        snprintf(t->message, sizeof t->message, "not produced");
-        int duplicate = 0;
-        for (size_t k = 0; k < tasks && !duplicate; k++)
-            if (strcmp(o[k].ref, t->ref) == 0 && strcmp(o[k].lang, t->lang) == 0) {
-                duplicate = 1;
-                snprintf(t->column, sizeof t->column, "crime_ref");
-                snprintf(t->message, sizeof t->message,
-                         "row %zu has the same crime reference and language; only the first is produced", o[k].row);
-            }
-        if (duplicate) {
+        snprintf(t->file, sizeof t->file, "%s/%s", out_dir, names[i]);
+        if (first_of[i] != i) {
+            const vip_case_row *first = &set->rows[first_of[i]];
+            t->finished = 1;
+            t->file[0] = '\0';
+            snprintf(t->column, sizeof t->column, "crime_ref");
+            snprintf(t->message, sizeof t->message,
+                     "row %zu (crime reference %s, language %s) already has the file name %s%s; only the first is "
+                     "produced", first->row, first->value[VIP_CASE_CRIME_REF], first->lang, names[first_of[i]],
+                     strcmp(names[first_of[i]], names[i]) ? " (names are compared ignoring case)" : "");
             dups[n++] = *t;
             continue;
         }
         task_row[tasks++] = i;
     }
+    /* Invalid rows and duplicates join the outcomes; under --ref, those with that crime reference. */
+    size_t total = tasks;
+    for (size_t k = 0; k < n; k++)
+        o[total++] = dups[k];
+    for (size_t p = 0; p < set->problem_count; p++) {
+        const vip_case_problem *pr = &set->problems[p];
+        if (only_ref && strcmp(pr->ref, only_ref) != 0)
+            continue; /* a selection reports on the selected rows only */
+        outcome *t = &o[total++];
+        *t = (outcome){.row = pr->row, .line = pr->line, .ok = 0, .finished = 1, .described = 1};
+        snprintf(t->ref, sizeof t->ref, "%s", pr->ref);
+        snprintf(t->lang, sizeof t->lang, "%s", pr->lang);
+        snprintf(t->column, sizeof t->column, "%s", pr->column);
+        snprintf(t->message, sizeof t->message, "%.1000s", pr->message);
+    }
+    if (only_ref && total == 0) {
+        rc = vip_error_set(err, VIP_ERR_INPUT, "%s: no valid row has crime reference %s", cases_path, only_ref);
+        goto done;
+    }
+    for (size_t i = 0; i < total; i++)
+        order[i] = &o[i];
+    qsort(order, total, sizeof *order, by_row);
+    snprintf(result->report, sizeof result->report, "%s/report.csv", out_dir);
     /* Catalogues are loaded before the workers start, so each is read and checked once. */
     for (size_t k = 0; k < tasks; k++)
         catalog_for(&r, set->rows[task_row[k]].lang, NULL);
+    /* The report names this batch's rows before any letter is written; if it cannot be written, nothing is. */
+    if ((rc = write_report(result->report, order, total, err))) {
+        vip_error_prefix(err, "nothing was produced: ");
+        goto done;
+    }
     long cpus = sysconf(_SC_NPROCESSORS_ONLN);
     if (jobs <= 0)
         jobs = cpus > 0 ? (int)cpus : 1;
@@ -394,49 +647,44 @@ int vip_produce_letters(const vip_produce_paths *paths, const char *cases_path, 
         jobs = 64;
     if ((size_t)jobs > tasks / 8 + 1)
         jobs = (int)(tasks / 8 + 1); /* small batches are not worth a process each */
-    if ((rc = prepare_fonts(&r, set, task_row, tasks, err)))
+    if ((rc = prepare_fonts(&r, set, task_row, tasks, err)) ||
+        (rc = run_workers(&r, set, task_row, tasks, jobs, out_dir, o, err)))
         goto done;
-    if ((rc = run_workers(&r, set, task_row, tasks, jobs, out_dir, o, err)))
-        goto done;
-    /* Invalid rows and duplicates join the outcomes. */
-    size_t total = tasks;
-    for (size_t k = 0; k < n; k++)
-        o[total++] = dups[k];
-    for (size_t p = 0; p < set->problem_count; p++) {
-        const vip_case_problem *pr = &set->problems[p];
-        if (only_ref)
-            continue; /* a selection reports on the selected rows only */
-        outcome *t = &o[total++];
-        *t = (outcome){.row = pr->row, .line = pr->line, .ok = 0, .described = 1};
-        snprintf(t->column, sizeof t->column, "%s", pr->column);
-        snprintf(t->message, sizeof t->message, "%.400s", pr->message);
-    }
-    qsort(o, total, sizeof *o, by_row);
-    if (only_ref && total == 0) {
-        rc = vip_error_set(err, VIP_ERR_INPUT, "%s: no valid row has crime reference %s", cases_path, only_ref);
-        goto done;
-    }
     for (size_t i = 0; i < total; i++) {
-        if (o[i].ok) {
+        const outcome *t = order[i];
+        char who[100] = "";
+        if (t->ref[0])
+            snprintf(who, sizeof who, "[%s%s%s] ", t->ref, t->lang[0] ? " " : "", t->lang);
+        if (t->ok) {
             result->written++;
-            if (o[i].message[0])
-                fprintf(stderr, "vipgen: %s: row %zu (line %zu): %s\n", cases_path, o[i].row, o[i].line, o[i].message);
+            if (t->message[0])
+                fprintf(stderr, "vipgen: %s: %srow %zu (line %zu): %s\n", cases_path, who, t->row, t->line, t->message);
             continue;
         }
         result->failed++;
-        if (o[i].described)
-            fprintf(stderr, "vipgen: %s: %s\n", cases_path, o[i].message);
+        if (t->described)
+            fprintf(stderr, "vipgen: %s: %s%s\n", cases_path, who, t->message);
         else
-            fprintf(stderr, "vipgen: %s: row %zu (line %zu)%s%s: %s\n", cases_path, o[i].row, o[i].line,
-                    o[i].column[0] ? ", column " : "", o[i].column, o[i].message);
+            fprintf(stderr, "vipgen: %s: %srow %zu (line %zu)%s%s: %s\n", cases_path, who, t->row, t->line,
+                    t->column[0] ? ", column " : "", t->column, t->message);
     }
     result->rows = set->total_rows;
-    rc = write_report(out_dir, o, total, result->report, sizeof result->report, err);
+    if ((rc = write_report(result->report, order, total, err))) {
+        size_t used = strlen(err->message);
+        snprintf(err->message + used, sizeof err->message - used,
+                 "; the report there lists this batch's rows as pending (see the lines above for each row)");
+    }
 done:
+    if (lock >= 0)
+        close(lock);
     resources_free(&r);
     free(o);
     free(dups);
+    free(order);
     free(task_row);
+    free(by_name);
+    free(first_of);
+    free(names);
     vip_case_set_destroy(set);
     return rc;
 }
