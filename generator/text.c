@@ -53,6 +53,7 @@ typedef struct run {
     const vip_lang *lang;
     const vip_font *font;
     shaped glyphs;
+    int cluster_order;  /* +1: glyph clusters never decrease in visual order, -1: never increase, 0: neither */
 } run;
 
 /* Everything one paragraph's layout needs, freed in one place. */
@@ -70,6 +71,8 @@ typedef struct para {
     uint8_t *level;         /* per character */
     double *width;          /* per character: advances of the glyphs of clusters starting there (points) */
     double *sum;            /* prefix sums of width, n + 1 entries */
+    uint32_t *trim;         /* n + 1 entries: trim[i] ends the last character before i that does not hang at a
+                             * line's end (0 when there is none), so a stretch is measured in constant time */
     run *runs;
     size_t run_count;
     vip_bidi *bidi;
@@ -213,6 +216,7 @@ static void para_free(para *p)
     free(p->level);
     free(p->width);
     free(p->sum);
+    free(p->trim);
     for (size_t i = 0; i < p->run_count; i++) {
         free(p->runs[i].glyphs.info);
         free(p->runs[i].glyphs.pos);
@@ -373,6 +377,20 @@ static int shape(vip_text *t, const para *p, const run *r, size_t first, size_t 
     return VIP_OK;
 }
 
+/* HarfBuzz's default cluster level keeps clusters monotonic in visual order (rising left to right, falling right
+ * to left); piece_glyphs relies on it to find a line's glyphs by binary search, and checks it here. */
+static int cluster_order(const shaped *g)
+{
+    int up = 1, down = 1;
+    for (size_t k = 1; k < g->count; k++) {
+        if (g->info[k].cluster < g->info[k - 1].cluster)
+            up = 0;
+        if (g->info[k].cluster > g->info[k - 1].cluster)
+            down = 0;
+    }
+    return up ? 1 : down ? -1 : 0;
+}
+
 static int build_runs(vip_text *t, para *p)
 {
     p->runs = calloc(p->n ? p->n : 1, sizeof *p->runs);
@@ -403,6 +421,7 @@ static int build_runs(vip_text *t, para *p)
             g->ink[2 * k] = known ? ext.y_bearing : NO_INK;
             g->ink[2 * k + 1] = known ? ext.y_bearing + ext.height : NO_INK;
         }
+        r->cluster_order = cluster_order(g);
         i = j;
     }
     return VIP_OK;
@@ -426,8 +445,10 @@ static void measure_widths(para *p, double size)
 /* Width of characters [a, b) without the spaces that would hang at the end of a line. */
 static double measure(const para *p, size_t a, size_t b)
 {
-    while (b > a && is_line_end_space(p->cp[b - 1]))
-        b--;
+    if (p->trim[b] > a)
+        b = p->trim[b];
+    else
+        b = a;
     return p->sum[b] - p->sum[a];
 }
 
@@ -435,6 +456,12 @@ typedef struct line_range {
     size_t first, last; /* characters */
     int hard;           /* ends at a mandatory break */
 } line_range;
+
+/* The character at grapheme boundary g (the text's end for the last). */
+static size_t grapheme_char(const para *p, size_t g)
+{
+    return p->graphemes[g] >= p->len ? p->n : p->char_at[p->graphemes[g]];
+}
 
 /* Greedy line filling over the break opportunities; a word wider than the line is cut between graphemes. */
 static int break_lines(vip_text *t, para *p, const vip_lang *lang, double width, line_range **out, size_t *count,
@@ -481,31 +508,32 @@ static int break_lines(vip_text *t, para *p, const vip_lang *lang, double width,
             if (!p->graphemes &&
                 (rc = vip_breaker_graphemes(br, p->text, p->len, &p->graphemes, &p->grapheme_count, err)))
                 goto done;
-            const uint32_t *graphemes = p->graphemes;
             size_t ng = p->grapheme_count;
             rc = VIP_ERR_NOMEM;
             end = 0;
-            for (size_t g = 0; g < ng; g++) {
-                size_t c = graphemes[g] >= p->len ? p->n : p->char_at[graphemes[g]];
-                if (c <= start)
-                    continue;
+            /* The scan starts at the first boundary after the line's start (boundaries rise with the text), so
+             * a long unbreakable stretch costs time in proportion to its length, not its length squared. */
+            size_t g0 = 0, hi = ng;
+            while (g0 < hi) {
+                size_t mid = g0 + (hi - g0) / 2;
+                if (grapheme_char(p, mid) <= start)
+                    g0 = mid + 1;
+                else
+                    hi = mid;
+            }
+            size_t gend = g0; /* the boundary `end` is, once set */
+            for (size_t g = g0; g < ng; g++) {
+                size_t c = grapheme_char(p, g);
                 if (c > b || (end && measure(p, start, c) > width + 1e-6))
                     break;
                 end = c;
+                gend = g;
             }
             /* Closing punctuation must not start the next line: give it the grapheme before it. */
             while (end > start && end < b && must_not_start_line(p->cp[end])) {
-                size_t prev = start;
-                for (size_t g = 0; g < ng; g++) {
-                    size_t c = graphemes[g] >= p->len ? p->n : p->char_at[graphemes[g]];
-                    if (c >= end)
-                        break;
-                    if (c > start)
-                        prev = c;
-                }
-                if (prev == start)
-                    break;
-                end = prev;
+                if (gend == g0)
+                    break; /* no boundary between the line's start and `end` */
+                end = grapheme_char(p, --gend);
             }
             if (!end)
                 end = b;
@@ -536,6 +564,22 @@ done:
     return VIP_OK;
 }
 
+/* In glyphs whose clusters rise (order 1), the first with cluster >= x; in glyphs whose clusters fall (order -1),
+ * the first with cluster < x. */
+static size_t cluster_bound(const shaped *s, int order, uint32_t x)
+{
+    size_t lo = 0, hi = s->count;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        uint32_t c = s->info[mid].cluster;
+        if (order > 0 ? c >= x : c < x)
+            hi = mid;
+        else
+            lo = mid + 1;
+    }
+    return lo;
+}
+
 /* The glyphs of characters [a, b) of run r: a slice of the run's glyphs where HarfBuzz marks both cuts safe,
  * else the stretch shaped again on its own (still with the paragraph as context). */
 static int piece_glyphs(vip_text *t, const para *p, const run *r, size_t a, size_t b, shaped *out, int *owned)
@@ -549,17 +593,39 @@ static int piece_glyphs(vip_text *t, const para *p, const run *r, size_t a, size
     uint32_t lo = p->off[a], hi = p->off[b];
     size_t first = s->count, last = 0;
     int unsafe = 0;
-    for (size_t g = 0; g < s->count; g++) {
-        uint32_t c = s->info[g].cluster;
-        if (c >= lo && c < hi) {
-            if (g < first)
-                first = g;
-            last = g + 1;
+    if (r->cluster_order) {
+        /* Clusters are monotonic: the piece's glyphs and those at each cut are found by binary search, so the
+         * lines of a long run cost time in proportion to their own glyphs, not the run's. */
+        int up = r->cluster_order > 0;
+        size_t in_from = up ? cluster_bound(s, 1, lo) : cluster_bound(s, -1, hi);
+        size_t in_to = up ? cluster_bound(s, 1, hi) : cluster_bound(s, -1, lo);
+        if (in_from < in_to) {
+            first = in_from;
+            last = in_to;
         }
-        /* The glyph that starts a cluster at either cut tells whether cutting there changes the shaping. */
-        if ((c == lo && a != r->first) || (c == hi && b != r->last))
-            if (hb_glyph_info_get_glyph_flags(&s->info[g]) & HB_GLYPH_FLAG_UNSAFE_TO_BREAK)
-                unsafe = 1;
+        for (int cut = 0; cut < 2 && !unsafe; cut++) {
+            uint32_t c = cut ? hi : lo;
+            if (cut ? b == r->last : a == r->first)
+                continue;
+            size_t from = up ? cluster_bound(s, 1, c) : cluster_bound(s, -1, c + 1);
+            size_t to = up ? cluster_bound(s, 1, c + 1) : cluster_bound(s, -1, c);
+            for (size_t g = from; g < to; g++)
+                if (hb_glyph_info_get_glyph_flags(&s->info[g]) & HB_GLYPH_FLAG_UNSAFE_TO_BREAK)
+                    unsafe = 1;
+        }
+    } else {
+        for (size_t g = 0; g < s->count; g++) {
+            uint32_t c = s->info[g].cluster;
+            if (c >= lo && c < hi) {
+                if (g < first)
+                    first = g;
+                last = g + 1;
+            }
+            /* The glyph that starts a cluster at either cut tells whether cutting there changes the shaping. */
+            if ((c == lo && a != r->first) || (c == hi && b != r->last))
+                if (hb_glyph_info_get_glyph_flags(&s->info[g]) & HB_GLYPH_FLAG_UNSAFE_TO_BREAK)
+                    unsafe = 1;
+        }
     }
     if (unsafe) {
         *owned = 1;
@@ -607,8 +673,15 @@ static int build_line(vip_text *t, para *p, const line_range *lr, int last_line,
         goto done;
     rc = VIP_ERR_NOMEM;
 
-    /* Pieces: characters of one run and one line level. Runs are few, so a scan from the first is cheap. */
-    size_t np = 0, ri = 0;
+    /* Pieces: characters of one run and one line level, from the run holding the line's first character. */
+    size_t np = 0, ri = 0, rhi = p->run_count;
+    while (ri < rhi) {
+        size_t mid = ri + (rhi - ri) / 2;
+        if (p->runs[mid].last <= lr->first)
+            ri = mid + 1;
+        else
+            rhi = mid;
+    }
     for (size_t i = lr->first; i < visible;) {
         while (p->runs[ri].last <= i)
             ri++;
@@ -805,8 +878,9 @@ static int alloc_arrays(para *p)
     p->level = malloc(n);
     p->width = calloc(n, sizeof *p->width);
     p->sum = malloc((n + 1) * sizeof *p->sum);
+    p->trim = malloc(n * sizeof *p->trim);
     return p->cp && p->off && p->char_at && p->lang && p->weight && p->script && p->font && p->level && p->width &&
-                   p->sum
+                   p->sum && p->trim
                ? VIP_OK
                : VIP_ERR_NOMEM;
 }
@@ -829,7 +903,7 @@ static size_t analysis_bytes(const cached *c)
     const para *p = &c->p;
     size_t b = sizeof *c + c->key_len + 2 * p->len + p->len * sizeof *p->char_at +
                p->n * (sizeof *p->cp + sizeof *p->off + sizeof *p->lang + sizeof *p->weight + sizeof *p->script +
-                       sizeof *p->font + sizeof *p->level + 2 * sizeof *p->width) +
+                       sizeof *p->font + sizeof *p->level + 2 * sizeof *p->width + sizeof *p->trim) +
                p->run_count * sizeof *p->runs + p->break_count * sizeof *p->breaks +
                p->grapheme_count * sizeof *p->graphemes;
     for (size_t i = 0; i < p->run_count; i++)
@@ -880,7 +954,7 @@ static void cache_trim(vip_text *t, const cached *keep)
 /* A paragraph in one allocation (the struct, its lines, runs, glyphs and text, in that order; each part's
  * items are multiples of 8 bytes, so every part stays aligned): what the cache keeps, and what a cache hit
  * returns a copy of. vip_paragraph_destroy frees it with one free(). */
-static vip_paragraph *pack_paragraph(const vip_paragraph *src, size_t *bytes)
+static size_t packed_size(const vip_paragraph *src, size_t *run_count)
 {
     size_t runs = 0, glyphs = 0;
     for (size_t i = 0; i < src->line_count; i++) {
@@ -888,8 +962,16 @@ static vip_paragraph *pack_paragraph(const vip_paragraph *src, size_t *bytes)
         for (size_t r = 0; r < src->lines[i].run_count; r++)
             glyphs += src->lines[i].runs[r].glyph_count;
     }
-    size_t size = sizeof *src + src->line_count * sizeof *src->lines + runs * sizeof(vip_text_run) +
-                  glyphs * sizeof(vip_text_glyph) + src->length + 1;
+    if (run_count)
+        *run_count = runs;
+    return sizeof *src + src->line_count * sizeof *src->lines + runs * sizeof(vip_text_run) +
+           glyphs * sizeof(vip_text_glyph) + src->length + 1;
+}
+
+static vip_paragraph *pack_paragraph(const vip_paragraph *src, size_t *bytes)
+{
+    size_t runs;
+    size_t size = packed_size(src, &runs);
     unsigned char *block = malloc(size);
     if (!block)
         return NULL;
@@ -1058,17 +1140,28 @@ static cached *analyse(vip_text *t, const char *utf8, size_t len, const vip_text
             p->char_at[i + b] = (uint32_t)ci;
         p->lang[ci] = base;
         p->weight[ci] = style->weight;
-        for (size_t s = 0; s < span_count; s++)
-            if (i >= spans[s].start && i < spans[s].end) {
-                if (spans[s].lang)
-                    p->lang[ci] = vip_lang_find(spans[s].lang, NULL);
-                p->weight[ci] = spans[s].weight;
-            }
         i += k;
         ci++;
     }
     p->off[p->n] = (uint32_t)len;
     p->char_at[len] = (uint32_t)p->n;
+    /* Spans in order, a later one overriding an earlier one where they overlap: each costs only its own length,
+     * however many there are. */
+    for (size_t s = 0; s < span_count; s++) {
+        if (spans[s].start >= len || spans[s].end <= spans[s].start)
+            continue;
+        const vip_lang *lang = spans[s].lang ? vip_lang_find(spans[s].lang, NULL) : NULL;
+        for (size_t c = p->char_at[spans[s].start]; c < p->n && p->off[c] < spans[s].end; c++) {
+            if (p->off[c] < spans[s].start)
+                continue; /* the span starts inside this character */
+            if (spans[s].lang)
+                p->lang[c] = lang;
+            p->weight[c] = spans[s].weight;
+        }
+    }
+    p->trim[0] = 0;
+    for (size_t i = 0; i < p->n; i++)
+        p->trim[i + 1] = is_line_end_space(p->cp[i]) ? p->trim[i] : (uint32_t)(i + 1);
 
     vip_bidi_base bb = style->dir == VIP_DIR_LTR   ? VIP_BIDI_LTR
                        : style->dir == VIP_DIR_RTL ? VIP_BIDI_RTL
@@ -1197,6 +1290,12 @@ vip_paragraph *vip_text_layout_paragraph(vip_text *t, const char *utf8, size_t l
         goto nomem;
     free(ranges);
     ranges = NULL;
+    /* A result bigger than the whole cache would only push everything else out, itself next: it is handed back
+     * as it is, not copied and kept. */
+    if (packed_size(pg, NULL) > t->cache_limit) {
+        cache_account(t, c);
+        return pg;
+    }
     /* Kept for the next request alike (the oldest result of this analysis makes room), and returned packed. */
     size_t bytes;
     vip_paragraph *kept = pack_paragraph(pg, &bytes);
