@@ -21,11 +21,17 @@ typedef struct vip_letters_result {
 } vip_letters_result;
 
 /* Writes one PDF per valid row of cases_path into out_dir, named from crime reference and language
- * (NC/2024/012345 in Urdu: NC-2024-012345_ur.pdf), each through a temporary file renamed into place. Failed rows
- * are described on stderr and, with every letter written, in out_dir/report.csv (row, line, crime_ref, language,
- * status, file, pages, column, message). only_ref, when given, selects the row(s) with that crime reference.
- * jobs worker processes share the rows (0: one per CPU). Returns VIP_OK when the batch ran, even if rows failed
- * (see result->failed); an error only when nothing could be produced (unreadable file, missing template, fonts). */
+ * (NC/2024/012345 in Urdu: NC-2024-012345_ur.pdf; a name never begins with '-': "-rf" gives _-rf_en.pdf), each
+ * through vip_outfile (private by default). A row whose file name is an earlier row's, ignoring case, is refused
+ * naming that row. Failed rows are described on stderr and, with every letter written, in out_dir/report.csv
+ * (row, line, crime_ref, language, status, file, pages, column, message); status is ok, error, or pending in the
+ * report written before the letters (what a killed batch leaves). out_dir is checked and locked
+ * (out_dir/.vipgen.lock) before anything is rendered: a second batch into it is refused, naming the first's
+ * process; temporaries an earlier killed run left there are removed. only_ref, when given, selects the row(s)
+ * with that crime reference. jobs worker processes share the rows (0: one per CPU); they end if this process is
+ * killed, and the rows of a worker that dies are still reported. Returns VIP_OK when the batch ran, even if rows
+ * failed (see result->failed); an error when nothing could be produced (unreadable file, missing template, fonts,
+ * an unusable or locked output directory), or when the final report could not be written. */
 int vip_produce_letters(const vip_produce_paths *paths, const char *cases_path, const char *out_dir,
                         const char *only_ref, int jobs, vip_letters_result *result, vip_error *err);
 
