@@ -133,7 +133,7 @@ static int setup_load(setup *s)
 
 static vip_produce_paths produce_paths(const setup *s)
 {
-    vip_produce_paths p = {s->paths.fonts, s->paths.templates, s->paths.translations};
+    vip_produce_paths p = {s->paths.fonts, s->paths.templates, s->paths.translations, vip_config_settings(s->config)};
     return p;
 }
 

@@ -542,7 +542,7 @@ int vip_produce_letters(const vip_produce_paths *paths, const char *cases_path, 
     clock_gettime(CLOCK_REALTIME, &started);
     resources r = {0};
     int lock = -1;
-    vip_case_set *set = vip_case_read(cases_path, err);
+    vip_case_set *set = vip_case_read_with(cases_path, paths->settings ? &paths->settings->import : NULL, err);
     if (!set)
         return err->code;
     size_t slots = set->row_count + set->problem_count + 1;

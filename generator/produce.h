@@ -5,12 +5,15 @@
 
 #include <stddef.h>
 
+#include "config.h"
 #include "error.h"
 
 typedef struct vip_produce_paths {
     const char *fonts;         /* fonts/manifest */
     const char *templates;     /* directory holding letter.xml, booklet.xml, template.rng */
     const char *translations;  /* directory holding <lang>.xlf */
+    const vip_settings *settings; /* the force's configuration (NULL: the defaults): how its exports are read, and
+                                   * its name, logo, addresses and numbers for the letterhead */
 } vip_produce_paths;
 
 typedef struct vip_letters_result {

@@ -15,7 +15,7 @@ NC/2024/020001,en,Jane Smith,14 Acacia Avenue,,Northtown,nt1 4ab,Burglary - Resi
 NC/2024/020002,pl,Agnieszka Wiśniewska,"Flat 3, Mill House",22 Canal Street,Northtown,NT2 7QP,Criminal Damage,1/3/2024,1/3/2024,Canal Street car park,PC Sarah Hughes,Investigating officer,0300 555 0148,completed,Not Applicable,no,
 NC/2024/020003,ar,أمير حداد Amir Haddad,7 Station Road,,Northtown,NT3 9LD,Fraud and Forgery,05/03/2024,06/03/2024,,PC Sarah Hughes,Investigating officer,0300 555 0148,VNA Outstanding,N/A,yes,Persistently Targeted
 NC/2024/020004,ro,Ion Popescu,3 Mill Lane,,Northtown,NT2 1AA,58A,04/03/2024,05/03/2024,Mill Lane,PC Sarah Hughes,Investigating officer,0300 555 0148,completed,referred,no,
-NC/2024/020005,en,Sam Jones,9 Elm Road,,Northtown,NT1 2CD,Burglery Residential,04/03/2024,05/03/2024,Elm Road,PC Sarah Hughes,Investigating officer,0300 555 0148,completed,referred,no,
+NC/2024/020005,en,Sam Jones,9 Elm Road,,Northtown,NT1 2AB,Burglery Residential,04/03/2024,05/03/2024,Elm Road,PC Sarah Hughes,Investigating officer,0300 555 0148,completed,referred,no,
 CSV
 SOURCE_DATE_EPOCH=1709856000 "$vipgen" letter "$tmp/export.csv" -o "$tmp/out" --config "$conf" 2>"$tmp/err"
 rc=$?
