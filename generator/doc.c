@@ -42,10 +42,13 @@ int vip_rich_append(vip_rich *r, const char *text, size_t len, vip_error *err)
 
 int vip_rich_add_span(vip_rich *r, size_t start, size_t end, const char *lang, vip_weight weight, vip_error *err)
 {
-    vip_text_span *ns = realloc(r->spans, (r->span_count + 1) * sizeof *ns);
-    if (!ns)
-        return vip_error_set(err, VIP_ERR_NOMEM, "out of memory");
-    r->spans = ns;
+    /* The array holds a power of two of spans (it is only ever grown here): full when the count is one. */
+    if ((r->span_count & (r->span_count - 1)) == 0) {
+        vip_text_span *ns = realloc(r->spans, (r->span_count ? 2 * r->span_count : 1) * sizeof *ns);
+        if (!ns)
+            return vip_error_set(err, VIP_ERR_NOMEM, "out of memory");
+        r->spans = ns;
+    }
     char *l = lang ? strdup(lang) : NULL;
     if (lang && !l)
         return vip_error_set(err, VIP_ERR_NOMEM, "out of memory");
@@ -175,20 +178,28 @@ static int flush_paragraph(vip_doc *d, strbuf *sb, const char *path, int line, v
             s += strlen(prefixes[i].prefix);
         }
     strbuf out = {0};
-    span_mark marks[32];
-    size_t nmarks = 0;
+    span_mark *marks = NULL;
+    size_t nmarks = 0, mark_cap = 0;
     int rc = VIP_OK;
     while (*s) {
         const char *open = strstr(s, "[[");
         const char *colon = open ? strchr(open, ':') : NULL;
         const char *close = colon ? strstr(colon, "]]") : NULL;
-        if (!close || nmarks == 32 || colon - open - 2 >= (long)sizeof marks[0].lang) {
+        if (!close || colon - open - 2 >= (long)sizeof marks[0].lang) {
             if (sb_add(&out, s, strlen(s)))
                 goto nomem;
             break;
         }
         if (sb_add(&out, s, (size_t)(open - s)))
             goto nomem;
+        if (nmarks == mark_cap) {
+            size_t cap = mark_cap ? 2 * mark_cap : 32;
+            span_mark *nm = realloc(marks, cap * sizeof *marks);
+            if (!nm)
+                goto nomem;
+            marks = nm;
+            mark_cap = cap;
+        }
         span_mark *m = &marks[nmarks++];
         snprintf(m->lang, sizeof m->lang, "%.*s", (int)(colon - open - 2), open + 2);
         m->start = out.len;
@@ -206,10 +217,12 @@ static int flush_paragraph(vip_doc *d, strbuf *sb, const char *path, int line, v
     for (size_t i = 0; b && i < nmarks && !rc; i++)
         rc = vip_block_add_span(b, marks[i].start, marks[i].end, marks[i].lang, VIP_WEIGHT_REGULAR, err);
     free(out.data);
+    free(marks);
     sb->len = 0;
     return rc;
 nomem:
     free(out.data);
+    free(marks);
     return vip_error_set(err, VIP_ERR_NOMEM, "out of memory");
 }
 
@@ -230,6 +243,13 @@ vip_doc *vip_doc_read_text(const char *path, const char *lang, vip_error *err)
         goto fail;
     while ((n = getline(&line, &cap, in)) >= 0) {
         lineno++;
+        /* The text after a NUL would be lost (lines are C strings from here on): refuse it, like invalid UTF-8. */
+        const char *nul = memchr(line, '\0', (size_t)n);
+        if (nul) {
+            vip_error_set(err, VIP_ERR_INPUT, "%s:%d: a NUL byte at byte offset %zu of the line (is the file UTF-16?)",
+                          path, lineno, (size_t)(nul - line));
+            goto fail;
+        }
         while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
             line[--n] = '\0';
         char *s = line;

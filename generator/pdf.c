@@ -513,7 +513,8 @@ static int cluster_extracts(ctx *c, const pdf_font *f, const vip_page_glyph *gly
         const glyph_entry *e = glyph_find(f, glyphs[rtl ? count - 1 - k : k].gid);
         if (!e)
             return 0;
-        if (e->len > ncp - pos || memcmp(f->pool + e->off, c->cps + pos, e->len * sizeof *c->cps) != 0)
+        /* A glyph that maps to no text (e->len 0) may sit in an empty pool: memcmp must not see its NULL. */
+        if (e->len > ncp - pos || (e->len && memcmp(f->pool + e->off, c->cps + pos, e->len * sizeof *c->cps) != 0))
             return 0;
         pos += e->len;
     }
