@@ -12,6 +12,9 @@
 
 #define XLIFF_NS "urn:oasis:names:tc:xliff:document:2.0"
 #define MAX_REPORTED 20 /* problems listed in a failed load's message; the rest are counted */
+/* The longest source or target text: a letter's longest paragraph is about 1 KiB, and a message of megabytes
+ * (a slip of a translation tool, or hostile) would only make every letter of the language slow to set. */
+#define MAX_MESSAGE_BYTES 65536
 
 typedef struct unit {
     char *id;
@@ -123,6 +126,11 @@ static char *plain_text(loader *ld, const xmlNode *n, const char *unit_id)
     for (const xmlNode *c = n->children; c; c = c->next) {
         if (c->type == XML_TEXT_NODE || c->type == XML_CDATA_SECTION_NODE) {
             len += c->content ? strlen((const char *)c->content) : 0;
+            if (len > MAX_MESSAGE_BYTES) {
+                problem(ld, line_of(n), "unit %s: <%s> is longer than %d bytes (%d KiB), the most a message may be",
+                        unit_id, (const char *)n->name, MAX_MESSAGE_BYTES, MAX_MESSAGE_BYTES / 1024);
+                return NULL;
+            }
         } else if (c->type == XML_ELEMENT_NODE) {
             problem(ld, line_of(c), "unit %s: inline element <%s> in <%s> is not supported (plain text only)",
                     unit_id, (const char *)c->name, (const char *)n->name);
@@ -407,6 +415,21 @@ static void index_units(loader *ld)
                     cat->by_id[i - 1]->line);
 }
 
+/* The supported language a catalogue's file name stands for ("translations/zh-Hans.xlf": Chinese), or NULL when
+ * its name is not a supported language tag. */
+static const vip_lang *file_lang(const char *path)
+{
+    const char *base = strrchr(path, '/');
+    base = base ? base + 1 : path;
+    size_t len = strlen(base);
+    const char *ext = ".xlf";
+    if (len <= strlen(ext) || strcmp(base + len - strlen(ext), ext) != 0 || len - strlen(ext) >= 32)
+        return NULL;
+    char tag[32];
+    snprintf(tag, sizeof tag, "%.*s", (int)(len - strlen(ext)), base);
+    return vip_lang_find(tag, NULL);
+}
+
 vip_catalog *vip_catalog_load(const char *path, vip_error *err)
 {
     if (!path) {
@@ -459,6 +482,16 @@ vip_catalog *vip_catalog_load(const char *path, vip_error *err)
     }
     if (!(cat->lang = vip_lang_find(trg_lang, &e))) {
         vip_error_set(err, e.code, "%s:%d: trgLang: %s", path, root_line, e.message);
+        goto fail;
+    }
+    /* Catalogues are found by name (translations/pl.xlf for Polish): one whose trgLang says otherwise would
+     * give that language's readers another language's dates, plurals and document language. */
+    const vip_lang *named = file_lang(path);
+    if (named && named != cat->lang) {
+        vip_error_set(err, VIP_ERR_INPUT,
+                      "%s:%d: trgLang is '%s' (%s), but the file is named for '%s' (%s); a catalogue's trgLang must "
+                      "be the language its file is named for",
+                      path, root_line, trg_lang, cat->lang->name, named->tag, named->name);
         goto fail;
     }
 
