@@ -21,9 +21,64 @@ typedef struct xml_state {
     int doctype_line; /* > 0 once a DOCTYPE has been seen */
     int error_line;
     int have_error;
+    int error_code;   /* libxml2's code of the first error */
     int nomem;
     char error[512];
 } xml_state;
+
+/* libxml2's limits without XML_PARSE_HUGE (parserInternals.h), named in messages so a user knows what to cut. */
+#define MAX_DEPTH 256
+#define MAX_TEXT 10000000  /* XML_MAX_TEXT_LENGTH: an attribute value, comment, CDATA section or text node */
+#define MAX_NAME 50000     /* XML_MAX_NAME_LENGTH */
+
+/* Says what libxml2's message means in words a user can act on, on one line: its limits without XML_PARSE_HUGE
+ * (which it suggests, and which would lift the protection), and its two-line encoding errors. */
+void vip_xml_describe_error(int code, const char *message, char *out, size_t size)
+{
+    const char *m = message ? message : "malformed XML";
+    if (code == XML_ERR_INTERNAL_ERROR && strstr(m, "Excessive depth"))
+        snprintf(out, size, "elements are nested more than %d deep (the most vipgen reads)", MAX_DEPTH);
+    else if (code == XML_ERR_INTERNAL_ERROR && strstr(m, "Huge input lookup"))
+        snprintf(out, size, "a name, attribute or text is longer than %d bytes (the most vipgen reads)", MAX_TEXT);
+    else if (strstr(m, "AttValue length too long"))
+        snprintf(out, size, "an attribute value is longer than %d bytes (the most vipgen reads)", MAX_TEXT);
+    else if (strstr(m, "huge text node"))
+        snprintf(out, size, "a text is longer than %d bytes (the most vipgen reads)", MAX_TEXT);
+    else if (strstr(m, "Comment too big"))
+        snprintf(out, size, "a comment is longer than %d bytes (the most vipgen reads)", MAX_TEXT);
+    else if (strstr(m, "CData section too big"))
+        snprintf(out, size, "a CDATA section is longer than %d bytes (the most vipgen reads)", MAX_TEXT);
+    else if (strstr(m, "Name too long"))
+        snprintf(out, size, "a name is longer than %d bytes (the most vipgen reads)", MAX_NAME);
+    else if (strstr(m, "not proper UTF-8")) {
+        const char *bytes = strstr(m, "Bytes:");
+        int n = 0;
+        if (bytes) /* "Bytes: 0xFF 0xFE 0x20 0x50" up to the line's end */
+            for (bytes += 6; *bytes == ' '; bytes++)
+                ;
+        while (bytes && bytes[n] && bytes[n] != '\n' && bytes[n] != '\r')
+            n++;
+        snprintf(out, size, "the text is not valid UTF-8%s%.*s%s; save the file as UTF-8, or name its encoding in "
+                 "the XML declaration", n ? " (bytes " : "", n, n ? bytes : "", n ? ")" : "");
+    } else {
+        /* Anything else as libxml2 says it, its lines joined. */
+        size_t k = 0;
+        for (const char *c = m; *c && k + 1 < size; c++) {
+            if (*c == '\n' || *c == '\r') {
+                if (k > 0 && out[k - 1] != ' ' && c[1] && c[1] != '\n' && k + 2 < size) {
+                    out[k++] = ';';
+                    out[k++] = ' ';
+                }
+            } else {
+                out[k++] = *c;
+            }
+        }
+        while (k > 0 && (out[k - 1] == ' ' || out[k - 1] == ';'))
+            k--;
+        if (size)
+            out[k] = '\0';
+    }
+}
 
 static void on_error(void *data, xmlErrorPtr e)
 {
@@ -38,10 +93,8 @@ static void on_error(void *data, xmlErrorPtr e)
         return;
     st->have_error = 1;
     st->error_line = e->line;
-    snprintf(st->error, sizeof st->error, "%s", e->message ? e->message : "malformed XML");
-    size_t n = strlen(st->error);
-    while (n > 0 && (st->error[n - 1] == '\n' || st->error[n - 1] == ' ' || st->error[n - 1] == '\r'))
-        st->error[--n] = '\0';
+    st->error_code = e->code;
+    vip_xml_describe_error(e->code, e->message, st->error, sizeof st->error);
 }
 
 /* Called as soon as the parser has read "<!DOCTYPE name ...", before any declaration of the internal subset:
@@ -96,7 +149,8 @@ static xmlDocPtr parse(const char *data, size_t len, const char *name, vip_error
         xmlFreeDoc(doc);
         doc = NULL;
     } else if (!doc) {
-        if (st.nomem)
+        /* libxml2 follows a limit's error with a memory error of its own: the first error is the cause. */
+        if (st.nomem && (!st.have_error || st.error_code == XML_ERR_NO_MEMORY))
             vip_error_set(err, VIP_ERR_NOMEM, "%s: out of memory parsing XML", name);
         else if (st.have_error)
             vip_error_set(err, VIP_ERR_INPUT, "%s:%d: %s", name, st.error_line, st.error);

@@ -12,4 +12,8 @@ xmlDocPtr vip_xml_read_file(const char *path, vip_error *err);
 /* name labels the buffer in messages. */
 xmlDocPtr vip_xml_read_memory(const char *data, size_t len, const char *name, vip_error *err);
 
+/* A libxml2 error (its code and message) on one line, in words a user can act on: its size and depth limits
+ * say what is too big or too deep (not "use XML_PARSE_HUGE"), an encoding error names the bytes. */
+void vip_xml_describe_error(int code, const char *message, char *out, size_t size);
+
 #endif
