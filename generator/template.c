@@ -1,7 +1,13 @@
+#define _XOPEN_SOURCE 700 /* realpath */
 #include "template.h"
 
+#include <errno.h>
 #include <libxml/relaxng.h>
+#include <libxml/xmlerror.h>
+#include <limits.h>
+#include <math.h>
 #include <png.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -95,22 +101,76 @@ static void on_schema_error(void *user, xmlErrorPtr e)
 {
     schema_errors *se = user;
     if (se->count++ == 0) {
-        snprintf(se->first, sizeof se->first, "%s:%d: %s", e->file ? e->file : "template", e->line,
-                 e->message ? e->message : "invalid");
-        size_t n = strlen(se->first);
-        while (n && se->first[n - 1] == '\n')
-            se->first[--n] = '\0';
+        char message[600];
+        vip_xml_describe_error(e->code, e->message ? e->message : "invalid", message, sizeof message);
+        if (e->file)
+            snprintf(se->first, sizeof se->first, "%s:%d: %s", e->file, e->line, message);
+        else
+            snprintf(se->first, sizeof se->first, "%s", message);
     }
+}
+
+/* What libxml2 would print through its generic handler (messages outside any context) is kept instead. */
+static void on_generic_error(void *user, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void on_generic_error(void *user, const char *fmt, ...)
+{
+    schema_errors *se = user;
+    char raw[600];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(raw, sizeof raw, fmt, ap);
+    va_end(ap);
+    if (se->count++ == 0)
+        vip_xml_describe_error(0, raw, se->first, sizeof se->first);
+}
+
+/* RELAX NG's include and externalRef make libxml2 read another file or URL (with network access, printing what
+ * it could not parse); the schema must be one file, so they are refused wherever they are. */
+static int refuse_inclusions(const xmlNode *n, const char *schema_path, vip_error *err)
+{
+    for (; n; n = n->next) {
+        if (n->type != XML_ELEMENT_NODE)
+            continue;
+        if (strcmp((const char *)n->name, "include") == 0 || strcmp((const char *)n->name, "externalRef") == 0) {
+            xmlChar *href = xmlGetProp((xmlNodePtr)n, (const xmlChar *)"href");
+            vip_error_set(err, VIP_ERR_INPUT,
+                          "%s:%d: <%s href=\"%.200s\"> is not allowed: the template schema must be one "
+                          "self-contained file (it is read with no network and no other files)",
+                          schema_path, line_of(n), (const char *)n->name, href ? (const char *)href : "");
+            xmlFree(href);
+            return VIP_ERR_INPUT;
+        }
+        if (refuse_inclusions(n->children, schema_path, err))
+            return VIP_ERR_INPUT;
+    }
+    return VIP_OK;
 }
 
 static int validate(xmlDocPtr xml, const char *path, const char *schema_path, vip_error *err)
 {
     schema_errors se = {0};
-    xmlRelaxNGParserCtxtPtr pctx = xmlRelaxNGNewParserCtxt(schema_path);
+    xmlRelaxNGParserCtxtPtr pctx = NULL;
     xmlRelaxNGPtr schema = NULL;
     xmlRelaxNGValidCtxtPtr vctx = NULL;
     int rc = VIP_OK;
-    if (!pctx) {
+    /* The schema is read like every other XML file (no network, no DOCTYPE, no entities) and handed to libxml2's
+     * RELAX NG compiler as a tree, so that it never opens a file or URL itself. */
+    xmlDocPtr schema_doc = vip_xml_read_file(schema_path, err);
+    if (!schema_doc)
+        return err->code;
+    if ((rc = refuse_inclusions(xmlDocGetRootElement(schema_doc), schema_path, err))) {
+        xmlFreeDoc(schema_doc);
+        return rc;
+    }
+    /* Anything libxml2 would print on stderr by itself comes to se for the duration. */
+    xmlGenericErrorFunc old_generic = xmlGenericError;
+    void *old_generic_ctx = xmlGenericErrorContext;
+    xmlStructuredErrorFunc old_structured = xmlStructuredError;
+    void *old_structured_ctx = xmlStructuredErrorContext;
+    xmlSetGenericErrorFunc(&se, on_generic_error);
+    xmlSetStructuredErrorFunc(&se, on_schema_error);
+    if (!(pctx = xmlRelaxNGNewDocParserCtxt(schema_doc))) {
         rc = vip_error_set(err, VIP_ERR_NOMEM, "out of memory");
         goto done;
     }
@@ -132,6 +192,9 @@ done:
     xmlRelaxNGFreeValidCtxt(vctx);
     xmlRelaxNGFree(schema);
     xmlRelaxNGFreeParserCtxt(pctx);
+    xmlFreeDoc(schema_doc);
+    xmlSetGenericErrorFunc(old_generic_ctx, old_generic);
+    xmlSetStructuredErrorFunc(old_structured_ctx, old_structured);
     return rc;
 }
 
@@ -147,19 +210,41 @@ void vip_template_destroy(vip_template *t)
     free(t);
 }
 
+/* libpng's errors and warnings come here instead of to its default handlers, which print on stderr: an error's
+ * text goes into the message the caller returns, a warning (a recoverable oddity) is dropped. */
+typedef struct png_failure {
+    char message[256];
+} png_failure;
+
+static void on_png_error(png_structp png, png_const_charp message)
+{
+    png_failure *f = png_get_error_ptr(png);
+    if (f)
+        snprintf(f->message, sizeof f->message, "%s", message ? message : "unknown error");
+    png_longjmp(png, 1);
+}
+
+static void on_png_warning(png_structp png, png_const_charp message)
+{
+    (void)png;
+    (void)message;
+}
+
 /* A PNG's size in pixels, read through libpng. */
 static int png_size(const char *path, unsigned *w, unsigned *h, vip_error *err)
 {
     FILE *in = fopen(path, "rb");
     if (!in)
-        return vip_error_set(err, VIP_ERR_IO, "%s: cannot open image", path);
-    png_structp png = png_create_read_struct(PNG_LIBPNG_VER_STRING, NULL, NULL, NULL);
+        return vip_error_set(err, VIP_ERR_IO, "%s: cannot open image: %s", path, strerror(errno));
+    png_failure failure = {""};
+    png_structp png = png_create_read_struct(PNG_LIBPNG_VER_STRING, &failure, on_png_error, on_png_warning);
     png_infop info = png ? png_create_info_struct(png) : NULL;
     int rc = VIP_OK;
     if (!png || !info) {
         rc = vip_error_set(err, VIP_ERR_NOMEM, "out of memory");
     } else if (setjmp(png_jmpbuf(png))) {
-        rc = vip_error_set(err, VIP_ERR_INPUT, "%s: not a readable PNG image", path);
+        rc = vip_error_set(err, VIP_ERR_INPUT, "%s: not a readable PNG image (%s)", path,
+                           failure.message[0] ? failure.message : "unknown error");
     } else {
         png_init_io(png, in);
         png_read_info(png, info);
@@ -180,25 +265,259 @@ static char *image_path(const vip_template *t, const char *src)
     return p;
 }
 
-/* Images are checked at load time, so a batch fails before its first letter rather than on every row. */
-static int check_images(vip_template *t, xmlNodePtr n, vip_error *err)
+/* An image must be a file in the templates directory (a template may come from elsewhere than the program, and
+ * must not make letters out of /etc or of a URL): a relative path without "..", which after symlinks still
+ * lies inside the directory. */
+static int check_image_src(const vip_template *t, const xmlNode *n, const char *src, vip_error *err)
+{
+    const char *why = NULL;
+    size_t scheme = strspn(src, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789+.-");
+    if (!*src)
+        why = "is empty";
+    else if (src[0] == '/')
+        why = "is an absolute path";
+    else if (scheme > 0 && src[scheme] == ':')
+        why = "is a URL";
+    else
+        for (const char *c = src; *c && !why; c += strcspn(c, "/"), c += *c == '/') {
+            size_t k = strcspn(c, "/");
+            if (k == 2 && c[0] == '.' && c[1] == '.')
+                why = "goes up with \"..\"";
+        }
+    if (why)
+        return vip_error_set(err, VIP_ERR_INPUT,
+                             "%s:%d: <image src=\"%.200s\"> %s; an image must be a file in the templates directory %s",
+                             t->path, line_of(n), src, why, t->dir);
+    char *path = image_path(t, src);
+    char *real_dir = realpath(t->dir, NULL), *real = path ? realpath(path, NULL) : NULL;
+    int rc = VIP_OK;
+    if (!path || (!real_dir && errno == ENOMEM))
+        rc = vip_error_set(err, VIP_ERR_NOMEM, "out of memory");
+    else if (!real_dir || !real)
+        rc = vip_error_set(err, VIP_ERR_IO, "%s:%d: <image src=\"%.200s\">: cannot open %s: %s", t->path, line_of(n),
+                           src, path, strerror(errno));
+    else if (strncmp(real, real_dir, strlen(real_dir)) != 0 ||
+             (real[strlen(real_dir)] != '/' && strcmp(real_dir, "/") != 0))
+        rc = vip_error_set(err, VIP_ERR_INPUT,
+                           "%s:%d: <image src=\"%.200s\"> leads outside the templates directory %s (to %.200s); an "
+                           "image must be a file in it",
+                           t->path, line_of(n), src, t->dir, real);
+    free(real_dir);
+    free(real);
+    free(path);
+    return rc;
+}
+
+/* ---- checks at load time: a value that could only fail later (per letter, or in the PDF) fails here, once, with
+ * the template's file and line ---- */
+
+#define MIN_TYPE_SIZE 4.0    /* points */
+#define MAX_TYPE_SIZE 96.0
+#define PAGE_WIDTH_MM 210.0  /* A4, the one size the schema allows */
+#define PAGE_HEIGHT_MM 297.0
+#define MIN_BODY_MM 50.0     /* the body keeps at least this much between the margins, each way */
+#define MAX_LEADING 2.0      /* fraction of the type size between lines */
+#define MAX_PAGES 999
+#define MAX_COLUMNS 32
+#define MAX_COLUMN_WIDTH 1000
+#define MIN_COLUMN_SHARE 0.05 /* of the table's width */
+
+static int find_field(const char *name);
+
+/* The names a <field> may take: the case columns and `days` (letters), the template's params, and in the
+ * footer `page` and `pages`. */
+static int field_known(const vip_template *t, const char *name, int in_footer)
+{
+    if (strcmp(t->kind, "letter") == 0 && (find_field(name) >= 0 || strcmp(name, "days") == 0))
+        return 1;
+    if (in_footer && (strcmp(name, "page") == 0 || strcmp(name, "pages") == 0))
+        return 1;
+    for (const xmlNode *n = t->root->children; n; n = n->next)
+        if (is_el(n, "param")) {
+            char *p = prop(n, "name");
+            int same = p && strcmp(p, name) == 0;
+            xmlFree(p);
+            if (same)
+                return 1;
+        }
+    return 0;
+}
+
+/* A number attribute in [lo, hi] (the schema has checked its form); *out gets it, in points for lengths. */
+static int check_number(const vip_template *t, const xmlNode *n, const char *name, double lo, double hi,
+                        const char *unit, int length, double *out, vip_error *err)
+{
+    char *v = prop(n, name);
+    if (!v)
+        return VIP_OK;
+    char *end;
+    errno = 0;
+    double x = strtod(v, &end);
+    double in_unit = x;
+    if (length && strcmp(end, "pt") == 0)
+        in_unit = x / MM; /* lengths are bounded in mm */
+    int ok = end != v && errno != ERANGE && isfinite(x) && in_unit >= lo && in_unit <= hi;
+    int rc = VIP_OK;
+    if (!ok)
+        rc = vip_error_set(err, VIP_ERR_INPUT, "%s:%d: <%s %s=\"%.60s\">: must be from %g to %g %s", t->path,
+                           line_of(n), (const char *)n->name, name, v, lo, hi, unit);
+    else if (out)
+        *out = length ? in_unit : x;
+    xmlFree(v);
+    return rc;
+}
+
+/* <page>: margins that leave a body, type and leading that can be set, a page limit in range, known languages. */
+static int check_page(const vip_template *t, const xmlNode *n, vip_error *err)
+{
+    double top = 0, bottom = 0, start = 0, end = 0;
+    if (check_number(t, n, "margin-top", 0, PAGE_HEIGHT_MM, "mm", 1, &top, err) ||
+        check_number(t, n, "margin-bottom", 0, PAGE_HEIGHT_MM, "mm", 1, &bottom, err) ||
+        check_number(t, n, "margin-start", 0, PAGE_WIDTH_MM, "mm", 1, &start, err) ||
+        check_number(t, n, "margin-end", 0, PAGE_WIDTH_MM, "mm", 1, &end, err) ||
+        check_number(t, n, "body-size", MIN_TYPE_SIZE, MAX_TYPE_SIZE, "pt", 0, NULL, err))
+        return err->code;
+    if (top + bottom > PAGE_HEIGHT_MM - MIN_BODY_MM || start + end > PAGE_WIDTH_MM - MIN_BODY_MM)
+        return vip_error_set(err, VIP_ERR_INPUT,
+                             "%s:%d: <page>: the margins leave %.0f x %.0f mm of the %.0f x %.0f mm page; at least %.0f mm "
+                             "are needed each way",
+                             t->path, line_of(n), PAGE_WIDTH_MM - start - end, PAGE_HEIGHT_MM - top - bottom,
+                             PAGE_WIDTH_MM, PAGE_HEIGHT_MM, MIN_BODY_MM);
+    char *max_pages = prop(n, "max-pages");
+    if (max_pages) {
+        char *stop;
+        errno = 0;
+        long pages = strtol(max_pages, &stop, 10);
+        int ok = stop != max_pages && !*stop && errno != ERANGE && pages >= 1 && pages <= MAX_PAGES;
+        if (!ok)
+            vip_error_set(err, VIP_ERR_INPUT, "%s:%d: <page max-pages=\"%.40s\">: must be from 1 to %d", t->path,
+                          line_of(n), max_pages, MAX_PAGES);
+        xmlFree(max_pages);
+        if (!ok)
+            return VIP_ERR_INPUT;
+    }
+    for (const xmlNode *l = n->children; l; l = l->next) {
+        if (!is_el(l, "lang"))
+            continue;
+        if (check_number(t, l, "leading", 0, MAX_LEADING, "(a fraction of the type size)", 0, NULL, err))
+            return err->code;
+        char *tag = prop(l, "tag");
+        vip_error e = {0};
+        const vip_lang *lang = tag ? vip_lang_find(tag, &e) : NULL;
+        xmlFree(tag);
+        if (!lang)
+            return vip_error_set(err, VIP_ERR_INPUT, "%s:%d: <lang tag>: %s", t->path, line_of(l),
+                                 tag ? e.message : "no tag");
+    }
+    return VIP_OK;
+}
+
+/* <table columns>: relative widths, whole numbers, none too narrow to hold a word, as many as the widest row. */
+static int check_table(const vip_template *t, const xmlNode *n, vip_error *err)
+{
+    char *cols = prop(n, "columns");
+    long widths[MAX_COLUMNS];
+    size_t count = 0;
+    long sum = 0;
+    int rc = VIP_OK;
+    for (char *p = cols, *end; p && *p && !rc; p = end) {
+        errno = 0;
+        long w = strtol(p, &end, 10);
+        if (end == p)
+            break;
+        if (count == MAX_COLUMNS)
+            rc = vip_error_set(err, VIP_ERR_INPUT, "%s:%d: <table columns>: more than %d columns", t->path,
+                               line_of(n), MAX_COLUMNS);
+        else if (errno == ERANGE || w < 1 || w > MAX_COLUMN_WIDTH)
+            rc = vip_error_set(err, VIP_ERR_INPUT,
+                               "%s:%d: <table columns=\"%.80s\">: each width must be a whole number from 1 to %d",
+                               t->path, line_of(n), cols, MAX_COLUMN_WIDTH);
+        else
+            sum += widths[count++] = w;
+    }
+    for (size_t i = 0; i < count && !rc; i++)
+        if (widths[i] < MIN_COLUMN_SHARE * sum)
+            rc = vip_error_set(err, VIP_ERR_INPUT,
+                               "%s:%d: <table columns=\"%.80s\">: column %zu is %ld of %ld, narrower than %.0f %% of "
+                               "the table",
+                               t->path, line_of(n), cols, i + 1, widths[i], sum, 100 * MIN_COLUMN_SHARE);
+    xmlFree(cols);
+    for (const xmlNode *r = n->children; r && !rc; r = r->next) {
+        const xmlNode *tr = is_el(r, "thead") ? r->children : r;
+        while (tr && !is_el(tr, "tr"))
+            tr = tr->next;
+        if (!is_el(tr, "tr"))
+            continue;
+        size_t cells = 0;
+        for (const xmlNode *td = tr->children; td; td = td->next)
+            cells += is_el(td, "td");
+        if (cells > count)
+            rc = vip_error_set(err, VIP_ERR_INPUT, "%s:%d: the row has %zu cells but the table %zu columns", t->path,
+                               line_of(tr), cells, count);
+    }
+    return rc;
+}
+
+/* Every element under n, with the checks its kind needs. */
+static int check_tree(vip_template *t, const xmlNode *n, int in_footer, vip_error *err)
 {
     for (; n; n = n->next) {
-        if (is_el(n, "image")) {
+        if (n->type != XML_ELEMENT_NODE)
+            continue;
+        int rc = VIP_OK;
+        if (is_el(n, "page")) {
+            rc = check_page(t, n, err);
+        } else if (is_el(n, "p")) {
+            rc = check_number(t, n, "size", MIN_TYPE_SIZE, MAX_TYPE_SIZE, "pt", 0, NULL, err);
+        } else if (is_el(n, "space")) {
+            rc = check_number(t, n, "height", 0, PAGE_HEIGHT_MM, "mm", 1, NULL, err);
+        } else if (is_el(n, "table")) {
+            rc = check_table(t, n, err);
+        } else if (is_el(n, "image")) {
             char *src = prop(n, "src");
-            char *path = src ? image_path(t, src) : NULL;
+            rc = check_number(t, n, "width", 1, PAGE_WIDTH_MM, "mm", 1, NULL, err);
+            if (!rc)
+                rc = src ? check_image_src(t, n, src, err) : vip_error_set(err, VIP_ERR_NOMEM, "out of memory");
+            /* Checked at load time, so a batch fails before its first letter rather than on every row. */
+            char *path = !rc ? image_path(t, src) : NULL;
             unsigned w, h;
-            int rc = path ? png_size(path, &w, &h, err) : vip_error_set(err, VIP_ERR_NOMEM, "out of memory");
-            if (rc)
+            if (!rc)
+                rc = path ? png_size(path, &w, &h, err) : vip_error_set(err, VIP_ERR_NOMEM, "out of memory");
+            if (rc && path)
                 vip_error_prefix(err, "%s:%d: ", t->path, line_of(n));
             xmlFree(src);
             free(path);
-            if (rc)
-                return rc;
+        } else if (is_el(n, "field")) {
+            char *name = prop(n, "name");
+            if (name && !field_known(t, name, in_footer))
+                rc = vip_error_set(err, VIP_ERR_INPUT, "%s:%d: <field name=\"%.100s\">: no such %s", t->path,
+                                   line_of(n), name,
+                                   strcmp(t->kind, "letter") == 0 ? "case column or parameter"
+                                                                  : "parameter (a booklet has no case columns)");
+            xmlFree(name);
+        } else if (is_el(n, "if")) {
+            char *field = prop(n, "field");
+            if (field && find_field(field) < 0)
+                rc = vip_error_set(err, VIP_ERR_INPUT, "%s:%d: <if field=\"%.100s\">: no such case column", t->path,
+                                   line_of(n), field);
+            xmlFree(field);
         }
-        if (n->children && check_images(t, n->children, err))
-            return err->code;
+        if (!rc && n->children)
+            rc = check_tree(t, n->children, in_footer || is_el(n, "footer"), err);
+        if (rc)
+            return rc;
     }
+    return VIP_OK;
+}
+
+/* Case columns, `days` and the params are a merge's arguments: too many params could only fail at merge. */
+static int check_params(const vip_template *t, vip_error *err)
+{
+    size_t count = VIP_CASE_FIELD_COUNT + 1;
+    for (const xmlNode *n = t->root->children; n; n = n->next)
+        if (is_el(n, "param") && ++count > MAX_ARGS)
+            return vip_error_set(err, VIP_ERR_INPUT, "%s:%d: <param>: more than %d parameters", t->path, line_of(n),
+                                 MAX_ARGS - VIP_CASE_FIELD_COUNT - 1);
     return VIP_OK;
 }
 
@@ -223,7 +542,7 @@ vip_template *vip_template_load(const char *path, const char *schema_path, vip_e
     char *kind = prop(t->root, "kind");
     snprintf(t->kind, sizeof t->kind, "%s", kind ? kind : "");
     xmlFree(kind);
-    if (check_images(t, t->root->children, err)) {
+    if (check_params(t, err) || check_tree(t, t->root->children, 0, err)) {
         vip_template_destroy(t);
         return NULL;
     }
@@ -858,7 +1177,7 @@ vip_doc *vip_template_merge(vip_template *t, vip_catalog *cat, const vip_case_ro
             m.doc->margin_end = length_of(n, "margin-end", 0);
             char *size = prop(n, "body-size"), *max_pages = prop(n, "max-pages");
             m.doc->body_size = size ? strtod(size, NULL) : 0;
-            m.doc->max_pages = max_pages ? atoi(max_pages) : 0;
+            m.doc->max_pages = max_pages ? (int)strtol(max_pages, NULL, 10) : 0; /* in range: checked at load */
             xmlFree(size);
             xmlFree(max_pages);
             if (page_lang(&m, n, lang))
