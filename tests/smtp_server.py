@@ -181,7 +181,10 @@ def main():
     sock = socket.socket(family, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind((args.host, args.port))
-    # Bound but, while --down lasts, not listening: a connection attempt is refused, as by a server that is down.
+    # Listening before the port is printed, so a client never races the server; but with --down, bound and not
+    # listening for that long: a connection attempt is refused, as by a server that is down.
+    if args.down <= 0:
+        sock.listen(128)
     print(f"PORT {sock.getsockname()[1]}", flush=True)
     started = time.monotonic()
     children = []
