@@ -4,7 +4,6 @@
 #include <errno.h>
 #include <libxml/relaxng.h>
 #include <libxml/xmlerror.h>
-#include <limits.h>
 #include <math.h>
 #include <png.h>
 #include <stdarg.h>
