@@ -98,7 +98,7 @@ static int is_loopback(const char *host)
     return 0;
 }
 
-/* Checks the URL; on success sets *plain_allowed_host to whether the host is loopback. The URL is echoed in
+/* Checks the URL; on success sets *loopback to whether the host is a loopback address. The URL is echoed in
  * errors only once it is known to hold no credentials. */
 static int check_url(const char *url, int *loopback, vip_error *err)
 {
@@ -395,14 +395,14 @@ static int start_transfer(vip_smtp *smtp, slot *s, const vip_smtp_message *messa
     curl_slist_free_all(s->rcpt);
     s->rcpt = NULL;
     free(s->mail_from);
-    s->mail_from = malloc(strlen(m->from) + 3);
-    size_t to_len = strlen(m->to) + 3;
+    size_t from_len = strlen(m->from) + 3, to_len = strlen(m->to) + 3;
+    s->mail_from = malloc(from_len);
     char *to = malloc(to_len);
     if (!s->mail_from || !to) {
         free(to);
         return vip_error_set(err, VIP_ERR_NOMEM, "SMTP: out of memory");
     }
-    sprintf(s->mail_from, "<%s>", m->from);
+    snprintf(s->mail_from, from_len, "<%s>", m->from);
     snprintf(to, to_len, "<%s>", m->to);
     s->rcpt = curl_slist_append(NULL, to);
     free(to);
