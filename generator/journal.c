@@ -502,9 +502,11 @@ vip_journal *vip_journal_open(const char *path, const char *output_dir, vip_erro
         }
         if (create_journal(path, out_real, err) != VIP_OK)
             return NULL;
-    } else if (S_ISLNK(st.st_mode) || !S_ISREG(st.st_mode)) {
+    } else if (S_ISLNK(st.st_mode) || !S_ISREG(st.st_mode) || st.st_size == 0) {
         vip_error_set(err, VIP_ERR_INPUT, "%s: not a vipgen journal (%s); refusing to use it", path,
-                      S_ISLNK(st.st_mode) ? "a symbolic link" : "not a regular file");
+                      S_ISLNK(st.st_mode)    ? "a symbolic link"
+                      : !S_ISREG(st.st_mode) ? "not a regular file"
+                                             : "an empty file");
         return NULL;
     }
     if (check_existing(path, out_real, err) != VIP_OK)

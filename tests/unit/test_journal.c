@@ -4,8 +4,8 @@
  * acknowledged change survives, the file stays sound), journals refused with the reason and left byte for byte as
  * they were (another output directory, not SQLite, another application's database, corrupt, a symlink, in use by
  * another process), a full disk on a small tmpfs (an error, nothing half-recorded, a later run with space
- * finishes), the file's mode, and the cost per letter. The sqlite3 command-line program and sha256sum are the
- * outside oracles. */
+ * finishes), the file's mode, and the cost per letter. Python's sqlite3 module (Debian's /usr/bin/python3) and
+ * sha256sum are the outside oracles. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
@@ -49,11 +49,29 @@ static const char *run_line(const char *cmd)
     return line;
 }
 
-static const char *sqlite_cli(const char *db, const char *sql)
+/* One value from a query run by Python's sqlite3 module (read-only; sql must not contain a double quote). */
+static const char *sqlite_oracle(const char *db, const char *sql)
 {
     char cmd[2048];
-    snprintf(cmd, sizeof cmd, "sqlite3 -readonly '%s' \"%s\" 2>&1", db, sql);
+    snprintf(cmd, sizeof cmd,
+             "/usr/bin/python3 -c 'import sqlite3,sys\n"
+             "c = sqlite3.connect(\"file:\" + sys.argv[1] + \"?mode=ro\", uri=True)\n"
+             "print(c.execute(sys.argv[2]).fetchone()[0])' '%s' \"%s\" 2>&1",
+             db, sql);
     return run_line(cmd);
+}
+
+/* Runs sql on db (read-write) with Python's sqlite3 module; 0 on success. */
+static int sqlite_write(const char *db, const char *sql)
+{
+    char cmd[2048];
+    snprintf(cmd, sizeof cmd,
+             "/usr/bin/python3 -c 'import sqlite3,sys\n"
+             "c = sqlite3.connect(sys.argv[1])\n"
+             "c.executescript(sys.argv[2])\n"
+             "c.close()' '%s' \"%s\"",
+             db, sql);
+    return system(cmd);
 }
 
 static char *slurp(const char *path, size_t *len)
@@ -343,15 +361,15 @@ static void test_create_and_lifecycle(void)
     CHECK("close.wal_checkpointed_away", !exists(wal), "%s remains", wal);
 
     /* The outside view. */
-    CHECK("oracle.application_id", strcmp(sqlite_cli(path, "PRAGMA application_id"), "1447645258") == 0, "%s",
-          sqlite_cli(path, "PRAGMA application_id"));
-    CHECK("oracle.wal_mode", strcmp(sqlite_cli(path, "PRAGMA journal_mode"), "wal") == 0, "%s",
-          sqlite_cli(path, "PRAGMA journal_mode"));
-    CHECK("oracle.integrity", strcmp(sqlite_cli(path, "PRAGMA integrity_check"), "ok") == 0, "%s",
-          sqlite_cli(path, "PRAGMA integrity_check"));
+    CHECK("oracle.application_id", strcmp(sqlite_oracle(path, "PRAGMA application_id"), "1447645258") == 0, "%s",
+          sqlite_oracle(path, "PRAGMA application_id"));
+    CHECK("oracle.wal_mode", strcmp(sqlite_oracle(path, "PRAGMA journal_mode"), "wal") == 0, "%s",
+          sqlite_oracle(path, "PRAGMA journal_mode"));
+    CHECK("oracle.integrity", strcmp(sqlite_oracle(path, "PRAGMA integrity_check"), "ok") == 0, "%s",
+          sqlite_oracle(path, "PRAGMA integrity_check"));
     CHECK("oracle.uncertain_row",
-          strcmp(sqlite_cli(path, "SELECT state FROM rows WHERE identity = 'NC/2024/000010#id:A'"), "uncertain") == 0,
-          "%s", sqlite_cli(path, "SELECT state FROM rows WHERE identity = 'NC/2024/000010#id:A'"));
+          strcmp(sqlite_oracle(path, "SELECT state FROM rows WHERE identity = 'NC/2024/000010#id:A'"), "uncertain") == 0,
+          "%s", sqlite_oracle(path, "SELECT state FROM rows WHERE identity = 'NC/2024/000010#id:A'"));
 }
 
 /* Refusals: the file is left byte for byte as it was. */
@@ -385,19 +403,19 @@ static void test_refusals(void)
     refused_unchanged("text_file", text, other, "not a vipgen journal");
     const char *empty = in_root("out2/empty.sqlite");
     put(empty, "", 0);
-    refused_unchanged("empty_file", empty, other, "not a vipgen journal");
+    refused_unchanged("empty_file", empty, other, "an empty file");
 
     char cmd[1200];
     const char *foreign = in_root("out2/foreign.sqlite");
-    snprintf(cmd, sizeof cmd, "sqlite3 '%s' 'CREATE TABLE t(x); INSERT INTO t VALUES (1);'", foreign);
-    CHECK("refuse.made_foreign_db", system(cmd) == 0, "sqlite3 failed");
+    CHECK("refuse.made_foreign_db", sqlite_write(foreign, "CREATE TABLE t(x); INSERT INTO t VALUES (1);") == 0,
+          "python3 sqlite3 failed");
     refused_unchanged("other_application", foreign, other, "another application");
 
-    /* A newer schema: a copy of our journal with user_version raised by the sqlite3 program. */
+    /* A newer schema: a copy of our journal with user_version raised from outside. */
     const char *newer = in_root("out1/newer.sqlite");
-    snprintf(cmd, sizeof cmd, "cp '%s' '%s' && sqlite3 '%s' 'PRAGMA user_version = 2' >/dev/null", path, newer,
-             newer);
-    CHECK("refuse.made_newer", system(cmd) == 0, "cp/sqlite3 failed");
+    snprintf(cmd, sizeof cmd, "cp '%s' '%s'", path, newer);
+    CHECK("refuse.made_newer", system(cmd) == 0 && sqlite_write(newer, "PRAGMA user_version = 2") == 0,
+          "cp/python3 failed");
     refused_unchanged("newer_schema", newer, out, "schema version 2");
 
     /* Corrupt: a copy of a journal with many rows (several pages), its later pages overwritten. */
@@ -470,6 +488,33 @@ static void test_in_use(void)
     close(fds[0]);
     waitpid(pid, NULL, 0);
     CHECK("in_use.second_process_refused", n > 0 && msg[0] == '0' && strstr(msg, "in use"), "%s", msg);
+
+    /* The same process opening it again is refused too, and that refusal must not release the first connection's
+     * lock (closing any descriptor of a file drops the process's POSIX locks on it). */
+    vip_journal *again = vip_journal_open(path, out, &err);
+    CHECK("in_use.same_process_refused", !again && strstr(err.message, "in use"), "%s", again ? "opened" : err.message);
+    vip_journal_close(again);
+    char wal[700];
+    snprintf(wal, sizeof wal, "%s-wal", path);
+    struct stat st;
+    vip_journal_entry e = entry("NC/2024/777777#id:L", "NC/2024/777777", "77");
+    CHECK("in_use.first_still_records", vip_journal_produced(j, &e, &err) == VIP_OK, "%s", err.message);
+    CHECK("in_use.wal_mode_0600", stat(wal, &st) == 0 && (st.st_mode & 0777) == 0600, "mode %o",
+          (unsigned)(st.st_mode & 0777));
+    if (pipe(fds) != 0)
+        return;
+    pid = fork();
+    if (pid == 0) {
+        vip_error e2 = {0};
+        vip_journal *k = vip_journal_open(path, out, &e2);
+        _exit(k ? 1 : strstr(e2.message, "in use") ? 0 : 2);
+    }
+    close(fds[0]);
+    close(fds[1]);
+    int status = 0;
+    waitpid(pid, &status, 0);
+    CHECK("in_use.lock_kept_after_same_process_refusal", WIFEXITED(status) && WEXITSTATUS(status) == 0,
+          "another process %s", WIFEXITED(status) && WEXITSTATUS(status) == 1 ? "opened it" : "failed otherwise");
     vip_journal_close(j);
     j = vip_journal_open(path, out, &err);
     CHECK("in_use.free_after_close", j != NULL, "%s", err.message);
@@ -593,7 +638,7 @@ static void test_kill9(void)
         killed_sending += a;
         killed_data_sent += b;
         vip_journal_close(j);
-        if (strcmp(sqlite_cli(path, "PRAGMA integrity_check"), "ok") != 0)
+        if (strcmp(sqlite_oracle(path, "PRAGMA integrity_check"), "ok") != 0)
             unsound++;
     }
     CHECK("kill9.every_acknowledged_change_survives", lost == 0, "%d rows lost a change", lost);
@@ -683,8 +728,8 @@ static void test_disk_full(void)
         vip_journal_count(j, VIP_JOURNAL_WITHHELD, &n, &err);
     CHECK("disk_full.later_run_finishes", done == ROWS && n == ROWS, "%d recorded, %zu withheld", done, n);
     vip_journal_close(j);
-    CHECK("disk_full.integrity", strcmp(sqlite_cli(path, "PRAGMA integrity_check"), "ok") == 0, "%s",
-          sqlite_cli(path, "PRAGMA integrity_check"));
+    CHECK("disk_full.integrity", strcmp(sqlite_oracle(path, "PRAGMA integrity_check"), "ok") == 0, "%s",
+          sqlite_oracle(path, "PRAGMA integrity_check"));
     umount2(mnt, MNT_DETACH);
     rmdir(mnt);
 }
