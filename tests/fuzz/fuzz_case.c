@@ -49,6 +49,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     char path[600];
     fuzz_path(path, sizeof path, "input.csv");
+    static int checked;
+    if (!checked++) { /* the example file, put where the inputs go, gives rows */
+        size_t n;
+        uint8_t *example = fuzz_repo_file("examples/cases.csv", &n);
+        fuzz_write_file(path, example, n);
+        free(example);
+        vip_error err = {0};
+        vip_case_set *set = vip_case_read(path, &err);
+        fuzz_setup_or_die(set && set->row_count > 0, "examples/cases.csv read from the scratch directory", &err);
+        vip_case_set_destroy(set);
+    }
     fuzz_write_file(path, data, size);
     vip_error err = {0};
     vip_case_set *set = vip_case_read(path, &err);

@@ -32,6 +32,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     char path[600];
     fuzz_path(path, sizeof path, "input.xlf");
+    static int checked;
+    if (!checked++) { /* the English catalogue, put where the inputs go, loads */
+        size_t n;
+        uint8_t *english = fuzz_repo_file("translations/en.xlf", &n);
+        fuzz_write_file(path, english, n);
+        free(english);
+        vip_error err = {0};
+        vip_catalog *cat = vip_catalog_load(path, &err);
+        fuzz_setup_or_die(cat && vip_catalog_unit_count(cat) > 0, "translations/en.xlf from the scratch directory",
+                          &err);
+        vip_catalog_destroy(cat);
+    }
     fuzz_write_file(path, data, size);
     vip_error err = {0};
     vip_catalog *cat = vip_catalog_load(path, &err);

@@ -99,6 +99,36 @@ static inline void fuzz_write_file(const char *path, const uint8_t *data, size_t
     }
 }
 
+/* A file of the repository, read whole (malloc'd; *size gets its length). For the harnesses' one-time checks that a
+ * real input still goes through: if it did not, every fuzzed input would fail early and the run would prove nothing. */
+static inline uint8_t *fuzz_repo_file(const char *relative, size_t *size)
+{
+    char path[1024];
+    snprintf(path, sizeof path, "%s/%s", VIP_SOURCE_DIR, relative);
+    FILE *f = fopen(path, "rb");
+    uint8_t *buf = NULL;
+    size_t cap = 0, n = 0;
+    while (f) {
+        if (n == cap) {
+            uint8_t *more = realloc(buf, cap = cap ? 2 * cap : 65536);
+            if (!more)
+                break;
+            buf = more;
+        }
+        size_t got = fread(buf + n, 1, cap - n, f);
+        n += got;
+        if (got == 0) {
+            if (ferror(f))
+                break;
+            fclose(f);
+            *size = n;
+            return buf;
+        }
+    }
+    fprintf(stderr, "fuzz harness setup: cannot read %s\n", path);
+    exit(2);
+}
+
 static vip_fontset *fuzz_fonts_set;
 static vip_text *fuzz_text_ctx;
 

@@ -13,10 +13,18 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    if (size < 6)
-        return 0;
     size_t lang_count;
     const vip_lang *langs = vip_lang_all(&lang_count);
+    static int checked;
+    for (size_t i = 0; !checked && i < lang_count; i++) { /* a real message compiles in every language */
+        vip_error err = {0};
+        vip_message *m = vip_message_compile("{days, plural, one {# day} other {# days}}", langs[i].tag, &err);
+        fuzz_setup_or_die(m != NULL, langs[i].tag, &err);
+        vip_message_destroy(m);
+    }
+    checked = 1;
+    if (size < 6)
+        return 0;
     const char *lang = langs[data[0] % lang_count].tag;
     unsigned types = data[1];
     double number = (double)(int16_t)(data[2] | data[3] << 8) / (data[4] & 1 ? 100.0 : 1.0);

@@ -22,17 +22,29 @@ static void quiet(void *user, const char *message)
     (void)message;
 }
 
+/* Copies a file of the repository into the scratch directory (templates may use images beside them only). */
+static void copy_in(const char *relative, const char *to)
+{
+    size_t n;
+    uint8_t *bytes = fuzz_repo_file(relative, &n);
+    fuzz_write_file(to, bytes, n);
+    free(bytes);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     static char path[600];
     if (!path[0]) {
         char logo[600];
         fuzz_path(logo, sizeof logo, "logo.png");
-        if (symlink(VIP_SOURCE_DIR "/templates/logo.png", logo) != 0) {
-            perror(logo);
-            exit(2);
-        }
+        copy_in("templates/logo.png", logo);
         fuzz_path(path, sizeof path, "letter.xml");
+        /* The real letter must load where the fuzzed ones are put: else every input fails early, unnoticed. */
+        copy_in("templates/letter.xml", path);
+        vip_error err = {0};
+        vip_template *real = vip_template_load(path, VIP_SOURCE_DIR "/templates/template.rng", &err);
+        fuzz_setup_or_die(real != NULL, "templates/letter.xml in the scratch directory", &err);
+        vip_template_destroy(real);
     }
     const vip_case_row *row = english_row();
     vip_catalog *cat = fuzz_catalog("en");

@@ -13,6 +13,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     const char *lang = langs[(data[0] & 0x7f) % lang_count].tag;
     char path[600];
     fuzz_path(path, sizeof path, "input.txt");
+    static int checked;
+    if (!checked++) { /* the English sample, put where the inputs go, reads */
+        size_t n;
+        uint8_t *sample = fuzz_repo_file("examples/samples/en.txt", &n);
+        fuzz_write_file(path, sample, n);
+        free(sample);
+        vip_error err = {0};
+        vip_doc *doc = vip_doc_read_text(path, "en", &err);
+        fuzz_setup_or_die(doc && doc->block_count > 0, "examples/samples/en.txt from the scratch directory", &err);
+        vip_doc_destroy(doc);
+    }
     fuzz_write_file(path, data + 1, size - 1);
     vip_error err = {0};
     vip_doc *doc = vip_doc_read_text(path, lang, &err);
