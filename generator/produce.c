@@ -69,6 +69,24 @@ static void resources_free(resources *r)
     vip_fontset_destroy(r->fonts);
 }
 
+/* The force's configuration in the template: its name, addresses and numbers, and its logo for logo.png. */
+static int apply_force(vip_template *tmpl, const vip_settings *s, vip_error *err)
+{
+    if (!s)
+        return VIP_OK;
+    const struct {
+        const char *param, *value;
+    } force[] = {{"force_name", s->force_name},       {"force_address", s->force_address},
+                 {"force_website", s->force_website}, {"force_phone", s->force_phone},
+                 {"force_email", s->force_email}};
+    for (size_t i = 0; i < sizeof force / sizeof force[0]; i++)
+        if (force[i].value && *force[i].value && vip_template_set_param(tmpl, force[i].param, force[i].value, err))
+            return err->code;
+    if (s->force_logo && vip_template_replace_image(tmpl, "logo.png", s->force_logo, err))
+        return vip_error_prefix(err, "the logo in vipgen.conf [force]: ");
+    return VIP_OK;
+}
+
 static int load_common(resources *r, const vip_produce_paths *paths, const char *template_name, vip_error *err)
 {
     char tpath[1024], schema[1024];
@@ -79,7 +97,7 @@ static int load_common(resources *r, const vip_produce_paths *paths, const char 
     if (!(r->fonts = vip_fontset_load(paths->fonts, err)) || !(r->text = vip_text_create(r->fonts, err)) ||
         !(r->tmpl = vip_template_load(tpath, schema, err)))
         return err->code;
-    return VIP_OK;
+    return apply_force(r->tmpl, paths->settings, err);
 }
 
 static int lang_index(const char *tag)

@@ -33,6 +33,12 @@ struct vip_template {
     /* Units already reported as falling back to English, as "lang/unit" (a batch reports each once). */
     char *reported[MAX_REPORTED_UNITS];
     size_t reported_count;
+    /* Values set from outside for declared params (the force's name from its configuration), and images replaced
+     * by files elsewhere (its logo). */
+    char *param_name[MAX_ARGS], *param_value[MAX_ARGS];
+    size_t param_count;
+    char *image_src[MAX_ARGS], *image_file[MAX_ARGS];
+    size_t image_count;
 };
 
 /* What one merge needs while walking the template. */
@@ -204,6 +210,14 @@ void vip_template_destroy(vip_template *t)
     xmlFreeDoc(t->xml);
     for (size_t i = 0; i < t->reported_count; i++)
         free(t->reported[i]);
+    for (size_t i = 0; i < t->param_count; i++) {
+        free(t->param_name[i]);
+        free(t->param_value[i]);
+    }
+    for (size_t i = 0; i < t->image_count; i++) {
+        free(t->image_src[i]);
+        free(t->image_file[i]);
+    }
     free(t->path);
     free(t->dir);
     free(t);
@@ -257,6 +271,9 @@ static int png_size(const char *path, unsigned *w, unsigned *h, vip_error *err)
 
 static char *image_path(const vip_template *t, const char *src)
 {
+    for (size_t i = 0; i < t->image_count; i++)
+        if (strcmp(t->image_src[i], src) == 0)
+            return strdup(t->image_file[i]);
     size_t n = strlen(t->dir) + strlen(src) + 2;
     char *p = malloc(n);
     if (p)
@@ -496,9 +513,9 @@ static int check_tree(vip_template *t, const xmlNode *n, int in_footer, vip_erro
             xmlFree(name);
         } else if (is_el(n, "if")) {
             char *field = prop(n, "field");
-            if (field && find_field(field) < 0)
-                rc = vip_error_set(err, VIP_ERR_INPUT, "%s:%d: <if field=\"%.100s\">: no such case column", t->path,
-                                   line_of(n), field);
+            if (field && find_field(field) < 0 && !field_known(t, field, 0))
+                rc = vip_error_set(err, VIP_ERR_INPUT, "%s:%d: <if field=\"%.100s\">: no such case column or "
+                                   "parameter", t->path, line_of(n), field);
             xmlFree(field);
         }
         if (!rc && n->children)
@@ -546,6 +563,48 @@ vip_template *vip_template_load(const char *path, const char *schema_path, vip_e
         return NULL;
     }
     return t;
+}
+
+int vip_template_set_param(vip_template *t, const char *name, const char *value, vip_error *err)
+{
+    if (!field_known(t, name, 0) || find_field(name) >= 0)
+        return VIP_OK; /* not a param of this template: nothing of it is printed */
+    size_t i = 0;
+    while (i < t->param_count && strcmp(t->param_name[i], name) != 0)
+        i++;
+    if (i == MAX_ARGS)
+        return vip_error_set(err, VIP_ERR_INPUT, "%s: too many parameters set", t->path);
+    char *v = strdup(value), *n = i == t->param_count ? strdup(name) : NULL;
+    if (!v || (i == t->param_count && !n)) {
+        free(v);
+        free(n);
+        return vip_error_set(err, VIP_ERR_NOMEM, "out of memory");
+    }
+    if (i == t->param_count) {
+        t->param_name[t->param_count++] = n;
+    } else {
+        free(t->param_value[i]);
+    }
+    t->param_value[i] = v;
+    return VIP_OK;
+}
+
+int vip_template_replace_image(vip_template *t, const char *src, const char *file, vip_error *err)
+{
+    unsigned w, h;
+    if (png_size(file, &w, &h, err))
+        return err->code;
+    if (t->image_count == MAX_ARGS)
+        return vip_error_set(err, VIP_ERR_INPUT, "%s: too many images replaced", t->path);
+    char *s = strdup(src), *f = strdup(file);
+    if (!s || !f) {
+        free(s);
+        free(f);
+        return vip_error_set(err, VIP_ERR_NOMEM, "out of memory");
+    }
+    t->image_src[t->image_count] = s;
+    t->image_file[t->image_count++] = f;
+    return VIP_OK;
 }
 
 const char *vip_template_kind(const vip_template *t)
@@ -780,7 +839,13 @@ static int param_args(vip_template *t, vip_catalog *cat, const vip_warn_sink *wa
         char *name = prop(n, "name"), *value = prop(n, "value"), *msg = prop(n, "msg");
         char *own = NULL;
         int rc = VIP_OK;
-        if (msg)
+        const char *given = NULL;
+        for (size_t i = 0; name && i < t->param_count; i++)
+            if (strcmp(t->param_name[i], name) == 0)
+                given = t->param_value[i];
+        if (given)
+            own = strdup(given);
+        else if (msg)
             own = format_msg(t, cat, msg, args, *count, warn, err);
         else
             own = strdup(value ? value : "");
@@ -1072,15 +1137,20 @@ static int block(merge *m, inline_ctx *c, const xmlNode *n)
         char *field = prop(n, "field"), *equals = prop(n, "equals"), *empty = prop(n, "empty");
         int f = field ? find_field(field) : -1;
         const char *value = f >= 0 && m->row && m->row->value[f] ? m->row->value[f] : "";
+        int unknown = f < 0;
+        for (size_t i = 0; unknown && field && i < m->arg_count; i++)
+            if (m->args[i].type == VIP_ARG_STRING && strcmp(m->args[i].name, field) == 0) {
+                value = m->args[i].string ? m->args[i].string : "";
+                unknown = 0;
+            }
         int holds = equals ? strcmp(value, equals) == 0
                            : (*value == '\0') == (empty && (strcmp(empty, "true") == 0 || strcmp(empty, "1") == 0));
-        int unknown = f < 0;
         xmlFree(field);
         xmlFree(equals);
         xmlFree(empty);
         if (unknown)
-            return vip_error_set(m->err, VIP_ERR_INPUT, "%s:%d: <if field>: no such case column", m->t->path,
-                                 line_of(n));
+            return vip_error_set(m->err, VIP_ERR_INPUT, "%s:%d: <if field>: no such case column or parameter",
+                                 m->t->path, line_of(n));
         if (holds)
             return blocks(m, c, n);
     }

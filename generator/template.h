@@ -16,6 +16,14 @@ typedef struct vip_template vip_template;
 vip_template *vip_template_load(const char *path, const char *schema_path, vip_error *err);
 void vip_template_destroy(vip_template *tmpl);
 
+/* Sets the value of a <param> the template declares (the force's name, address, website, phone and email from
+ * its configuration), for every document merged from now on; a name the template does not declare is ignored. */
+int vip_template_set_param(vip_template *tmpl, const char *name, const char *value, vip_error *err);
+
+/* Draws the PNG file in place of the template's image src (the force's logo in place of logo.png); the file is
+ * checked here. */
+int vip_template_replace_image(vip_template *tmpl, const char *src, const char *file, vip_error *err);
+
 /* "letter" or "booklet". */
 const char *vip_template_kind(const vip_template *tmpl);
 

@@ -72,7 +72,7 @@ check install.config_explicit_last "printf '%s' \"\$t\" | grep -q 'Explicit Cons
 # The paths in a configuration are taken from its own folder; an environment variable beats it, an option beats both.
 mkdir -p "$tmp/cfgdir"
 cp -r "$prefix/share/vipgen/templates" "$tmp/cfgdir/tpl"
-sed -i 's/<p size="12" weight="bold"><field name="force_name"\/><\/p>/<p size="12" weight="bold">Templates from the configuration<\/p>/' "$tmp/cfgdir/tpl/booklet.xml"
+sed -i 's/<param name="force_name" value="Northshire Police"\/>/<param name="force_name" value="Templates from the configuration"\/>/' "$tmp/cfgdir/tpl/booklet.xml"
 printf '[paths]\ntemplates = tpl\n' >"$tmp/cfgdir/paths.conf"
 (cd / && env -i PATH=/usr/bin:/bin HOME="$tmp/home" "$prefix/bin/vipgen" booklet --lang en -o "$tmp/c4.pdf" \
     --config "$tmp/cfgdir/paths.conf" 2>"$tmp/err")
@@ -83,3 +83,18 @@ check install.env_over_config "! pdftotext -l 1 '$tmp/c5.pdf' - 2>/dev/null | gr
 (cd / && env -i PATH=/usr/bin:/bin HOME="$tmp/home" VIPGEN_TEMPLATES="$prefix/share/vipgen/templates" \
     "$prefix/bin/vipgen" booklet --lang en -o "$tmp/c6.pdf" --config "$tmp/cfgdir/paths.conf" --templates "$tmp/cfgdir/tpl" 2>"$tmp/err")
 check install.option_over_env "pdftotext -l 1 '$tmp/c6.pdf' - 2>/dev/null | grep -q 'Templates from the configuration'" "$(cat "$tmp/err")"
+
+# The force's logo from its configuration replaces the template's, in letters and booklets; a logo that is not a
+# PNG is refused before anything is produced.
+pdftoppm -png -r 8 -f 1 -l 1 "$tmp/run/booklet-en.pdf" "$tmp/crest"
+crest=$(ls "$tmp"/crest*.png | head -n 1)
+size=$(file "$crest" | sed -n 's/.*PNG image data, \([0-9]*\) x \([0-9]*\).*/\1 \2/p')
+printf '[force]\nname = Crest Constabulary\nlogo = %s\n' "$crest" >"$tmp/logo.conf"
+(cd / && env -i PATH=/usr/bin:/bin HOME="$tmp/home" "$prefix/bin/vipgen" letter "$prefix/share/doc/vipgen/examples/cases.csv" \
+    -o "$tmp/logo" --ref NC/2024/012345 --config "$tmp/logo.conf" 2>"$tmp/err")
+check install.config_logo "pdfimages -list '$tmp/logo/NC-2024-012345_en.pdf' 2>/dev/null | awk 'NR > 2 { print \$4, \$5 }' | grep -qx '$size'" \
+    "want $size: $(pdfimages -list "$tmp/logo/NC-2024-012345_en.pdf" 2>&1 | tail -n +3) $(cat "$tmp/err")"
+printf '[force]\nlogo = %s\n' "$prefix/share/doc/vipgen/README.md" >"$tmp/badlogo.conf"
+(cd / && env -i PATH=/usr/bin:/bin HOME="$tmp/home" "$prefix/bin/vipgen" booklet --lang en -o "$tmp/badlogo.pdf" --config "$tmp/badlogo.conf" 2>"$tmp/err")
+rc=$?
+check install.config_logo_not_png "[ $rc -eq 1 ] && grep -q 'logo' '$tmp/err' && [ ! -e '$tmp/badlogo.pdf' ]" "exit $rc: $(cat "$tmp/err")"
