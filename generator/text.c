@@ -23,6 +23,7 @@ struct vip_text {
     const vip_fontset *fonts;
     hb_buffer_t *buffer;
     vip_warn_sink warn;
+    unsigned warn_generation; /* counts vip_text_set_warnings calls: each sink hears of a character once */
     struct {
         const char *locale;
         vip_breaker *breaker;
@@ -80,6 +81,10 @@ typedef struct para {
     size_t break_count;
     uint32_t *graphemes;    /* grapheme boundaries, found on first use (only for words wider than a line) */
     size_t grapheme_count;
+    uint32_t *missing;      /* characters no font has, warned about again whenever the analysis is used again:
+                             * each document (each row of a batch) hears of its own */
+    size_t missing_count;
+    unsigned warned_generation; /* the sink they were last told to */
 } para;
 
 /* A paragraph laid out from an analysis, kept for the next request with the same size, width and setting. */
@@ -135,6 +140,7 @@ void vip_text_destroy(vip_text *t)
 void vip_text_set_warnings(vip_text *t, vip_warn_sink sink)
 {
     t->warn = sink;
+    t->warn_generation++;
 }
 
 void vip_text_set_cache_limit(vip_text *t, size_t bytes)
@@ -206,6 +212,7 @@ int vip_text_check_utf8(const char *utf8, size_t len, vip_error *err)
 
 static void para_free(para *p)
 {
+    free(p->missing);
     free(p->cp);
     free(p->off);
     free(p->char_at);
@@ -305,8 +312,15 @@ static void resolve_scripts(para *p)
         p->script[k] = lang_script(p->lang[k]);
 }
 
+static void warn_missing(vip_text *t, const para *p, size_t i, const char *where)
+{
+    vip_warn(&t->warn, "%s%sU+%04X at byte offset %u has no glyph in any font of the manifest; it shows as a "
+             "missing-glyph box", where ? where : "", where ? ": " : "", (unsigned)p->cp[i], p->off[i]);
+}
+
 static void pick_fonts(vip_text *t, para *p, const char *where)
 {
+    p->warned_generation = t->warn_generation;
     for (size_t i = 0; i < p->n; i++) {
         const char *script = uscript_getShortName(p->script[i]);
         uint32_t cp = p->cp[i];
@@ -316,8 +330,12 @@ static void pick_fonts(vip_text *t, para *p, const char *where)
         }
         const vip_font *f = vip_fontset_pick(t->fonts, script, p->lang[i]->tag, p->weight[i], cp);
         if (!f) {
-            vip_warn(&t->warn, "%s%sU+%04X at byte offset %u has no glyph in any font of the manifest; it shows as "
-                     "a missing-glyph box", where ? where : "", where ? ": " : "", (unsigned)cp, p->off[i]);
+            warn_missing(t, p, i, where);
+            uint32_t *m = realloc(p->missing, (p->missing_count + 1) * sizeof *m);
+            if (m) { /* without memory, later uses are not warned again: the first was */
+                p->missing = m;
+                p->missing[p->missing_count++] = (uint32_t)i;
+            }
             f = vip_fontset_primary(t->fonts, script, p->lang[i]->tag, p->weight[i]);
         }
         p->font[i] = f;
@@ -1215,6 +1233,9 @@ static cached *analysed(vip_text *t, const char *utf8, size_t len, const vip_tex
             free(key);
             lru_unlink(t, c);
             lru_push_newest(t, c);
+            for (size_t i = 0; c->p.warned_generation != t->warn_generation && i < c->p.missing_count; i++)
+                warn_missing(t, &c->p, c->p.missing[i], where);
+            c->p.warned_generation = t->warn_generation;
             return c;
         }
     cached *c = analyse(t, utf8, len, style, base, spans, span_count, where, err);

@@ -213,3 +213,8 @@ check missing_glyph.in_report "field '$tmp/glyph/report.csv' 2 message | grep -q
 check missing_glyph.only_that_row "[ -z \"\$(field '$tmp/glyph/report.csv' 1 message)\" ]" "$(cat "$tmp/glyph/report.csv")"
 check missing_glyph.stderr_names_row "grep -q 'GL/2024/000001.*row 2 (line 3): warning: .*U+1F600' '$tmp/err' && ! grep -q '^vipgen: warning: .*U+1F600' '$tmp/err'" \
     "$(cat "$tmp/err")"
+# The same character in two letters (the second laid out from the text cache): each row hears of it.
+{ echo "$header"; with_ref GL/2024/000002 "Jane 😀 Smith"; with_ref GL/2024/000003 "Jane 😀 Smith"; } >"$tmp/glyph2.csv"
+"$vipgen" letter "$tmp/glyph2.csv" -o "$tmp/glyph2" --jobs 1 2>"$tmp/err"
+check missing_glyph.every_row_from_cache "field '$tmp/glyph2/report.csv' 1 message | grep -q 'U+1F600' && field '$tmp/glyph2/report.csv' 2 message | grep -q 'U+1F600'" \
+    "$(cat "$tmp/glyph2/report.csv")"
