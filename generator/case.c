@@ -27,7 +27,7 @@ static const char *const field_names[VIP_CASE_FIELD_COUNT] = {
     "address_3",     "town",          "postcode",      "email",            "offence",
     "offence_date",  "reported_date", "location",      "officer_name",     "officer_role",
     "officer_phone", "officer_email", "needs_assessment", "referral",      "enhanced_rights",
-    "enhanced_reason", "letter_date",
+    "enhanced_reason", "letter_date",   "contact",       "safe_to_contact",  "victim_id",
 };
 
 /* Columns the header must name, and values a row must have. enhanced_reason is left out: whether it is required
@@ -45,7 +45,7 @@ static const unsigned char required[VIP_CASE_FIELD_COUNT] = {
 static const unsigned char free_text[VIP_CASE_FIELD_COUNT] = {
     [VIP_CASE_VICTIM_NAME] = 1, [VIP_CASE_ADDRESS_1] = 1, [VIP_CASE_ADDRESS_2] = 1, [VIP_CASE_ADDRESS_3] = 1,
     [VIP_CASE_TOWN] = 1,        [VIP_CASE_LOCATION] = 1,  [VIP_CASE_OFFICER_NAME] = 1, [VIP_CASE_OFFICER_ROLE] = 1,
-    [VIP_CASE_EMAIL] = 1,       [VIP_CASE_OFFICER_EMAIL] = 1,
+    [VIP_CASE_EMAIL] = 1,       [VIP_CASE_OFFICER_EMAIL] = 1, [VIP_CASE_VICTIM_ID] = 1,
 };
 
 /* Columns where a '?' means letters were lost: people's and places' names never hold one. */
@@ -63,6 +63,10 @@ static const char *const needs_assessment_codes[] = {"completed", "declined", "n
 static const char *const referral_codes[] = {"referred", "declined", "not_applicable", NULL};
 static const char *const enhanced_reason_codes[] = {"serious_crime", "persistently_targeted",
                                                     "vulnerable_intimidated", NULL};
+/* How the letter goes (empty: email where the row has a usable address, else post), and whether it is safe to
+ * send it at all (empty: unknown). */
+static const char *const contact_codes[] = {"email", "post", "none", NULL};
+static const char *const safe_to_contact_codes[] = {"yes", "no", "unknown", NULL};
 
 /* Column names records systems and spreadsheets commonly use, as keys (see key_of). */
 static const struct {
@@ -85,6 +89,9 @@ static const struct {
     {"officeremailaddress", VIP_CASE_OFFICER_EMAIL}, {"vna", VIP_CASE_NEEDS_ASSESSMENT},
     {"victimneedsassessment", VIP_CASE_NEEDS_ASSESSMENT}, {"enhanced", VIP_CASE_ENHANCED_RIGHTS},
     {"letterdated", VIP_CASE_LETTER_DATE},
+    {"contactmethod", VIP_CASE_CONTACT},          {"preferredcontact", VIP_CASE_CONTACT},
+    {"safetocontact", VIP_CASE_SAFE_TO_CONTACT},  {"safecontact", VIP_CASE_SAFE_TO_CONTACT},
+    {"victimid", VIP_CASE_VICTIM_ID},             {"personid", VIP_CASE_VICTIM_ID},
 };
 
 const char *vip_case_field_name(vip_case_field field)
@@ -104,6 +111,8 @@ const char *const *vip_case_codes(vip_case_field field)
     case VIP_CASE_NEEDS_ASSESSMENT: return needs_assessment_codes;
     case VIP_CASE_REFERRAL: return referral_codes;
     case VIP_CASE_ENHANCED_REASON: return enhanced_reason_codes;
+    case VIP_CASE_CONTACT: return contact_codes;
+    case VIP_CASE_SAFE_TO_CONTACT: return safe_to_contact_codes;
     default: return NULL;
     }
 }
@@ -800,6 +809,7 @@ static int check_field(reader *r, vip_case_row *row, const unsigned char *valid,
     } else if (!**value) {
         return required[f] ? reason(why, "is empty; this column is required") : 0;
     }
+
     if (free_text[f]) {
         int32_t chars = 0, len = (int32_t)strlen(*value);
         for (int32_t i = 0; i < len; i++)
@@ -812,11 +822,23 @@ static int check_field(reader *r, vip_case_row *row, const unsigned char *valid,
     case VIP_CASE_LANGUAGE: return check_language(*value, &row->lang, why);
     case VIP_CASE_POSTCODE: return check_postcode(r, value, why);
     case VIP_CASE_EMAIL:
+        /* The victim's address only ever stops the email: the letter still goes, by post. */
+        if (check_email(*value, why))
+            snprintf(row->email_problem, sizeof row->email_problem, "%.190s", why);
+        return 0;
     case VIP_CASE_OFFICER_EMAIL: return check_email(*value, why);
     case VIP_CASE_OFFENCE:
     case VIP_CASE_NEEDS_ASSESSMENT:
     case VIP_CASE_REFERRAL:
-    case VIP_CASE_ENHANCED_REASON: return check_code(r, value, f, why);
+    case VIP_CASE_ENHANCED_REASON:
+    case VIP_CASE_SAFE_TO_CONTACT: return check_code(r, value, f, why);
+    case VIP_CASE_CONTACT: {
+        int rc = check_code(r, value, f, why);
+        if (rc == 0 && !strcmp(*value, "email") && !*row->value[VIP_CASE_EMAIL])
+            return reason(why, "is email, but the row has no email address; give one, or leave contact empty to "
+                          "post the letter");
+        return rc;
+    }
     case VIP_CASE_OFFICER_PHONE: return check_phone(*value, why);
     case VIP_CASE_ENHANCED_RIGHTS: return check_yes_no(r, value, &row->enhanced, why);
     case VIP_CASE_OFFENCE_DATE: return check_date(r, *value, row->offence_date, why);
@@ -971,6 +993,8 @@ static void add_row(reader *r)
         } else if (normalise(r, raw.text, raw.len, &row.value[f]) != 0) {
             rc = -1;
         } else {
+            if (f == VIP_CASE_LETTER_DATE && *row.value[f])
+                row.letter_date_given = 1;
             if (f == VIP_CASE_LETTER_DATE && !*row.value[f]) {
                 int ymd[3];
                 char date[16];

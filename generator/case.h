@@ -16,7 +16,7 @@ typedef enum {
     VIP_CASE_ADDRESS_3, VIP_CASE_TOWN, VIP_CASE_POSTCODE, VIP_CASE_EMAIL, VIP_CASE_OFFENCE, VIP_CASE_OFFENCE_DATE,
     VIP_CASE_REPORTED_DATE, VIP_CASE_LOCATION, VIP_CASE_OFFICER_NAME, VIP_CASE_OFFICER_ROLE, VIP_CASE_OFFICER_PHONE,
     VIP_CASE_OFFICER_EMAIL, VIP_CASE_NEEDS_ASSESSMENT, VIP_CASE_REFERRAL, VIP_CASE_ENHANCED_RIGHTS,
-    VIP_CASE_ENHANCED_REASON, VIP_CASE_LETTER_DATE,
+    VIP_CASE_ENHANCED_REASON, VIP_CASE_LETTER_DATE, VIP_CASE_CONTACT, VIP_CASE_SAFE_TO_CONTACT, VIP_CASE_VICTIM_ID,
     VIP_CASE_FIELD_COUNT
 } vip_case_field;
 
@@ -33,8 +33,8 @@ int vip_case_field_find(const char *name);
 /* Whether a column must be present in the header (the others may be left out). */
 int vip_case_field_required(vip_case_field field);
 
-/* The coded values a column accepts, NULL-terminated (offence, needs_assessment, referral, enhanced_reason);
- * NULL for a free-text column. */
+/* The coded values a column accepts, NULL-terminated (offence, needs_assessment, referral, enhanced_reason,
+ * contact, safe_to_contact); NULL for a free-text column. */
 const char *const *vip_case_codes(vip_case_field field);
 
 /* The code a value means, matched ignoring case, spaces, '-' and '_' ("Criminal Damage" is criminal_damage);
@@ -72,6 +72,9 @@ typedef struct vip_case_row {
     const char *lang;                    /* canonical language tag (static) */
     int enhanced;                        /* enhanced_rights is yes */
     int offence_date[3], reported_date[3], letter_date[3]; /* year, month, day */
+    int letter_date_given;               /* 0: letter_date is today's, the file had none */
+    char email_problem[200];             /* why the victim's email cannot be used ("" when it can or is empty): it
+                                          * stops only the email, never the letter */
 } vip_case_row;
 
 typedef struct vip_case_problem {

@@ -40,7 +40,7 @@ static const char *value(const vip_case_row *row, vip_case_field f)
 static const char *const base_row[VIP_CASE_FIELD_COUNT] = {
     "WM/24/1001", "en", "Alex Morgan", "12 Park Lane", "", "", "Birmingham", "B33 8TH", "alex.morgan@example.com",
     "theft", "2024-03-01", "2024-03-02", "Bull Street", "DC Priya Shah", "Investigating officer", "0121 496 0000",
-    "priya.shah@police.example.uk", "completed", "referred", "no", "", "2024-03-04",
+    "priya.shah@police.example.uk", "completed", "referred", "no", "", "2024-03-04", "", "", "",
 };
 
 static void write_quoted(FILE *fp, const char *v)
@@ -101,6 +101,18 @@ static void expect_good(const char *name, vip_case_field f, const char *v, const
     const char *got = set && set->row_count == 1 ? set->rows[0].value[f] : NULL;
     CHECK(name, got && strcmp(got, want ? want : v) == 0, "value \"%s\": %s", v,
           !set ? err.message : set->problem_count ? set->problems[0].message : got ? got : "?");
+    vip_case_set_destroy(set);
+}
+
+/* Expects the victim's email to leave the row valid, with the reason it cannot be used. */
+static void expect_email_problem(const char *name, const char *v, const char *want)
+{
+    vip_error err = {0};
+    vip_case_set *set = read_variant(VIP_CASE_EMAIL, v, VIP_CASE_FIELD_COUNT, NULL, &err);
+    CHECK(name, set && set->row_count == 1 && strstr(set->rows[0].email_problem, want) &&
+                    !strstr(set->rows[0].email_problem, v),
+          "value \"%s\": %s", v, !set ? err.message : set->problem_count ? set->problems[0].message
+                                                    : set->row_count ? set->rows[0].email_problem : "?");
     vip_case_set_destroy(set);
 }
 
@@ -202,7 +214,6 @@ static void test_mixed_file(void)
                           "burglary_dwelling, theft,"},
         {8, 9, "town", "is empty"},
         {9, 10, "enhanced_reason", "enhanced_rights is yes"},
-        {10, 11, "email", "not an email address"},
         {11, 12, "postcode", "not a UK postcode"},
         {12, 13, "", "has 21 fields but the header has 22 columns"},
         {13, 14, "victim_name", "not valid UTF-8 (byte 0xE9 at byte offset 3"},
@@ -219,15 +230,16 @@ static void test_mixed_file(void)
     if (!set)
         return;
     CHECK("mixed: counts (trailing empty rows ignored)",
-          set->row_count == 5 && set->problem_count == sizeof expected / sizeof expected[0] && set->total_rows == 22,
+          set->row_count == 6 && set->problem_count == sizeof expected / sizeof expected[0] && set->total_rows == 22,
           "%zu rows, %zu problems, %zu total", set->row_count, set->problem_count, set->total_rows);
     CHECK("mixed: good rows returned",
-          set->row_count == 5 && set->rows[0].row == 1 && set->rows[1].row == 6 && set->rows[2].row == 19 &&
-              set->rows[3].row == 20 && set->rows[4].row == 22 && set->rows[3].line == 21 && set->rows[4].line == 24 &&
-              strcmp(set->rows[2].value[VIP_CASE_NEEDS_ASSESSMENT], "completed") == 0,
+          set->row_count == 6 && set->rows[0].row == 1 && set->rows[1].row == 6 && set->rows[2].row == 10 &&
+              set->rows[3].row == 19 && set->rows[4].row == 20 && set->rows[5].row == 22 && set->rows[4].line == 21 &&
+              set->rows[5].line == 24 && strcmp(set->rows[3].value[VIP_CASE_NEEDS_ASSESSMENT], "completed") == 0 &&
+              strstr(set->rows[2].email_problem, "not an email address"),
           "rows wrong");
-    CHECK("mixed: multi-line value", set->row_count > 3 &&
-                                         strcmp(set->rows[3].value[VIP_CASE_LOCATION], "Bull Street\nnear the bus stop") == 0,
+    CHECK("mixed: multi-line value", set->row_count > 4 &&
+                                         strcmp(set->rows[4].value[VIP_CASE_LOCATION], "Bull Street\nnear the bus stop") == 0,
           "value wrong");
     for (size_t i = 0; i < sizeof expected / sizeof expected[0]; i++) {
         char name[80];
@@ -355,14 +367,25 @@ static void test_rules(void)
     expect_bad2("letter before report", VIP_CASE_REPORTED_DATE, "2024-03-03", VIP_CASE_LETTER_DATE, "2024-03-02",
                 VIP_CASE_LETTER_DATE, "before the reported_date \"2024-03-03\"");
 
-    /* Email addresses. */
+    /* Email addresses: the officer's is checked; the victim's, when unusable, stops only the email (the letter is
+     * still produced, to post) and says why. */
     expect_good("email plain", VIP_CASE_EMAIL, "jo.bloggs+case@mail.example.co.uk", NULL);
-    expect_bad("email no @", VIP_CASE_EMAIL, "jo.bloggs.example.org", "has no '@'");
-    expect_bad("email two @", VIP_CASE_EMAIL, "jo@bloggs@example.org", "more than one '@'");
-    expect_bad("email empty local", VIP_CASE_EMAIL, "@example.org", "nothing before the '@'");
-    expect_bad("email space", VIP_CASE_EMAIL, "jo bloggs@example.org", "contains a space");
+    expect_email_problem("email no @", "jo.bloggs.example.org", "has no '@'");
+    expect_email_problem("email two @", "jo@bloggs@example.org", "more than one '@'");
+    expect_email_problem("email empty local", "@example.org", "nothing before the '@'");
+    expect_email_problem("email space", "jo bloggs@example.org", "contains a space");
     expect_bad("email domain dot", VIP_CASE_OFFICER_EMAIL, "jo@example.", "full domain");
     expect_bad("email domain empty label", VIP_CASE_OFFICER_EMAIL, "jo@example..org", "full domain");
+
+    /* How the letter goes, and whether it may. */
+    expect_good("contact Post", VIP_CASE_CONTACT, "Post", "post");
+    expect_good("contact none", VIP_CASE_CONTACT, "NONE", "none");
+    expect_good("safe_to_contact Yes", VIP_CASE_SAFE_TO_CONTACT, "Yes", "yes");
+    expect_good("safe_to_contact unknown", VIP_CASE_SAFE_TO_CONTACT, "unknown", NULL);
+    expect_bad("safe_to_contact maybe", VIP_CASE_SAFE_TO_CONTACT, "maybe", "expected one of: yes, no, unknown");
+    expect_bad2("contact email without address", VIP_CASE_EMAIL, "", VIP_CASE_CONTACT, "email", VIP_CASE_CONTACT,
+                "the row has no email address");
+    expect_good("victim_id kept", VIP_CASE_VICTIM_ID, " V-000123 ", "V-000123");
 
     /* Phones. */
     expect_good("phone 16 digits", VIP_CASE_OFFICER_PHONE, "+44 (0) 121-496-0000 123", NULL);
@@ -399,8 +422,9 @@ static void test_rules(void)
     expect_bad("language fr", VIP_CASE_LANGUAGE, "fr", "\"fr\" is not a supported language; expected one of: en, pl");
 
     /* Every required column, and the optional ones. */
-    static const vip_case_field optional[] = {VIP_CASE_ADDRESS_2, VIP_CASE_ADDRESS_3, VIP_CASE_EMAIL,
-                                              VIP_CASE_OFFICER_EMAIL, VIP_CASE_ENHANCED_REASON, VIP_CASE_LOCATION};
+    static const vip_case_field optional[] = {VIP_CASE_ADDRESS_2, VIP_CASE_ADDRESS_3,      VIP_CASE_EMAIL,
+                                              VIP_CASE_OFFICER_EMAIL, VIP_CASE_ENHANCED_REASON, VIP_CASE_LOCATION,
+                                              VIP_CASE_CONTACT,   VIP_CASE_SAFE_TO_CONTACT, VIP_CASE_VICTIM_ID};
     for (int f = 0; f < VIP_CASE_FIELD_COUNT; f++) {
         int is_optional = 0;
         for (size_t k = 0; k < sizeof optional / sizeof optional[0]; k++)
@@ -583,7 +607,7 @@ static void test_import(void)
     set = read_text(text, NULL, &err);
     const char *m = set && set->problem_count == 1 ? set->problems[0].message : "";
     CHECK("import: every problem in a row", strstr(m, "column language") && strstr(m, "column postcode") &&
-                                                strstr(m, "column email") && strstr(m, "column reported_date") &&
+                                                strstr(m, "column reported_date") &&
                                                 strstr(m, "column officer_phone") && set &&
                                                 strcmp(set->problems[0].column, "language") == 0 &&
                                                 strcmp(set->problems[0].ref, "A/1") == 0 && !set->problems[0].lang[0],
