@@ -29,21 +29,25 @@ static const struct key_spec {
     const char *group, *key;
     enum key_type type;
     const char *choices;
+    long min, max;                        /* a KEY_COUNT's range */
 } key_specs[] = {
-    {"force", "name", KEY_TEXT, NULL},         {"force", "address", KEY_TEXT, NULL},
-    {"force", "website", KEY_TEXT, NULL},      {"force", "phone", KEY_TEXT, NULL},
-    {"force", "email", KEY_TEXT, NULL},        {"force", "logo", KEY_PATH, NULL},
-    {"paths", "templates", KEY_PATH, NULL},    {"paths", "translations", KEY_PATH, NULL},
-    {"paths", "fonts", KEY_PATH, NULL},
-    {"import", "date_order", KEY_CHOICE, "iso|day-first"},
-    {"import", "separator", KEY_CHOICE, ",|;"},
-    {"delivery", "sensitive_offences", KEY_OFFENCES, NULL},
-    {"mail", "from", KEY_TEXT, NULL},          {"mail", "reply_to", KEY_TEXT, NULL},
-    {"mail", "signature", KEY_TEXT, NULL},     {"mail", "smtp_url", KEY_TEXT, NULL},
-    {"mail", "starttls", KEY_CHOICE, "required|optional"},
-    {"mail", "credentials_file", KEY_PATH, NULL},
-    {"mail", "connections", KEY_COUNT, NULL},
-    {"output", "file_mode", KEY_MODE, NULL},
+    {"force", "name", KEY_TEXT, NULL, 0, 0},         {"force", "address", KEY_TEXT, NULL, 0, 0},
+    {"force", "website", KEY_TEXT, NULL, 0, 0},      {"force", "phone", KEY_TEXT, NULL, 0, 0},
+    {"force", "email", KEY_TEXT, NULL, 0, 0},        {"force", "logo", KEY_PATH, NULL, 0, 0},
+    {"paths", "templates", KEY_PATH, NULL, 0, 0},    {"paths", "translations", KEY_PATH, NULL, 0, 0},
+    {"paths", "fonts", KEY_PATH, NULL, 0, 0},
+    {"import", "date_order", KEY_CHOICE, "iso|day-first", 0, 0},
+    {"import", "separator", KEY_CHOICE, ",|;", 0, 0},
+    {"delivery", "sensitive_offences", KEY_OFFENCES, NULL, 0, 0},
+    {"mail", "from", KEY_TEXT, NULL, 0, 0},          {"mail", "reply_to", KEY_TEXT, NULL, 0, 0},
+    {"mail", "signature", KEY_TEXT, NULL, 0, 0},     {"mail", "smtp_url", KEY_TEXT, NULL, 0, 0},
+    {"mail", "starttls", KEY_CHOICE, "required|optional", 0, 0},
+    {"mail", "credentials_file", KEY_PATH, NULL, 0, 0},
+    {"mail", "ca_file", KEY_PATH, NULL, 0, 0},
+    {"mail", "connections", KEY_COUNT, NULL, 1, 16},
+    {"mail", "tries", KEY_COUNT, NULL, 1, 10},
+    {"mail", "retry_delay_ms", KEY_COUNT, NULL, 1, 600000},
+    {"output", "file_mode", KEY_MODE, NULL, 0, 0},
 };
 
 /* Groups that map the force's own words to vipgen's: [columns] to column names, the others to codes. */
@@ -92,6 +96,8 @@ vip_config *vip_config_create(vip_error *err)
         c->s.sensitive[c->s.sensitive_count++] = default_sensitive[i];
     c->s.smtp_require_starttls = 1;
     c->s.smtp_connections = 4;
+    c->s.smtp_tries = 5;
+    c->s.smtp_retry_delay_ms = 2000;
     c->s.file_mode = 0600;
     c->s.force_name = c->s.force_address = c->s.force_website = c->s.force_phone = c->s.force_email = "";
     return c;
@@ -291,6 +297,7 @@ static int set_key(vip_config *c, const line_map *m, const char *dir, GKeyFile *
                         : !strcmp(spec->key, "reply_to")  ? &c->s.mail_reply_to
                         : !strcmp(spec->key, "signature") ? &c->s.mail_signature
                         : !strcmp(spec->key, "smtp_url")  ? &c->s.smtp_url
+                        : !strcmp(spec->key, "ca_file")   ? &c->s.smtp_ca_file
                                                           : &c->s.smtp_credentials_file;
         if (spec->type == KEY_PATH) {
             if (!value[0]) {
@@ -329,11 +336,15 @@ static int set_key(vip_config *c, const line_map *m, const char *dir, GKeyFile *
     case KEY_COUNT: {
         char *end;
         long n = strtol(value, &end, 10);
-        if (!value[0] || *end || n < 1 || n > 16)
-            rc = vip_error_set(err, VIP_ERR_INPUT, "%s:%d: [%s] %s = \"%.60s\": expected a whole number from 1 to 16",
-                               m->path, line, spec->group, spec->key, value);
-        else
+        if (!value[0] || *end || n < spec->min || n > spec->max)
+            rc = vip_error_set(err, VIP_ERR_INPUT, "%s:%d: [%s] %s = \"%.60s\": expected a whole number from %ld to "
+                               "%ld", m->path, line, spec->group, spec->key, value, spec->min, spec->max);
+        else if (!strcmp(spec->key, "connections"))
             c->s.smtp_connections = (int)n;
+        else if (!strcmp(spec->key, "tries"))
+            c->s.smtp_tries = (int)n;
+        else
+            c->s.smtp_retry_delay_ms = (int)n;
         break;
     }
     case KEY_MODE: {

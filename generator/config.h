@@ -29,8 +29,11 @@ typedef struct vip_settings {
     size_t sensitive_count;
     /* [mail] */
     const char *mail_from, *mail_reply_to, *mail_signature, *smtp_url, *smtp_credentials_file;
+    const char *smtp_ca_file;             /* certificates to trust for the mail server (NULL: the system's) */
     int smtp_require_starttls;            /* 1 unless starttls = optional */
     int smtp_connections;                 /* parallel SMTP connections, 1–16 */
+    int smtp_tries;                       /* tries for a temporary failure, 1–10 (default 5) */
+    int smtp_retry_delay_ms;              /* the first wait before a retry, doubled each time (default 2000) */
     /* [output] */
     unsigned file_mode;                   /* mode of letters, reports and journals (default 0600) */
     /* the files read, in order */

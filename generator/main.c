@@ -23,7 +23,8 @@ enum {
     EXIT_FONT = 3,     /* a font is missing */
     EXIT_IO = 4,       /* a file could not be read or written */
     EXIT_INTERNAL = 5, /* out of memory or a library failure */
-    EXIT_ROWS = 6      /* letters: the batch ran, but some rows produced no letter (see the report) */
+    EXIT_ROWS = 6,     /* letters: the batch ran, but some rows produced no letter (see the report) */
+    EXIT_DELIVERY = 7  /* letters: every letter was made, but some could not be delivered (failed, uncertain) */
 };
 
 static int exit_code(int vip_code)
@@ -56,19 +57,33 @@ static const char usage[] =
     "See vipgen(1) for the configuration file and the case data's columns.\n"
     "\n"
     "exit codes: 0 done, 1 bad input, 2 bad command line, 3 missing font, 4 file error, 5 internal error,\n"
-    "            6 some letters failed (the others were written; see DIR/report.csv)\n";
+    "            6 some letters failed (the others were written; see DIR/report.csv),\n"
+    "            7 some letters could not be delivered (failed or uncertain; see DIR/report.csv)\n";
 
 static const char letter_usage[] =
-    "usage: vipgen letter CASES.csv -o DIR [--ref CRIME_REF] [--jobs N] [--config FILE]\n"
+    "usage: vipgen letter CASES.csv -o DIR [--ref CRIME_REF] [--jobs N] [--config FILE] [--quiet]\n"
+    "                     [--deliver | --smtp URL | --eml DIR] [--journal FILE] [--resend CRIME_REF]...\n"
+    "       vipgen letter CASES.csv --check [--config FILE]\n"
     "                     [--templates DIR] [--translations DIR] [--fonts MANIFEST]\n"
     "\n"
     "Writes one acknowledgement letter per valid row of CASES.csv into DIR, named from the crime reference and\n"
     "language (NC/2024/012345 in Urdu: NC-2024-012345_ur.pdf). Rows that fail are reported on stderr with their\n"
     "row, line and column, and every row is listed in DIR/report.csv (row, line, crime_ref, language, status,\n"
-    "file, pages, column, message); the other rows are still produced.\n"
+    "file, pages, column, message, channel, delivery, message_id); the other rows are still produced.\n"
     "  --ref CRIME_REF   produce only the row with this crime reference\n"
     "  --jobs N          worker processes (default: one per CPU)\n"
-    "Exit code 6 when any row failed; see 'vipgen --help' for the others.\n";
+    "  --check           check every row, report every problem and the Victims' Code flags; produce nothing\n"
+    "  --quiet           no progress on a terminal and no summary\n"
+    "Delivery (the letter to its victim; a journal, DIR/journal.sqlite, makes reruns send nothing twice):\n"
+    "  --deliver         email (to the configured [mail] smtp_url) or post (DIR/to-post.pdf) each letter\n"
+    "  --smtp URL        email through this server (smtp://host:port with STARTTLS, or smtps://)\n"
+    "  --eml DIR         write each email to DIR as a .eml file (a mail server's pickup folder)\n"
+    "  --journal FILE    the journal (default DIR/journal.sqlite)\n"
+    "  --resend REF      send the letter of crime reference REF again (sent, uncertain or changed since)\n"
+    "Letters about a sensitive offence are sent or posted only with safe_to_contact=yes. Every delivery is\n"
+    "appended to DIR/records.csv for the records system. SMTP credentials: the configuration's credentials_file,\n"
+    "or $VIPGEN_SMTP_USER and $VIPGEN_SMTP_PASSWORD.\n"
+    "Exit code 6 when any row failed, 7 when letters could not be delivered; see 'vipgen --help' for the others.\n";
 
 static const char booklet_usage[] =
     "usage: vipgen booklet --lang TAG -o FILE.pdf [--config FILE] [--templates DIR] [--translations DIR]\n"
@@ -196,8 +211,9 @@ static int cmd_render(int argc, char **argv)
 static int cmd_letter(int argc, char **argv)
 {
     setup s = {0};
-    const char *cases = NULL, *out = NULL, *ref = NULL;
-    int jobs = 0;
+    const char *cases = NULL, *out = NULL;
+    const char *resend[64];
+    vip_letters_options opt = {.resend = resend};
     for (int i = 0; i < argc; i++) {
         int used = setup_option(argc, argv, i, &s);
         if (used) {
@@ -208,7 +224,7 @@ static int cmd_letter(int argc, char **argv)
         } else if (!strcmp(argv[i], "-o") && i + 1 < argc) {
             out = argv[++i];
         } else if (!strcmp(argv[i], "--ref") && i + 1 < argc) {
-            ref = argv[++i];
+            opt.only_ref = argv[++i];
         } else if (!strcmp(argv[i], "--jobs") && i + 1 < argc) {
             char *end;
             long n = strtol(argv[++i], &end, 10);
@@ -216,7 +232,27 @@ static int cmd_letter(int argc, char **argv)
                 fprintf(stderr, "vipgen letter: --jobs takes a number from 1 to 64\n");
                 return EXIT_USAGE;
             }
-            jobs = (int)n;
+            opt.jobs = (int)n;
+        } else if (!strcmp(argv[i], "--check")) {
+            opt.check_only = 1;
+        } else if (!strcmp(argv[i], "--quiet") || !strcmp(argv[i], "-q")) {
+            opt.quiet = 1;
+        } else if (!strcmp(argv[i], "--deliver")) {
+            opt.deliver = 1;
+        } else if (!strcmp(argv[i], "--eml") && i + 1 < argc) {
+            opt.eml_dir = argv[++i];
+            opt.deliver = 1;
+        } else if (!strcmp(argv[i], "--smtp") && i + 1 < argc) {
+            opt.smtp_url = argv[++i];
+            opt.deliver = 1;
+        } else if (!strcmp(argv[i], "--journal") && i + 1 < argc) {
+            opt.journal_path = argv[++i];
+        } else if (!strcmp(argv[i], "--resend") && i + 1 < argc) {
+            if (opt.resend_count == sizeof resend / sizeof resend[0]) {
+                fprintf(stderr, "vipgen letter: --resend at most %zu times\n", sizeof resend / sizeof resend[0]);
+                return EXIT_USAGE;
+            }
+            resend[opt.resend_count++] = argv[++i];
         } else if (argv[i][0] == '-' || cases) {
             fprintf(stderr, "vipgen letter: unexpected argument '%s'\n%s", argv[i], letter_usage);
             return EXIT_USAGE;
@@ -224,8 +260,17 @@ static int cmd_letter(int argc, char **argv)
             cases = argv[i];
         }
     }
-    if (!cases || !out) {
+    if (!cases || (!out && !opt.check_only)) {
         fprintf(stderr, "vipgen letter: CASES.csv and -o DIR are required\n%s", letter_usage);
+        return EXIT_USAGE;
+    }
+    if (opt.eml_dir && opt.smtp_url) {
+        fprintf(stderr, "vipgen letter: --eml and --smtp both given; choose one way out for the emails\n");
+        return EXIT_USAGE;
+    }
+    if ((opt.journal_path || opt.resend_count) && !opt.deliver) {
+        fprintf(stderr, "vipgen letter: --journal and --resend are for delivery: add --deliver, --smtp URL or "
+                "--eml DIR\n");
         return EXIT_USAGE;
     }
     int rc = setup_load(&s);
@@ -233,16 +278,25 @@ static int cmd_letter(int argc, char **argv)
         vip_config_destroy(s.config);
         return rc;
     }
+    const vip_settings *cfg = vip_config_settings(s.config);
+    if (opt.deliver && !opt.eml_dir && !opt.smtp_url)
+        opt.smtp_url = cfg->smtp_url; /* --deliver: the configured server, if any */
     vip_error err = {0};
     vip_letters_result result;
     vip_produce_paths paths = produce_paths(&s);
-    rc = vip_produce_letters(&paths, cases, out, ref, jobs, &result, &err);
+    rc = vip_produce_letters(&paths, cases, out ? out : ".", &opt, &result, &err);
     vip_config_destroy(s.config);
     if (rc)
         return fail(&err);
-    fprintf(stderr, "vipgen: %zu letter%s written, %zu row%s failed; report: %s\n", result.written,
-            result.written == 1 ? "" : "s", result.failed, result.failed == 1 ? "" : "s", result.report);
-    return result.failed ? EXIT_ROWS : EXIT_OK;
+    if (opt.check_only)
+        return result.failed ? EXIT_ROWS : EXIT_OK;
+    fprintf(stderr, "vipgen: %zu letter%s written, %zu row%s failed", result.written, result.written == 1 ? "" : "s",
+            result.failed, result.failed == 1 ? "" : "s");
+    if (opt.deliver)
+        fprintf(stderr, "; %zu sent, %zu queued, %zu posted, %zu for an officer, %zu not delivered, %zu uncertain",
+                result.sent, result.queued, result.posted, result.withheld, result.undelivered, result.uncertain);
+    fprintf(stderr, "; report: %s\n", result.report);
+    return result.failed ? EXIT_ROWS : result.undelivered || result.uncertain ? EXIT_DELIVERY : EXIT_OK;
 }
 
 static int cmd_booklet(int argc, char **argv)

@@ -18,6 +18,7 @@
 
 #include "case.h"
 #include "catalog.h"
+#include "deliver.h"
 #include "fonts.h"
 #include "lang.h"
 #include "layout.h"
@@ -40,6 +41,10 @@ typedef struct outcome {
     int described;       /* message already names row, line and column (a validation problem) */
     char column[32];
     char message[1100];
+    int produce;         /* the letter is to be made in this run (not one the journal says is done) */
+    char channel[8];     /* delivery: email, post, none ("" without delivery) */
+    char delivery[16];   /* delivery: what became of it (vip_deliver_status_name) */
+    char message_id[160];
 } outcome;
 
 /* Everything loaded once per run and shared by every document (and, after fork, by every worker). */
@@ -329,7 +334,7 @@ static int write_report(const char *path, outcome *const *o, size_t n, vip_error
     snprintf(pending, sizeof pending,
              "not finished: the batch (vipgen process %ld) has not ended; the letter may or may not have been written",
              (long)getpid());
-    fputs("row,line,crime_ref,language,status,file,pages,column,message\n", out);
+    fputs("row,line,crime_ref,language,status,file,pages,column,message,channel,delivery,message_id\n", out);
     for (size_t i = 0; i < n; i++) {
         char num[3][32];
         snprintf(num[0], sizeof num[0], "%zu", o[i]->row);
@@ -345,7 +350,10 @@ static int write_report(const char *path, outcome *const *o, size_t n, vip_error
         csv_field(out, file ? file + 1 : o[i]->file, 0);
         csv_field(out, ok ? num[2] : "", 0);
         csv_field(out, o[i]->column, 0);
-        csv_field(out, o[i]->finished ? o[i]->message : pending, 1);
+        csv_field(out, o[i]->finished ? o[i]->message : pending, 0);
+        csv_field(out, o[i]->channel, 0);
+        csv_field(out, o[i]->delivery, 0);
+        csv_field(out, o[i]->message_id, 1);
     }
     if (fclose(out) != 0) {
         free(buf);
@@ -354,6 +362,35 @@ static int write_report(const char *path, outcome *const *o, size_t n, vip_error
     int rc = vip_outfile_write_whole(path, buf, len, err);
     free(buf);
     return rc;
+}
+
+/* Progress on a terminal (stderr, unless --quiet): letters done of all, the rate, the time left. */
+static struct {
+    int on;
+    size_t total, base;          /* base: rows finished before the round now running */
+    struct timespec start;
+} progress;
+
+static void progress_show(size_t done)
+{
+    if (!progress.on || !progress.total)
+        return;
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    double secs = (double)(now.tv_sec - progress.start.tv_sec) + (now.tv_nsec - progress.start.tv_nsec) / 1e9;
+    double rate = secs > 0.05 ? (double)done / secs : 0;
+    long left = rate > 0 ? (long)((double)(progress.total - done) / rate + 0.5) : -1;
+    if (left >= 0)
+        fprintf(stderr, "\r  %zu of %zu letters, %.0f a second, %ld:%02ld left   ", done, progress.total, rate,
+                left / 60, left % 60);
+    else
+        fprintf(stderr, "\r  %zu of %zu letters   ", done, progress.total);
+}
+
+static void progress_end(void)
+{
+    if (progress.on)
+        fputs("\r\033[K", stderr);
 }
 
 /* What a worker hands back for one row, appended to its file as soon as the row is done. */
@@ -413,10 +450,33 @@ static void run_round(resources *r, const vip_case_set *set, const size_t *task_
         }
         pids[w] = pid;
     }
+    int reaped[64] = {0}, statuses[64] = {0};
+    while (progress.on) {
+        /* Each finished row is one record in its worker's file: their sizes tell how far the batch is. */
+        size_t done = 0;
+        int alive = 0;
+        for (int w = 0; w < jobs; w++) {
+            struct stat st;
+            if (files[w] && fstat(fileno(files[w]), &st) == 0)
+                done += (size_t)st.st_size / sizeof(record);
+            if (pids[w] > 0 && !reaped[w]) {
+                pid_t got = waitpid(pids[w], &statuses[w], WNOHANG);
+                if (got == pids[w] || (got < 0 && errno != EINTR))
+                    reaped[w] = 1;
+                else
+                    alive = 1;
+            }
+        }
+        progress_show(progress.base + done);
+        if (!alive)
+            break;
+        struct timespec pause = {0, 200 * 1000 * 1000};
+        nanosleep(&pause, NULL);
+    }
     for (int w = 0; w < jobs; w++) {
         if (files[w] && pids[w] > 0) {
-            int status = 0;
-            while (waitpid(pids[w], &status, 0) < 0 && errno == EINTR)
+            int status = statuses[w];
+            while (!reaped[w] && waitpid(pids[w], &status, 0) < 0 && errno == EINTR)
                 ;
             rewind(files[w]);
             record rec;
@@ -463,8 +523,10 @@ static int run_workers(resources *r, const vip_case_set *set, const size_t *task
     for (size_t k = 0; k < tasks; k++)
         todo[k] = k;
     if (jobs <= 1) {
-        for (size_t k = 0; k < tasks; k++)
+        for (size_t k = 0; k < tasks; k++) {
             produce_row(r, &set->rows[task_row[k]], out_dir, &o[k]);
+            progress_show(progress.base + k + 1);
+        }
     } else {
         run_round(r, set, task_row, todo, tasks, tasks, jobs, out_dir, o, retry, &nretry);
     }
@@ -552,10 +614,132 @@ static int lock_out_dir(const char *dir, vip_error *err)
     return fd;
 }
 
+/* Days since 1970-01-01 of a date (proleptic Gregorian; H. Hinnant's days_from_civil). */
+static long days_from_civil(int y, int m, int d)
+{
+    y -= m <= 2;
+    long era = (y >= 0 ? y : y - 399) / 400;
+    long yoe = y - era * 400;
+    long doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+    long doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    return era * 146097 + doe - 719468;
+}
+
+/* Working days from a to b (Monday to Friday; bank holidays are not known here), for the Code's deadlines. */
+static int working_days_between(const int a[3], const int b[3])
+{
+    long x = days_from_civil(a[0], a[1], a[2]), y = days_from_civil(b[0], b[1], b[2]);
+    int days = 0;
+    for (long t = x + 1; t <= y && days < 1000; t++) {
+        long weekday = ((t % 7) + 7 + 4) % 7; /* 1970-01-01 was a Thursday (4); 0 is Sunday */
+        days += weekday != 0 && weekday != 6;
+    }
+    return days;
+}
+
+/* The end of a batch, for the bureau and its supervisors: counts per language, channel and status, the rows that
+ * need an officer, and what the data shows against the Victims' Code (the daily deficiency list). */
+static void print_summary(FILE *out, const vip_case_set *set, outcome *const *order, size_t total, int delivering,
+                          const char *only_ref)
+{
+    size_t n;
+    const vip_lang *langs = vip_lang_all(&n);
+    fprintf(out, "summary:\n  letters per language:");
+    for (size_t l = 0; l < n; l++) {
+        size_t count = 0;
+        for (size_t i = 0; i < total; i++)
+            count += order[i]->ok && !strcmp(order[i]->lang, langs[l].tag);
+        if (count)
+            fprintf(out, " %s %zu", langs[l].tag, count);
+    }
+    size_t ok = 0, bad = 0;
+    for (size_t i = 0; i < total; i++)
+        order[i]->ok ? ok++ : bad++;
+    fprintf(out, "\n  rows: %zu with a letter, %zu without\n", ok, bad);
+    if (delivering) {
+        static const char *const channels[] = {"email", "post", "none"};
+        fprintf(out, "  channel:");
+        for (size_t k = 0; k < 3; k++) {
+            size_t count = 0;
+            for (size_t i = 0; i < total; i++)
+                count += !strcmp(order[i]->channel, channels[k]);
+            fprintf(out, " %s %zu", channels[k], count);
+        }
+        fprintf(out, "\n  delivery:");
+        for (int s = VIP_DELIVER_NOT_SENT; s <= VIP_DELIVER_CHANGED; s++) {
+            size_t count = 0;
+            for (size_t i = 0; i < total; i++)
+                count += order[i]->delivery[0] && !strcmp(order[i]->delivery, vip_deliver_status_name(s));
+            if (count)
+                fprintf(out, " %s %zu", vip_deliver_status_name(s), count);
+        }
+        fputc('\n', out);
+    }
+    /* Rows an officer must act on: no letter, withheld, no route, failed, uncertain, changed. */
+    size_t officer = 0;
+    for (size_t i = 0; i < total; i++) {
+        const outcome *t = order[i];
+        const char *why = !t->ok                                   ? "no letter"
+                          : !strcmp(t->delivery, "withheld")        ? "withheld"
+                          : !strcmp(t->delivery, "no_route")        ? "no contact route"
+                          : !strcmp(t->delivery, "failed")          ? "not delivered"
+                          : !strcmp(t->delivery, "uncertain")       ? "uncertain"
+                          : !strcmp(t->delivery, "changed")         ? "changed since sent"
+                                                                    : NULL;
+        if (!why)
+            continue;
+        if (!officer++)
+            fprintf(out, "  for an officer:\n");
+        fprintf(out, "    row %zu (line %zu)%s%s%s%s: %s\n", t->row, t->line, t->ref[0] ? " " : "", t->ref,
+                t->lang[0] ? " " : "", t->lang, why);
+    }
+    /* The Code's requirements, as far as the data shows them. */
+    size_t flags = 0;
+    for (size_t i = 0; i < set->row_count; i++) {
+        const vip_case_row *row = &set->rows[i];
+        if (only_ref && strcmp(row->value[VIP_CASE_CRIME_REF], only_ref))
+            continue;
+        char what[300] = "";
+        if (!strcmp(row->value[VIP_CASE_NEEDS_ASSESSMENT], "not_yet"))
+            snprintf(what + strlen(what), sizeof what - strlen(what), "%sneeds assessment not yet done",
+                     what[0] ? "; " : "");
+        if (!strcmp(row->value[VIP_CASE_REFERRAL], "not_applicable"))
+            snprintf(what + strlen(what), sizeof what - strlen(what), "%sno referral to support offered",
+                     what[0] ? "; " : "");
+        int late = working_days_between(row->reported_date, row->letter_date);
+        if (late > 1)
+            snprintf(what + strlen(what), sizeof what - strlen(what), "%sletter dated %d working days after the "
+                     "report (due within 1)", what[0] ? "; " : "", late);
+        if (!what[0])
+            continue;
+        if (!flags++)
+            fprintf(out, "  Victims' Code, as the data shows it:\n");
+        fprintf(out, "    row %zu (line %zu) %s: %s\n", row->row, row->line, row->value[VIP_CASE_CRIME_REF], what);
+    }
+    for (size_t p = 0; p < set->problem_count; p++) {
+        const vip_case_problem *pr = &set->problems[p];
+        if (!strstr(pr->message, "enhanced_rights is yes") || (only_ref && strcmp(pr->ref, only_ref)))
+            continue;
+        if (!flags++)
+            fprintf(out, "  Victims' Code, as the data shows it:\n");
+        fprintf(out, "    row %zu (line %zu) %s: enhanced rights without a reason\n", pr->row, pr->line, pr->ref);
+    }
+}
+
+/* The catalogue of a language for the delivery stage (the email texts). */
+static vip_catalog *deliver_catalog(void *user, const char *lang)
+{
+    return catalog_for(user, lang, NULL);
+}
+
 int vip_produce_letters(const vip_produce_paths *paths, const char *cases_path, const char *out_dir,
-                        const char *only_ref, int jobs, vip_letters_result *result, vip_error *err)
+                        const vip_letters_options *options, vip_letters_result *result, vip_error *err)
 {
     memset(result, 0, sizeof *result);
+    const char *only_ref = options->only_ref;
+    int jobs = options->jobs;
+    vip_deliver *deliver = NULL;
+    vip_deliver_item *items = NULL;
     struct timespec started;
     clock_gettime(CLOCK_REALTIME, &started);
     resources r = {0};
@@ -563,6 +747,29 @@ int vip_produce_letters(const vip_produce_paths *paths, const char *cases_path, 
     vip_case_set *set = vip_case_read_with(cases_path, paths->settings ? &paths->settings->import : NULL, err);
     if (!set)
         return err->code;
+    if (options->check_only) {
+        /* Check first, then act: every row and every problem, nothing produced. */
+        size_t shown = 0;
+        for (size_t p = 0; p < set->problem_count; p++) {
+            const vip_case_problem *pr = &set->problems[p];
+            if (only_ref && strcmp(pr->ref, only_ref))
+                continue;
+            fprintf(stderr, "vipgen: %s: %s\n", cases_path, pr->message);
+            shown++;
+        }
+        for (size_t i = 0; i < set->row_count; i++)
+            if (set->rows[i].email_problem[0] && (!only_ref || !strcmp(set->rows[i].value[VIP_CASE_CRIME_REF], only_ref)))
+                fprintf(stderr, "vipgen: %s: row %zu (line %zu), column email: %s; the letter would be posted\n",
+                        cases_path, set->rows[i].row, set->rows[i].line, set->rows[i].email_problem);
+        result->rows = set->total_rows;
+        result->failed = shown;
+        for (size_t i = 0; i < set->row_count; i++)
+            result->written += !only_ref || !strcmp(set->rows[i].value[VIP_CASE_CRIME_REF], only_ref);
+        fprintf(stderr, "vipgen: %s: %zu row%s checked: %zu good, %zu with problems; nothing was produced (--check)\n",
+                cases_path, result->written + shown, result->written + shown == 1 ? "" : "s", result->written, shown);
+        vip_case_set_destroy(set);
+        return VIP_OK;
+    }
     size_t slots = set->row_count + set->problem_count + 1;
     outcome *o = calloc(slots, sizeof *o);
     outcome *dups = calloc(set->row_count + 1, sizeof *dups);
@@ -586,6 +793,28 @@ int vip_produce_letters(const vip_produce_paths *paths, const char *cases_path, 
     vip_outfile_remove_stale(out_dir, &started, NULL, NULL);
     if ((rc = load_common(&r, paths, "letter.xml", err)))
         goto done;
+    if (options->deliver) {
+        /* Before any letter is made: the journal, and the mail server checked (one error, nothing sent). */
+        char tpath[1024];
+        snprintf(tpath, sizeof tpath, "%s/letter.xml", paths->templates);
+        vip_deliver_options d = {.out_dir = out_dir,
+                                 .journal_path = options->journal_path,
+                                 .eml_dir = options->eml_dir,
+                                 .smtp_url = options->smtp_url,
+                                 .resend = options->resend,
+                                 .resend_count = options->resend_count,
+                                 .settings = paths->settings,
+                                 .template_path = tpath};
+        if (!paths->settings) {
+            rc = vip_error_set(err, VIP_ERR_INTERNAL, "delivery needs the configuration");
+            goto done;
+        }
+        if (!(deliver = vip_deliver_open(&d, err)) ||
+            !(items = calloc(set->row_count + 1, sizeof *items))) {
+            rc = deliver ? vip_error_set(err, VIP_ERR_NOMEM, "out of memory") : err->code;
+            goto done;
+        }
+    }
 
     /* The rows to produce, in file order. A row whose file name (compared ignoring case, as a Windows share
      * would) is an earlier row's is refused, so that no letter silently replaces another: NC/2024/1 and
@@ -625,6 +854,26 @@ int vip_produce_letters(const vip_produce_paths *paths, const char *cases_path, 
             dups[n++] = *t;
             continue;
         }
+        if (deliver) {
+            /* What the journal says is done (sent, posted, uncertain, changed since) is not made again. */
+            vip_deliver_item *it = &items[i];
+            it->row = row;
+            int wanted = vip_deliver_wanted(deliver, it, err);
+            if (wanted < 0) {
+                rc = err->code;
+                goto done;
+            }
+            if (!wanted) {
+                t->finished = 1;
+                t->ok = 1;
+                snprintf(t->message, sizeof t->message, "%s", it->reason);
+                snprintf(t->channel, sizeof t->channel, "%s", it->channel);
+                snprintf(t->delivery, sizeof t->delivery, "%s", vip_deliver_status_name(it->status));
+                snprintf(t->message_id, sizeof t->message_id, "%s", it->message_id);
+                dups[n++] = *t;
+                continue;
+            }
+        }
         task_row[tasks++] = i;
     }
     /* Invalid rows and duplicates join the outcomes; under --ref, those with that crime reference. */
@@ -649,7 +898,17 @@ int vip_produce_letters(const vip_produce_paths *paths, const char *cases_path, 
     for (size_t i = 0; i < total; i++)
         order[i] = &o[i];
     qsort(order, total, sizeof *order, by_row);
-    snprintf(result->report, sizeof result->report, "%s/report.csv", out_dir);
+    /* A run for one reference has its own report: the full batch's report.csv stays as it was. */
+    if (only_ref) {
+        char ref[64];
+        snprintf(ref, sizeof ref, "%s", only_ref);
+        for (char *q = ref; *q; q++)
+            if (*q == '/')
+                *q = '-';
+        snprintf(result->report, sizeof result->report, "%s/report-%s.csv", out_dir, ref);
+    } else {
+        snprintf(result->report, sizeof result->report, "%s/report.csv", out_dir);
+    }
     /* Catalogues are loaded before the workers start, so each is read and checked once. */
     for (size_t k = 0; k < tasks; k++)
         catalog_for(&r, set->rows[task_row[k]].lang, NULL);
@@ -665,9 +924,57 @@ int vip_produce_letters(const vip_produce_paths *paths, const char *cases_path, 
         jobs = 64;
     if ((size_t)jobs > tasks / 8 + 1)
         jobs = (int)(tasks / 8 + 1); /* small batches are not worth a process each */
-    if ((rc = prepare_fonts(&r, set, task_row, tasks, err)) ||
-        (rc = run_workers(&r, set, task_row, tasks, jobs, out_dir, o, err)))
+    progress.on = !options->quiet && isatty(STDERR_FILENO);
+    progress.total = tasks;
+    progress.base = 0;
+    clock_gettime(CLOCK_MONOTONIC, &progress.start);
+    rc = prepare_fonts(&r, set, task_row, tasks, err);
+    if (!rc)
+        rc = run_workers(&r, set, task_row, tasks, jobs, out_dir, o, err);
+    progress_end();
+    if (rc)
         goto done;
+    if (deliver) {
+        /* Each letter made now goes to its victim, or is held for an officer. */
+        vip_deliver_item *list = calloc(tasks + 1, sizeof *list);
+        if (!list) {
+            rc = vip_error_set(err, VIP_ERR_NOMEM, "out of memory");
+            goto done;
+        }
+        for (size_t k = 0; k < tasks; k++) {
+            list[k] = items[task_row[k]];
+            list[k].pdf_path = o[k].ok ? o[k].file : NULL;
+        }
+        rc = vip_deliver_run(deliver, list, tasks, deliver_catalog, &r, err);
+        for (size_t k = 0; k < tasks; k++) {
+            if (!o[k].ok)
+                continue;
+            outcome *t = &o[k];
+            snprintf(t->channel, sizeof t->channel, "%s", list[k].channel);
+            snprintf(t->delivery, sizeof t->delivery, "%s", list[k].pdf_path && !rc ? vip_deliver_status_name(list[k].status) : "");
+            snprintf(t->message_id, sizeof t->message_id, "%s", list[k].message_id);
+            if (list[k].reason[0]) {
+                size_t used = strlen(t->message);
+                snprintf(t->message + used, sizeof t->message - used, "%s%s", used ? "; " : "", list[k].reason);
+            }
+            switch (list[k].status) {
+            case VIP_DELIVER_SENT: result->sent++; break;
+            case VIP_DELIVER_QUEUED: result->queued++; break;
+            case VIP_DELIVER_POSTED: result->posted++; break;
+            case VIP_DELIVER_WITHHELD:
+            case VIP_DELIVER_NO_ROUTE: result->withheld++; break;
+            case VIP_DELIVER_FAILED: result->undelivered++; break;
+            case VIP_DELIVER_UNCERTAIN: result->uncertain++; break;
+            default: break;
+            }
+        }
+        free(list);
+        if (rc)
+            vip_error_prefix(err, "delivery stopped: ");
+    }
+    /* Rows the journal decided on before producing keep their outcome; the uncertain ones still count. */
+    for (size_t i = tasks; deliver && i < total; i++)
+        result->uncertain += !strcmp(o[i].delivery, "uncertain");
     for (size_t i = 0; i < total; i++) {
         const outcome *t = order[i];
         char who[100] = "";
@@ -675,7 +982,10 @@ int vip_produce_letters(const vip_produce_paths *paths, const char *cases_path, 
             snprintf(who, sizeof who, "[%s%s%s] ", t->ref, t->lang[0] ? " " : "", t->lang);
         if (t->ok) {
             result->written++;
-            if (t->message[0])
+            /* Warnings, and letters that did not reach their victim; a delivery that went well is in the report. */
+            int quiet_ok = t->delivery[0] && strstr("sent queued posted already_done", t->delivery) &&
+                           !strstr(t->message, "warning");
+            if (t->message[0] && !quiet_ok)
                 fprintf(stderr, "vipgen: %s: %srow %zu (line %zu): %s\n", cases_path, who, t->row, t->line, t->message);
             continue;
         }
@@ -687,12 +997,19 @@ int vip_produce_letters(const vip_produce_paths *paths, const char *cases_path, 
                     t->column[0] ? ", column " : "", t->column, t->message);
     }
     result->rows = set->total_rows;
-    if ((rc = write_report(result->report, order, total, err))) {
+    if (!options->quiet)
+        print_summary(stderr, set, order, total, deliver != NULL, only_ref);
+    int report_rc = write_report(result->report, order, total, rc ? NULL : err);
+    if (rc)
+        goto done; /* the delivery's error stands; the report says what happened to each row */
+    if ((rc = report_rc)) {
         size_t used = strlen(err->message);
         snprintf(err->message + used, sizeof err->message - used,
                  "; the report there lists this batch's rows as pending (see the lines above for each row)");
     }
 done:
+    vip_deliver_close(deliver);
+    free(items);
     if (lock >= 0)
         close(lock);
     resources_free(&r);

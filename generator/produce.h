@@ -16,10 +16,27 @@ typedef struct vip_produce_paths {
                                    * its name, logo, addresses and numbers for the letterhead */
 } vip_produce_paths;
 
+typedef struct vip_letters_options {
+    const char *only_ref;      /* produce only the row(s) with this crime reference (NULL: all) */
+    int jobs;                  /* worker processes (0: one per CPU) */
+    int check_only;            /* check every row and report every problem; produce nothing */
+    int quiet;                 /* no progress on a terminal, no summary */
+    int deliver;               /* send or post each letter (see deliver.h): journal, records.csv, to-post.pdf */
+    const char *eml_dir;       /* delivery: write emails to this pickup folder */
+    const char *smtp_url;      /* delivery: send emails to this server */
+    const char *journal_path;  /* delivery: the journal (NULL: DIR/journal.sqlite) */
+    const char *const *resend; /* delivery: crime references to send again */
+    size_t resend_count;
+} vip_letters_options;
+
 typedef struct vip_letters_result {
     size_t rows;               /* data rows in the file */
-    size_t written;            /* letters written */
-    size_t failed;             /* rows with no letter (invalid, or failed to produce) */
+    size_t written;            /* letters written (--check: good rows) */
+    size_t failed;             /* rows with no letter (invalid, or failed to produce; --check: rows with problems) */
+    size_t sent, queued, posted; /* delivery: sent, written to the pickup folder, in to-post.pdf */
+    size_t withheld;           /* delivery: withheld for safety, or no contact route: for an officer */
+    size_t undelivered;        /* delivery: failed (refused, or the server unreachable): tried again on a rerun */
+    size_t uncertain;          /* delivery: may have been delivered; resent only with --resend */
     char report[1024];         /* path of the report written in the output directory */
 } vip_letters_result;
 
@@ -36,7 +53,7 @@ typedef struct vip_letters_result {
  * failed (see result->failed); an error when nothing could be produced (unreadable file, missing template, fonts,
  * an unusable or locked output directory), or when the final report could not be written. */
 int vip_produce_letters(const vip_produce_paths *paths, const char *cases_path, const char *out_dir,
-                        const char *only_ref, int jobs, vip_letters_result *result, vip_error *err);
+                        const vip_letters_options *options, vip_letters_result *result, vip_error *err);
 
 /* Writes the booklet in one language to out_path (through a temporary file). */
 int vip_produce_booklet(const vip_produce_paths *paths, const char *lang, const char *out_path, vip_error *err);

@@ -58,7 +58,7 @@ static int run(int rows, int jobs)
         if (!freopen("/dev/null", "w", stderr))
             _exit(2);
         double t0 = now();
-        if (vip_produce_letters(&paths, cases, dir, NULL, jobs, &res, &err)) {
+        if (vip_produce_letters(&paths, cases, dir, &(vip_letters_options){.jobs = jobs, .quiet = 1}, &res, &err)) {
             printf("bench: %s\n", err.message);
             _exit(1);
         }

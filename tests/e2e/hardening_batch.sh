@@ -119,8 +119,8 @@ done
 check bad_out_dir.nothing_written "[ ! -e '$tmp/nowhere' ] && [ -z \"\$(ls -A '$tmp/readonly')\" ] && [ \"\$(cat '$tmp/plainfile')\" = file ]" "$(ls -la "$tmp/readonly")"
 
 # F6: two batches into one directory: the second refuses, naming the first's process; the first's report is whole.
-{ echo "$header"; rows 100 60; } >"$tmp/sixty.csv"
-{ echo "$header"; rows 200 5; } >"$tmp/five.csv"
+{ echo "$header"; rows 100 400; } >"$tmp/sixty.csv"
+{ echo "$header"; rows 900 5; } >"$tmp/five.csv"
 "$vipgen" letter "$tmp/sixty.csv" -o "$tmp/shared" --jobs 2 2>"$tmp/err-a" &
 first=$!
 pdfs_at_least "$tmp/shared" 1
@@ -129,7 +129,7 @@ rc=$?
 check two_batches.second_refused "[ $rc -eq 4 ] && grep -q 'another vipgen batch (process $first)' '$tmp/err-b'" "exit $rc: $(cat "$tmp/err-b")"
 wait $first
 rc=$?
-check two_batches.first_done "[ $rc -eq 0 ] && [ \$(grep -c '\"ok\"' '$tmp/shared/report.csv') -eq 60 ] && [ \$(ls '$tmp/shared' | grep -c 'HB-2024-0002') -eq 0 ]" \
+check two_batches.first_done "[ $rc -eq 0 ] && [ \$(grep -c '\"ok\"' '$tmp/shared/report.csv') -eq 400 ] && [ \$(ls '$tmp/shared' | grep -c 'HB-2024-00090') -eq 0 ]" \
     "exit $rc: $(tail -3 "$tmp/err-a"); $(ls "$tmp/shared" | head)"
 
 # F2: a worker killed mid-batch: every row is in the report (what it finished ok, the row in hand an error naming
