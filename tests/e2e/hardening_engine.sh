@@ -53,7 +53,7 @@ expect_fail template.body_size_at_load 1 "booklet.xml:6: <page body-size=\"0.000
     "$vipgen" booklet --lang en --templates "$tmp/tpl" -o "$tmp/b.pdf"
 cp templates/booklet.xml "$tmp/tpl/booklet.xml"
 sed -i 's|<image src="logo.png"|<image src="../../../../etc/passwd"|' "$tmp/tpl/booklet.xml"
-expect_fail template.image_outside_refused 1 "booklet.xml:13: <image src=\"../../../../etc/passwd\"> goes up" \
+expect_fail template.image_outside_refused 1 "booklet.xml:[0-9]+: <image src=\"../../../../etc/passwd\"> goes up" \
     "$vipgen" booklet --lang en --templates "$tmp/tpl" -o "$tmp/b.pdf"
 cp templates/booklet.xml "$tmp/tpl/booklet.xml"
 echo "not a PNG" >"$tmp/tpl/logo.png"

@@ -41,8 +41,9 @@ mkdir -p "$tmp/lonely/bin"
 cp "$prefix/bin/vipgen" "$tmp/lonely/bin/"
 (cd "$tmp" && env -i PATH=/usr/bin:/bin HOME="$tmp/home" "$tmp/lonely/bin/vipgen" booklet --lang en -o "$tmp/x.pdf") 2>"$tmp/err"
 rc=$?
-if [ -d /usr/local/share/vipgen ]; then
-    echo "INFO install.no_data skipped: /usr/local/share/vipgen exists on this machine"
+builtin=$("$tmp/lonely/bin/vipgen" --version | sed -n 's/^data looked for in: [^ ]* [^ ]* \([^ ]*\) .*/\1/p')
+if [ -d "$builtin" ]; then
+    echo "INFO install.no_data skipped: the data directory the program was built for, $builtin, exists"
 else
     check install.no_data "[ $rc -eq 4 ] && grep -q \"cannot find vipgen's templates\" '$tmp/err' && grep -q 'make install' '$tmp/err'" "exit $rc: $(cat "$tmp/err")"
 fi
