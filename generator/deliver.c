@@ -483,8 +483,13 @@ static void on_data_going_out(void *user, size_t i)
 {
     sending *s = user;
     vip_deliver *d = s->r->d;
-    if (!d->failed_io && vip_journal_data_sent(d->journal, s->items[i]->identity, &d->io_error))
+    vip_error e = {0};
+    /* A second attempt after a 4xx finds the row at data_sent already: it stays there (maybe sent) until the
+     * reply; only a journal that cannot be written stops the batch. */
+    if (!d->failed_io && vip_journal_data_sent(d->journal, s->items[i]->identity, &e) && e.code == VIP_ERR_IO) {
         d->failed_io = 1;
+        d->io_error = e;
+    }
 }
 
 static void on_outcome(void *user, size_t i, const vip_smtp_outcome *oc)
