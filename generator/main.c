@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "check.h"
 #include "config.h"
 #include "doc.h"
 #include "fonts.h"
@@ -45,6 +46,7 @@ static const char usage[] =
     "  letter CASES.csv -o DIR [--ref CRIME_REF]   one acknowledgement letter per case row, in its language\n"
     "  booklet --lang TAG -o FILE.pdf             the victim information booklet in one language\n"
     "  render FILE --lang TAG -o OUT.pdf          typeset a plain-text document into an A4 PDF\n"
+    "  check CATALOG.xlf... [--format json]      check translation catalogues for translators\n"
     "  languages                                  list the supported language tags\n"
     "\n"
     "options (every command):\n"
@@ -99,6 +101,19 @@ static const char render_usage[] =
     "  a paragraph may start with {center}, {end}, {justify} or {start} to set its alignment;\n"
     "  [[tag:text]] marks text in another language (e.g. [[en:Jane Smith]] in an Urdu paragraph).\n"
     "The PDF is written to a temporary file and renamed: OUT.pdf is never left half-written.\n";
+
+static const char check_usage[] =
+    "usage: vipgen check CATALOG.xlf... [--format text|json] [--english en.xlf] [--glossary FILE]\n"
+    "\n"
+    "Checks translation catalogues and lists every problem with its file, line, unit id and what to do:\n"
+    "XLIFF structure, srcLang/trgLang, units against the English catalogue (missing, extra, duplicate), ICU\n"
+    "syntax and arguments, plural and select cases against the language's plural rules, untranslated and stale\n"
+    "units, length limits (slr:sizeRestriction), script and orthography, typography, and the glossary's terms.\n"
+    "  --format json     one JSON document for tools (errors, warnings, problems: file, line, unit, severity,\n"
+    "                    kind, message)\n"
+    "  --english FILE    the English catalogue (default: en.xlf beside each catalogue)\n"
+    "  --glossary FILE   the glossary (default: glossary.tsv beside each catalogue, if there is one)\n"
+    "Exit code 0 when there are no errors (warnings only), 1 when there are errors; see translations/README.md.\n";
 
 static int fail(const vip_error *err)
 {
@@ -335,6 +350,63 @@ static int cmd_booklet(int argc, char **argv)
     return rc ? fail(&err) : EXIT_OK;
 }
 
+static int cmd_check(int argc, char **argv)
+{
+    vip_check_options opt = {0};
+    int json = 0;
+    int first = -1, files = 0;
+    for (int i = 0; i < argc; i++) {
+        if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
+            fputs(check_usage, stdout);
+            return EXIT_OK;
+        } else if (!strcmp(argv[i], "--format") && i + 1 < argc) {
+            const char *f = argv[++i];
+            if (strcmp(f, "json") && strcmp(f, "text")) {
+                fprintf(stderr, "vipgen check: --format is text or json, not '%s'\n", f);
+                return EXIT_USAGE;
+            }
+            json = !strcmp(f, "json");
+        } else if (!strcmp(argv[i], "--english") && i + 1 < argc) {
+            opt.english = argv[++i];
+        } else if (!strcmp(argv[i], "--glossary") && i + 1 < argc) {
+            opt.glossary = argv[++i];
+        } else if (argv[i][0] == '-') {
+            fprintf(stderr, "vipgen check: unexpected argument '%s'\n%s", argv[i], check_usage);
+            return EXIT_USAGE;
+        } else {
+            if (first < 0)
+                first = i;
+            files++;
+        }
+    }
+    if (!files) {
+        fprintf(stderr, "vipgen check: name at least one catalogue\n%s", check_usage);
+        return EXIT_USAGE;
+    }
+    vip_error err = {0};
+    vip_check *check = vip_check_create(&opt, &err);
+    if (!check)
+        return fail(&err);
+    int rc = EXIT_OK;
+    for (int i = first; i < argc && rc == EXIT_OK; i++) {
+        if (!strcmp(argv[i], "--format") || !strcmp(argv[i], "--english") || !strcmp(argv[i], "--glossary")) {
+            i++;
+            continue;
+        }
+        if (vip_check_file(check, argv[i], &err))
+            rc = fail(&err);
+    }
+    if (rc == EXIT_OK) {
+        int wr = json ? vip_check_write_json(check, stdout) : vip_check_write_text(check, stdout);
+        if (fflush(stdout) || wr)
+            rc = EXIT_IO;
+        else
+            rc = vip_check_errors(check) ? EXIT_INPUT : EXIT_OK;
+    }
+    vip_check_destroy(check);
+    return rc;
+}
+
 static int cmd_languages(void)
 {
     size_t n;
@@ -369,6 +441,8 @@ int main(int argc, char **argv)
         return cmd_booklet(argc - 2, argv + 2);
     if (!strcmp(argv[1], "render"))
         return cmd_render(argc - 2, argv + 2);
+    if (!strcmp(argv[1], "check"))
+        return cmd_check(argc - 2, argv + 2);
     if (!strcmp(argv[1], "languages"))
         return cmd_languages();
     if (!strcmp(argv[1], "--version") || !strcmp(argv[1], "version"))

@@ -11,9 +11,13 @@ extern "C" {
 #include <unicode/locid.h>
 #include <unicode/messagepattern.h>
 #include <unicode/msgfmt.h>
+#include <unicode/normalizer2.h>
 #include <unicode/numfmt.h>
 #include <unicode/parseerr.h>
+#include <unicode/translit.h>
+#include <unicode/uenum.h>
 #include <unicode/unistr.h>
+#include <unicode/upluralrules.h>
 #include <unicode/ustring.h>
 #include <unicode/utypes.h>
 
@@ -520,6 +524,259 @@ extern "C" char *vip_message_format_number(double number, const char *lang, vip_
         icu::UnicodeString out;
         nf->format(number, out);
         return to_utf8(out, err);
+    } catch (...) {
+        set_exception_error(err);
+        return nullptr;
+    }
+}
+
+namespace {
+
+// Parses a pattern for the checking functions below, with the same errors as vip_message_compile.
+bool parse_pattern(const char *pattern, icu::UnicodeString &upattern, icu::MessagePattern &mp, vip_error *err)
+{
+    if (!pattern) {
+        vip_error_set(err, VIP_ERR_INTERNAL, "no message pattern given");
+        return false;
+    }
+    if (!from_utf8(pattern, upattern, "the message pattern", err))
+        return false;
+    UErrorCode st = U_ZERO_ERROR;
+    UParseError pe;
+    std::memset(&pe, 0, sizeof pe);
+    mp.parse(upattern, &pe, st);
+    if (U_FAILURE(st)) {
+        set_syntax_error(err, st, pe);
+        return false;
+    }
+    return true;
+}
+
+bool is_choice(UMessagePatternArgType t)
+{
+    return t == UMSGPAT_ARG_TYPE_PLURAL || t == UMSGPAT_ARG_TYPE_SELECTORDINAL || t == UMSGPAT_ARG_TYPE_SELECT;
+}
+
+// Code points of pattern[from, to) after NFC.
+size_t nfc_length(const icu::UnicodeString &pattern, int32_t from, int32_t to)
+{
+    if (to <= from)
+        return 0;
+    UErrorCode st = U_ZERO_ERROR;
+    const icu::Normalizer2 *nfc = icu::Normalizer2::getNFCInstance(st);
+    icu::UnicodeString piece(pattern, from, to - from);
+    if (U_SUCCESS(st)) {
+        icu::UnicodeString normal = nfc->normalize(piece, st);
+        if (U_SUCCESS(st))
+            return (size_t)normal.countChar32();
+    }
+    return (size_t)piece.countChar32();
+}
+
+// The longest text the message starting at part `start` (a MSG_START) prints, besides argument values.
+size_t message_length(const icu::MessagePattern &mp, const icu::UnicodeString &pattern, int32_t start, int depth)
+{
+    if (depth > 64)
+        return 0; // ICU limits nesting far below this; a guard, not a rule
+    size_t len = 0;
+    int32_t prev = mp.getPart(start).getLimit();
+    for (int32_t i = start + 1; i < mp.countParts(); i++) {
+        const icu::MessagePattern::Part &part = mp.getPart(i);
+        UMessagePatternPartType type = part.getType();
+        len += nfc_length(pattern, prev, part.getIndex());
+        if (type == UMSGPAT_PART_TYPE_MSG_LIMIT)
+            return len;
+        prev = part.getLimit();
+        if (type == UMSGPAT_PART_TYPE_INSERT_CHAR || type == UMSGPAT_PART_TYPE_REPLACE_NUMBER) {
+            len += 1;
+        } else if (type == UMSGPAT_PART_TYPE_ARG_START) {
+            int32_t limit = mp.getLimitPartIndex(i);
+            size_t longest = 0;
+            if (part.getArgType() != UMSGPAT_ARG_TYPE_NONE && part.getArgType() != UMSGPAT_ARG_TYPE_SIMPLE) {
+                for (int32_t j = i + 1; j < limit; j++) {
+                    if (mp.getPart(j).getType() != UMSGPAT_PART_TYPE_MSG_START)
+                        continue;
+                    longest = std::max(longest, message_length(mp, pattern, j, depth + 1));
+                    j = mp.getLimitPartIndex(j);
+                }
+            }
+            len += longest;
+            i = limit;
+            prev = mp.getPart(limit).getLimit();
+        }
+    }
+    return len;
+}
+
+} // namespace
+
+extern "C" int vip_message_cases(const char *pattern, vip_message_case **cases, size_t *count, vip_error *err)
+{
+    if (!cases || !count)
+        return vip_error_set(err, VIP_ERR_INTERNAL, "vip_message_cases: nowhere to put the cases");
+    *cases = nullptr;
+    *count = 0;
+    try {
+        icu::UnicodeString upattern;
+        UErrorCode st = U_ZERO_ERROR;
+        icu::MessagePattern mp(st);
+        if (U_FAILURE(st))
+            return vip_error_set(err, icu_code(st), "cannot parse a message (%s)", u_errorName(st));
+        if (!parse_pattern(pattern, upattern, mp, err))
+            return err ? err->code : VIP_ERR_INPUT;
+        struct found { std::string arg, key; vip_choice_kind kind; int choice; };
+        std::vector<found> all;
+        int choices = 0;
+        for (int32_t i = 0; i + 1 < mp.countParts(); i++) {
+            const icu::MessagePattern::Part &start = mp.getPart(i);
+            if (start.getType() != UMSGPAT_PART_TYPE_ARG_START || !is_choice(start.getArgType()))
+                continue;
+            vip_choice_kind kind = start.getArgType() == UMSGPAT_ARG_TYPE_PLURAL  ? VIP_CHOICE_PLURAL
+                                   : start.getArgType() == UMSGPAT_ARG_TYPE_SELECT ? VIP_CHOICE_SELECT
+                                                                                    : VIP_CHOICE_SELECTORDINAL;
+            std::string arg = utf8(mp.getSubstring(mp.getPart(i + 1)));
+            int choice = choices++;
+            int32_t limit = mp.getLimitPartIndex(i);
+            for (int32_t j = i + 2; j < limit; j++) {
+                const icu::MessagePattern::Part &p = mp.getPart(j);
+                if (p.getType() == UMSGPAT_PART_TYPE_ARG_SELECTOR)
+                    all.push_back(found{arg, utf8(mp.getSubstring(p)), kind, choice});
+                else if (p.getType() == UMSGPAT_PART_TYPE_MSG_START)
+                    j = mp.getLimitPartIndex(j); // nested arguments are listed in their own turn
+            }
+        }
+        if (all.empty())
+            return VIP_OK;
+        vip_message_case *out = static_cast<vip_message_case *>(std::calloc(all.size(), sizeof *out));
+        if (!out)
+            return vip_error_set(err, VIP_ERR_NOMEM, "out of memory listing plural and select cases");
+        for (size_t k = 0; k < all.size(); k++) {
+            out[k].kind = all[k].kind;
+            out[k].choice = all[k].choice;
+            out[k].arg = strdup(all[k].arg.c_str());
+            out[k].key = strdup(all[k].key.c_str());
+            if (!out[k].arg || !out[k].key) {
+                vip_message_free_cases(out, k + 1);
+                return vip_error_set(err, VIP_ERR_NOMEM, "out of memory listing plural and select cases");
+            }
+        }
+        *cases = out;
+        *count = all.size();
+        return VIP_OK;
+    } catch (...) {
+        set_exception_error(err);
+        return err ? err->code : VIP_ERR_NOMEM;
+    }
+}
+
+extern "C" void vip_message_free_cases(vip_message_case *cases, size_t count)
+{
+    if (!cases)
+        return;
+    for (size_t i = 0; i < count; i++) {
+        std::free(cases[i].arg);
+        std::free(cases[i].key);
+    }
+    std::free(cases);
+}
+
+extern "C" int vip_message_plural_categories(const char *lang, int ordinal, char ***names, size_t *count,
+                                             vip_error *err)
+{
+    if (!names || !count)
+        return vip_error_set(err, VIP_ERR_INTERNAL, "vip_message_plural_categories: nowhere to put the names");
+    *names = nullptr;
+    *count = 0;
+    try {
+        const vip_lang *l = vip_lang_find(lang, err);
+        if (!l)
+            return err ? err->code : VIP_ERR_INPUT;
+        UErrorCode st = U_ZERO_ERROR;
+        UPluralRules *rules = uplrules_openForType(l->icu_locale, ordinal ? UPLURAL_TYPE_ORDINAL : UPLURAL_TYPE_CARDINAL,
+                                                   &st);
+        if (U_FAILURE(st) || !rules)
+            return vip_error_set(err, icu_code(st), "no plural rules for '%s' (%s)", lang, u_errorName(st));
+        UEnumeration *keywords = uplrules_getKeywords(rules, &st);
+        std::vector<std::string> sorted;
+        const char *k;
+        int32_t klen;
+        while (U_SUCCESS(st) && keywords && (k = uenum_next(keywords, &klen, &st)) != nullptr)
+            sorted.emplace_back(k, (size_t)klen);
+        uenum_close(keywords);
+        uplrules_close(rules);
+        if (U_FAILURE(st))
+            return vip_error_set(err, icu_code(st), "cannot list the plural categories of '%s' (%s)", lang,
+                                 u_errorName(st));
+        std::sort(sorted.begin(), sorted.end());
+        char **out = static_cast<char **>(std::calloc(sorted.size() ? sorted.size() : 1, sizeof *out));
+        if (!out)
+            return vip_error_set(err, VIP_ERR_NOMEM, "out of memory listing plural categories");
+        for (size_t i = 0; i < sorted.size(); i++) {
+            if (!(out[i] = strdup(sorted[i].c_str()))) {
+                vip_message_free_names(out, i);
+                return vip_error_set(err, VIP_ERR_NOMEM, "out of memory listing plural categories");
+            }
+        }
+        *names = out;
+        *count = sorted.size();
+        return VIP_OK;
+    } catch (...) {
+        set_exception_error(err);
+        return err ? err->code : VIP_ERR_NOMEM;
+    }
+}
+
+extern "C" int vip_message_text_length(const char *pattern, size_t *codepoints, vip_error *err)
+{
+    if (!codepoints)
+        return vip_error_set(err, VIP_ERR_INTERNAL, "vip_message_text_length: nowhere to put the length");
+    *codepoints = 0;
+    try {
+        icu::UnicodeString upattern;
+        UErrorCode st = U_ZERO_ERROR;
+        icu::MessagePattern mp(st);
+        if (U_FAILURE(st))
+            return vip_error_set(err, icu_code(st), "cannot parse a message (%s)", u_errorName(st));
+        if (!parse_pattern(pattern, upattern, mp, err))
+            return err ? err->code : VIP_ERR_INPUT;
+        *codepoints = message_length(mp, upattern, 0, 0);
+        return VIP_OK;
+    } catch (...) {
+        set_exception_error(err);
+        return err ? err->code : VIP_ERR_NOMEM;
+    }
+}
+
+extern "C" char *vip_message_transliterate(const char *text, const char *id, vip_error *err)
+{
+    try {
+        if (!text || !id) {
+            vip_error_set(err, VIP_ERR_INTERNAL, "vip_message_transliterate: no text or transliterator");
+            return nullptr;
+        }
+        static std::vector<std::pair<std::string, std::unique_ptr<icu::Transliterator>>> made;
+        icu::Transliterator *tr = nullptr;
+        for (auto &m : made)
+            if (m.first == id)
+                tr = m.second.get();
+        if (!tr) {
+            UErrorCode st = U_ZERO_ERROR;
+            UParseError pe;
+            std::unique_ptr<icu::Transliterator> t(
+                icu::Transliterator::createInstance(icu::UnicodeString::fromUTF8(id), UTRANS_FORWARD, pe, st));
+            if (U_FAILURE(st) || !t) {
+                vip_error_set(err, icu_code(U_FAILURE(st) ? st : U_MEMORY_ALLOCATION_ERROR),
+                              "ICU has no transliterator '%s' (%s)", id, u_errorName(st));
+                return nullptr;
+            }
+            tr = t.get();
+            made.emplace_back(id, std::move(t));
+        }
+        icu::UnicodeString s;
+        if (!from_utf8(text, s, "the text", err))
+            return nullptr;
+        tr->transliterate(s);
+        return to_utf8(s, err);
     } catch (...) {
         set_exception_error(err);
         return nullptr;

@@ -36,4 +36,32 @@ void vip_message_free_names(char **names, size_t count);
 /* A number in the language's digits and grouping (e.g. for "page N of M"): malloc'd UTF-8. */
 char *vip_message_format_number(double number, const char *lang, vip_error *err);
 
+/* For checking a translation (vip_check). The plural and select cases a pattern gives, in pattern order: one
+ * entry per case, with `choice` numbering the plural/select arguments of the pattern from 0 (a nested one counts
+ * too), so the cases of one argument can be told from another's of the same name. */
+typedef enum { VIP_CHOICE_PLURAL, VIP_CHOICE_SELECTORDINAL, VIP_CHOICE_SELECT } vip_choice_kind;
+
+typedef struct vip_message_case {
+    char *arg;            /* the argument's name */
+    vip_choice_kind kind;
+    int choice;           /* which plural/select of the pattern, from 0 */
+    char *key;            /* "one", "other", "=1", "yes" ... */
+} vip_message_case;
+
+/* *cases is malloc'd (free with vip_message_free_cases); a syntax error is an error as in vip_message_compile. */
+int vip_message_cases(const char *pattern, vip_message_case **cases, size_t *count, vip_error *err);
+void vip_message_free_cases(vip_message_case *cases, size_t count);
+
+/* The CLDR plural categories ICU has for a language ("one", "other" ...; ordinal: 1 for selectordinal's),
+ * sorted; free with vip_message_free_names. */
+int vip_message_plural_categories(const char *lang, int ordinal, char ***names, size_t *count, vip_error *err);
+
+/* The most code points (after NFC) the pattern can print besides its arguments' values: the longest branch of
+ * each plural or select, '#' as one digit, quoting resolved. */
+int vip_message_text_length(const char *pattern, size_t *codepoints, vip_error *err);
+
+/* text run through the ICU transliterator `id` (e.g. "Hant-Hans", "Any-NFC"); malloc'd UTF-8. Transliterators
+ * are made once per id and kept for the process. */
+char *vip_message_transliterate(const char *text, const char *id, vip_error *err);
+
 #endif
