@@ -127,6 +127,7 @@ bench: deps
 	$(MAKE) $(STRICT) build $(BUILD)/bench/bench_engine $(BUILD)/bench/bench_letters
 	$(BUILD)/bench/bench_engine
 	$(BUILD)/bench/bench_letters
+	tests/bench/bench_delivery.sh $(BUILD)/vipgen
 
 $(BUILD)/bench/%: tests/bench/%.c $(BUILD)/libvip.a
 	@mkdir -p $(dir $@)
