@@ -1019,7 +1019,7 @@ static void check_terms(context *cx, const cunit *u, const char *english)
             continue;
         int found = 0;
         for (size_t k = 0; k < g->nrend && !found; k++)
-            found = strstr(u->target, g->renderings[k]) != NULL;
+            found = contains_ci(u->target, g->renderings[k]); /* "Numer" at the start of a sentence too */
         if (!found)
             WARN(ck, cx->path, u->target_line, u->id, "terminology",
                  "the English says \"%s\", but the translation does not use the glossary's rendering \"%s\" "
