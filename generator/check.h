@@ -3,8 +3,8 @@
  * language's CLDR plural rules, untranslated and stale units, length limits (the XLIFF 2.0 Size and Length
  * Restriction module), script and orthography, and the glossary's fixed terms. Each problem has its file, line,
  * unit id, a kind and a message saying what to do. Unlike vip_catalog_load, nothing stops at the first problem. */
-#ifndef VIP_CHECK_H
-#define VIP_CHECK_H
+#ifndef VIP_CHECK_MODULE_H /* not VIP_CHECK_H: the unit tests' harness tests/unit/check.h has that guard */
+#define VIP_CHECK_MODULE_H
 
 #include <stddef.h>
 #include <stdio.h>
