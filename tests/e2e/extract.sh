@@ -1,0 +1,67 @@
+#!/usr/bin/env bash
+# Copy and search in the three engines victims' viewers use: poppler (pdftotext), pdf.js and PDFium (WebAssembly),
+# over every letter of examples/cases.csv, the Arabic, Farsi and Urdu letters of tests/extract/cases.csv (names with
+# the Allah ligature, a Latin reference inside right-to-left text), and the booklet in every language. For each
+# document and engine: the crime reference, names, phone numbers, emails and web addresses must all come back
+# whole, and the 15 test sentences of its catalogue (tests/extract/expect.py) in logical order.
+# Prints INFO lines with the figures and PASS/FAIL per document and engine against those targets.
+source "$(dirname "$0")/lib.sh"
+langs="en pl ro ar fa ur pa zh-Hans"
+
+if ! tests/extract/install.sh >"$tmp/install.log" 2>&1; then
+    fail "extract: install pdf.js and PDFium" "$(tail -n 3 "$tmp/install.log" | tr '\n' ' ')"
+    exit 0
+fi
+
+args=()
+for csv in examples/cases.csv tests/extract/cases.csv; do
+    name=$(basename "$(dirname "$csv")")
+    if ! "$vipgen" letter "$csv" -o "$tmp/$name" >"$tmp/$name.log" 2>&1; then
+        fail "extract: letters of $csv" "$(tail -n 3 "$tmp/$name.log" | tr '\n' ' ')"
+        continue
+    fi
+    # Every row that has a letter, by its file in report.csv (row, ..., status, file).
+    while IFS=, read -r row ref lang file; do
+        exp="$tmp/$name-$row.expect"
+        tests/extract/expect.py letter "$lang" "$csv" "$ref" >"$exp" || { fail "extract: expect $csv row $row" "expect.py"; continue; }
+        args+=(--label "letter:$name:$row:$lang" "$tmp/$name/$file" "$exp")
+    done < <(/usr/bin/python3 -c '
+import csv, sys
+for r in csv.DictReader(open(sys.argv[1], encoding="utf-8")):
+    if r["status"] == "ok":
+        print(",".join((r["row"], r["crime_ref"], r["language"], r["file"])))' "$tmp/$name/report.csv")
+done
+for lang in $langs; do
+    if ! "$vipgen" booklet --lang "$lang" -o "$tmp/booklet-$lang.pdf" >"$tmp/booklet.log" 2>&1; then
+        fail "extract: booklet $lang" "$(tail -n 3 "$tmp/booklet.log" | tr '\n' ' ')"
+        continue
+    fi
+    tests/extract/expect.py booklet "$lang" >"$tmp/booklet-$lang.expect"
+    args+=(--label "booklet:$lang" "$tmp/booklet-$lang.pdf" "$tmp/booklet-$lang.expect")
+done
+
+if ! tests/extract/check.py "${args[@]}" >"$tmp/result" 2>"$tmp/check.err"; then
+    fail "extract: check.py" "$(tail -n 3 "$tmp/check.err" | tr '\n' ' ')"
+    exit 0
+fi
+# One line per document and engine: every category in full (the target is 100 % of each).
+/usr/bin/python3 - "$tmp/result" <<'EOF'
+import collections, sys
+results = collections.OrderedDict()
+missing = collections.defaultdict(list)
+for line in open(sys.argv[1], encoding="utf-8"):
+    parts = line.rstrip("\n").split(" ", 4)
+    if parts[0] == "RESULT":
+        _, label, engine, cat, rest = parts
+        found, total = map(int, rest.split())
+        results.setdefault((label, engine), []).append((cat, found, total))
+    elif parts[0] == "MISSING":
+        missing[(parts[1], parts[2])].append(f"{parts[3]}: {parts[4]}")
+for (label, engine), cats in results.items():
+    figures = " ".join(f"{cat} {found}/{total}" for cat, found, total in cats)
+    print(f"INFO extract {label} {engine}: {figures}")
+    if all(found == total for _, found, total in cats):
+        print(f"PASS extract {label} {engine}")
+    else:
+        print(f"FAIL extract {label} {engine}: missing {'; '.join(missing[(label, engine)])[:400]}")
+EOF

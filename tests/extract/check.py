@@ -1,0 +1,90 @@
+#!/usr/bin/python3
+"""Checks that PDFs give their text back in the three engines victims' viewers use: poppler (pdftotext), pdf.js and
+PDFium (both through extract.mjs, under Node).
+
+    check.py [--label L] PDF EXPECT [[--label L] PDF EXPECT ...]
+
+EXPECT has one expected string a line, CATEGORY<TAB>TEXT (expect.py writes them). A string counts as found when it
+occurs whole, in logical order, in the document's text; only whitespace is normalised: any run of spaces and line
+breaks matches any other, and a line break may also stand where the text has none between two characters where
+lines break without a space (after a CJK character or before one, after '/', '-' or '.' in an address). For each
+PDF, engine and category it prints
+
+    RESULT <label> <engine> <category> <found> <total>
+
+and, for each string not found, MISSING <label> <engine> <category> <text>. Exit status 0 unless a tool failed."""
+import json
+import os
+import re
+import subprocess
+import sys
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ENGINES = ("poppler", "pdfjs", "pdfium")
+CJK = r"\u2e80-\u9fff\uf900-\ufaff\uff00-\uffef\u3000-\u303f"
+SOFT_BREAK = re.compile(rf"[{CJK}/.\-]")
+
+
+def pattern(text):
+    """A regular expression for text with whitespace normalised and line breaks allowed where lines break."""
+    text = re.sub(r"\s+", " ", text.strip())
+    out = []
+    for i, ch in enumerate(text):
+        if ch == " ":
+            out.append(r"\s+")
+            continue
+        out.append(re.escape(ch))
+        nxt = text[i + 1] if i + 1 < len(text) else " "
+        if nxt != " " and (SOFT_BREAK.match(ch) or re.match(rf"[{CJK}]", nxt)):
+            out.append(r"(?:[ \t]*\n\s*)?")
+    return re.compile("".join(out))
+
+
+def poppler_pages(pdf):
+    out = subprocess.run(["pdftotext", "-enc", "UTF-8", pdf, "-"], check=True, capture_output=True).stdout
+    return out.decode("utf-8").split("\f")
+
+
+def node_pages(pdfs):
+    out = subprocess.run(["node", os.path.join(HERE, "extract.mjs"), "--json", *pdfs], check=True,
+                         capture_output=True, cwd=HERE).stdout
+    return json.loads(out.decode("utf-8"))
+
+
+def normalise(pages):
+    """Pages joined by line breaks; every other whitespace character (no-break and thin spaces too) is a space."""
+    text = "\n".join(pages).replace("\r", "\n")
+    return re.sub(r"[^\S\n]", " ", text)
+
+
+def main(argv):
+    jobs, label = [], None
+    while argv:
+        if argv[0] == "--label" and len(argv) > 1:
+            label, argv = argv[1], argv[2:]
+            continue
+        if len(argv) < 2:
+            sys.exit(__doc__)
+        jobs.append((label or os.path.basename(argv[0]), argv[0], argv[1]))
+        label, argv = None, argv[2:]
+    if not jobs:
+        sys.exit(__doc__)
+    node = node_pages([pdf for _, pdf, _ in jobs])
+    for label, pdf, expect in jobs:
+        with open(expect, encoding="utf-8") as f:
+            items = [line.rstrip("\n").split("\t", 1) for line in f if "\t" in line]
+        texts = {"poppler": normalise(poppler_pages(pdf)), "pdfjs": normalise(node[pdf]["pdfjs"]),
+                 "pdfium": normalise(node[pdf]["pdfium"])}
+        categories = list(dict.fromkeys(cat for cat, _ in items))
+        for engine in ENGINES:
+            for cat in categories:
+                wanted = [t for c, t in items if c == cat]
+                missing = [t for t in wanted if not pattern(t).search(texts[engine])]
+                print(f"RESULT {label} {engine} {cat} {len(wanted) - len(missing)} {len(wanted)}")
+                for t in missing:
+                    print(f"MISSING {label} {engine} {cat} {t}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
