@@ -366,7 +366,10 @@ static void xml_problem(vip_check *ck, const char *path, const vip_error *e)
         while (*msg == ' ')
             msg++;
     }
-    ERROR(ck, path, line, NULL, "xml", "%s; the file must be well-formed XML in UTF-8", msg);
+    if (e->code == VIP_ERR_INPUT)
+        ERROR(ck, path, line, NULL, "xml", "%s; the file must be well-formed XML in UTF-8", msg);
+    else
+        ERROR(ck, path, line, NULL, "io", "%s", msg);
 }
 
 /* Reads the units of a catalogue's <file>s. The root is checked by the caller. */
