@@ -9,7 +9,7 @@ SAN      ?=
 # The project's own builds (make test, make demo, CI) add WERROR=-Werror; a distribution's build need not.
 WERROR   ?=
 PKGS     := harfbuzz harfbuzz-subset icu-uc icu-i18n icu-io libxml-2.0 freetype2 glib-2.0 gmime-3.0 libcurl \
-            sqlite3 libqpdf
+            sqlite3 libqpdf poppler-glib cairo libmicrohttpd
 CFLAGS   ?= -O2 -g
 CXXFLAGS ?= -O2 -g
 CPPFLAGS ?=
@@ -17,7 +17,7 @@ LDFLAGS  ?=
 VIP_CFLAGS   = -std=c17 -D_POSIX_C_SOURCE=200809L -Wall -Wextra $(WERROR) -Igenerator
 VIP_CXXFLAGS = -std=c++17 -Wall -Wextra $(WERROR) -Igenerator
 DEPCFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-DEPLIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lhpdf -lcsv -lpng -lz -lm
+DEPLIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lhpdf -lcsv -lhyphen -lpng -lz -lm
 include tests/fuzz/fuzz.mk
 
 # Where `make install` puts things. The installed program finds its data beside its bin/ (../share/vipgen), so an
@@ -32,7 +32,9 @@ DESTDIR ?=
 # Debian packages the build, the tests and the demo need. `make deps` installs the missing ones (as root).
 DEBS := build-essential pkg-config libhpdf-dev libharfbuzz-dev libharfbuzz-bin libfreetype-dev libicu-dev \
         libxml2-dev libxml2-utils libcsv-dev libpng-dev zlib1g-dev libglib2.0-dev libgmime-3.0-dev \
-        libcurl4-openssl-dev libsqlite3-dev libqpdf-dev fonts-noto-core fonts-noto-cjk python3-aiosmtpd openssl \
+        libcurl4-openssl-dev libsqlite3-dev libqpdf-dev libpoppler-glib-dev libcairo2-dev libmicrohttpd-dev \
+        libhyphen-dev hyphen-en-gb hyphen-pl hyphen-ro fonts-noto-core fonts-noto-cjk python3-aiosmtpd openssl \
+        chromium nodejs npm bc \
         poppler-utils qpdf mupdf-tools unicode-data valgrind scdoc man-db python3 $(FUZZ_DEBS)
 
 BUILD   := build
