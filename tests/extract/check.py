@@ -52,8 +52,12 @@ def node_pages(pdfs):
 
 
 def normalise(pages):
-    """Pages joined by line breaks; every other whitespace character (no-break and thin spaces too) is a space."""
+    """Pages joined by line breaks; every other whitespace character (no-break and thin spaces too) is a space.
+    The bidi embedding and isolate controls pdftotext puts around right-to-left lines and the left-to-right runs
+    in them (so that its plain-text output displays in order) are the engine's markup, not the document's text:
+    they are removed, from every engine's output alike."""
     text = "\n".join(pages).replace("\r", "\n")
+    text = re.sub("[\u200e\u200f\u202a-\u202e\u2066-\u2069]", "", text)
     return re.sub(r"[^\S\n]", " ", text)
 
 
