@@ -34,7 +34,7 @@ DEBS := build-essential pkg-config libhpdf-dev libharfbuzz-dev libharfbuzz-bin l
         libxml2-dev libxml2-utils libcsv-dev libpng-dev zlib1g-dev libglib2.0-dev libgmime-3.0-dev \
         libcurl4-openssl-dev libsqlite3-dev libqpdf-dev libpoppler-glib-dev libcairo2-dev libmicrohttpd-dev \
         libhyphen-dev hyphen-en-gb hyphen-pl hyphen-ro fonts-noto-core fonts-noto-cjk python3-aiosmtpd openssl \
-        chromium nodejs npm bc \
+        chromium nodejs bc \
         poppler-utils qpdf mupdf-tools unicode-data valgrind scdoc man-db python3 $(FUZZ_DEBS)
 
 BUILD   := build
