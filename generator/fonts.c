@@ -24,6 +24,7 @@ struct vip_font {
     hb_subset_plan_t *reduced_plan; /* CFF fonts in a batch: how the reduced face was cut (its glyph mapping) */
     hb_face_t *reduced;             /* ... and that face, preprocessed */
     vip_font_metrics metrics;
+    double size_adjust;             /* see vip_font_size_adjust */
 };
 
 struct vip_fontset {
@@ -135,6 +136,31 @@ static void read_metrics(vip_font *f)
     if (d && len >= 8)
         m->italic_angle = (int16_t)be16(d + 4); /* integer part of the 16.16 angle */
     hb_blob_destroy(post);
+    /* The x-height from the outlines, not OS/2's sxHeight: Arabic fonts leave it 0 or copy a Latin font's. Latin:
+     * the top of x. Arabic script: how high the bodies of letters with neither ascender nor dots reach (heh, waw,
+     * meem, seen, sad, each shaped on its own as text would be: Nastaliq's cmap glyphs are not the forms it draws,
+     * and its isolated seen and sad stand taller than its heh). */
+    static const char *const arabic_bodies[] = {"\xD9\x87", "\xD9\x88", "\xD9\x85", "\xD8\xB3", "\xD8\xB5"};
+    int arabic = f->scripts && list_has(f->scripts, "Arab");
+    size_t samples = arabic ? sizeof arabic_bodies / sizeof arabic_bodies[0] : 1;
+    hb_buffer_t *b = hb_buffer_create();
+    for (size_t i = 0; i < samples; i++) {
+        hb_buffer_clear_contents(b);
+        hb_buffer_add_utf8(b, arabic ? arabic_bodies[i] : "x", -1, 0, -1);
+        hb_buffer_set_direction(b, arabic ? HB_DIRECTION_RTL : HB_DIRECTION_LTR);
+        hb_buffer_set_script(b, arabic ? HB_SCRIPT_ARABIC : HB_SCRIPT_LATIN);
+        hb_shape(f->font, b, NULL, 0);
+        unsigned n = 0;
+        const hb_glyph_info_t *info = hb_buffer_get_glyph_infos(b, &n);
+        const hb_glyph_position_t *pos = hb_buffer_get_glyph_positions(b, &n);
+        hb_glyph_extents_t ext;
+        if (n == 1 && info[0].codepoint != 0 && hb_font_get_glyph_extents(f->font, info[0].codepoint, &ext) &&
+            ext.y_bearing + pos[0].y_offset > m->x_height)
+            m->x_height = ext.y_bearing + pos[0].y_offset;
+    }
+    hb_buffer_destroy(b);
+    if (m->x_height <= 0 && hb_ot_metrics_get_position(f->font, HB_OT_METRICS_TAG_X_HEIGHT, &v))
+        m->x_height = v;
 }
 
 /* A PDF font name may not hold spaces or delimiters; fall back to the manifest name when the font has none. */
@@ -238,6 +264,42 @@ fail:
     return NULL;
 }
 
+static int same_list(char *const *a, char *const *b)
+{
+    for (; *a && *b; a++, b++)
+        if (strcasecmp(*a, *b))
+            return 0;
+    return !*a && !*b;
+}
+
+/* See vip_font_size_adjust. A font's family is the regular font listed for the same scripts and languages. */
+static void set_size_adjust(vip_fontset *set)
+{
+    const vip_font *latin = NULL;
+    for (size_t i = 0; i < set->count && !latin; i++)
+        if (set->fonts[i]->weight == VIP_WEIGHT_REGULAR && list_has(set->fonts[i]->scripts, "Latn") &&
+            set->fonts[i]->metrics.x_height > 0)
+            latin = set->fonts[i];
+    for (size_t i = 0; i < set->count; i++) {
+        vip_font *f = set->fonts[i];
+        f->size_adjust = 1;
+        if (!latin || !list_has(f->scripts, "Arab"))
+            continue;
+        const vip_font *regular = f;
+        for (size_t k = 0; k < set->count; k++)
+            if (set->fonts[k]->weight == VIP_WEIGHT_REGULAR && same_list(set->fonts[k]->scripts, f->scripts) &&
+                same_list(set->fonts[k]->langs, f->langs)) {
+                regular = set->fonts[k];
+                break;
+            }
+        if (regular->metrics.x_height <= 0)
+            continue;
+        double want = (double)latin->metrics.x_height / latin->metrics.upem;
+        double have = (double)regular->metrics.x_height / regular->metrics.upem;
+        f->size_adjust = want / have < 1 ? 1 : want / have > 1.5 ? 1.5 : want / have;
+    }
+}
+
 vip_fontset *vip_fontset_load(const char *manifest_path, vip_error *err)
 {
     FILE *in = fopen(manifest_path, "r");
@@ -280,6 +342,7 @@ vip_fontset *vip_fontset_load(const char *manifest_path, vip_error *err)
         vip_fontset_destroy(set);
         return NULL;
     }
+    set_size_adjust(set);
     return set;
 fail:
     fclose(in);
@@ -331,6 +394,7 @@ unsigned vip_font_face_index(const vip_font *font) { return font->index; }
 const char *vip_font_postscript_name(const vip_font *font) { return font->psname; }
 int vip_font_is_cff(const vip_font *font) { return font->cff; }
 const vip_font_metrics *vip_font_get_metrics(const vip_font *font) { return &font->metrics; }
+double vip_font_size_adjust(const vip_font *font) { return font->size_adjust; }
 hb_face_t *vip_font_hb_face(const vip_font *font) { return font->face; }
 hb_font_t *vip_font_hb_font(const vip_font *font) { return font->font; }
 

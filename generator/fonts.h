@@ -20,6 +20,7 @@ typedef struct vip_font_metrics {
     unsigned upem;
     int ascender, descender, line_gap; /* typographic line metrics; descender is negative */
     int cap_height;
+    int x_height;                      /* measured from outlines (see fonts.c read_metrics) */
     int bbox[4];                       /* xMin yMin xMax yMax from the head table */
     int italic_angle;
 } vip_font_metrics;
@@ -48,6 +49,11 @@ unsigned vip_font_face_index(const vip_font *font);
 const char *vip_font_postscript_name(const vip_font *font); /* from the name table; never NULL */
 int vip_font_is_cff(const vip_font *font);                  /* outlines in a CFF table rather than glyf */
 const vip_font_metrics *vip_font_get_metrics(const vip_font *font);
+/* The factor an Arabic-script font's type size is multiplied by so that its letters read as large as the Latin
+ * beside them, as CSS font-size-adjust does: the manifest's first regular Latin font's x-height over the x-height
+ * of the font's regular face (x_height above; both weights of a family get the same factor, so bold reads the
+ * size of regular). 1 for every other script. Between 1 and 1.5: Naskh about 1.31, Nastaliq 1. */
+double vip_font_size_adjust(const vip_font *font);
 hb_face_t *vip_font_hb_face(const vip_font *font);          /* owned by the font */
 hb_font_t *vip_font_hb_font(const vip_font *font);          /* owned by the font; scale = upem */
 /* Subsetting (hb-subset) for embedding. Every subset is made with these flags: no hinting (about half the size),

@@ -32,6 +32,7 @@ void vip_layout_default_options(vip_layout_options *o)
     o->page_height = 297 * MM;
     o->margin_top = o->margin_bottom = o->margin_left = o->margin_right = 20 * MM;
     o->body_size = 10.5;
+    o->min_body_size = 11; /* Arabic-script fonts are sized up by their x-height to read the same (fonts.h) */
     o->heading_size[0] = 17;
     o->heading_size[1] = 13.5;
     o->heading_size[2] = 11.5;
@@ -59,6 +60,7 @@ typedef struct flow {
     const size_t *known_page;       /* from the previous pass, for the contents; NULL in the first */
     double scale;                   /* applied to every type size (1 unless fitting into max_pages) */
     double leading;                 /* fraction of the size between lines */
+    double spacing;                 /* applied to the space between lines and paragraphs (1, less to save a page) */
 } flow;
 
 static vip_page *cur(flow *f)
@@ -126,6 +128,39 @@ static double line_height(const vip_text_line *l)
     return l->ascent + l->descent + l->leading;
 }
 
+/* Notes where a block's line went, for previews: the line's box joins the block's area on this page, or starts
+ * one. Header, footer and contents lines (r NULL, or not a block's text) are not a block's. */
+static int note_area(flow *f, const vip_text_line *line, const vip_rich *r, double x0, double baseline)
+{
+    size_t block = SIZE_MAX;
+    for (size_t i = 0; r && i < f->doc->block_count && block == SIZE_MAX; i++) {
+        const vip_block *b = &f->doc->blocks[i];
+        if (r == &b->content || (b->cell_count && r >= b->cells && r < b->cells + b->cell_count))
+            block = i;
+    }
+    if (block == SIZE_MAX || !line->run_count)
+        return VIP_OK;
+    double x = x0 + line->runs[0].x, right = x0 + line->runs[line->run_count - 1].x +
+                                             line->runs[line->run_count - 1].width;
+    double top = baseline - line->ascent, bottom = baseline + line->descent;
+    vip_page_area *a = f->out->areas;
+    if (a && a->block == block && a->page == f->page) {
+        right = fmax(right, a->x + a->width);
+        bottom = fmax(bottom, a->y + a->height);
+        a->x = fmin(a->x, x);
+        a->y = fmin(a->y, top);
+        a->width = right - a->x;
+        a->height = bottom - a->y;
+        return VIP_OK;
+    }
+    vip_page_area area = {block, f->page, x, top, right - x, bottom - top, f->out->areas};
+    /* Kept in the document's storage, so that it goes with the document. */
+    if (!(a = (vip_page_area *)vip_page_doc_keep_text(f->out, (const char *)&area, sizeof area)))
+        return nomem(f);
+    f->out->areas = a;
+    return VIP_OK;
+}
+
 /* Puts one line on the current page with its baseline at y; links in the line become clickable areas. */
 static int emit_line(flow *f, const vip_text_line *line, const char *text, const vip_rich *r, double x0,
                      double baseline, uint32_t color)
@@ -153,6 +188,8 @@ static int emit_line(flow *f, const vip_text_line *line, const char *text, const
         if (rc)
             return nomem(f);
     }
+    if (note_area(f, line, r, x0, baseline))
+        return f->err->code;
     /* Each link's extent on this line: the glyphs whose clusters fall in its byte range. */
     for (size_t l = 0; r && l < r->link_count; l++) {
         double lo = INFINITY, hi = -INFINITY;
@@ -286,7 +323,7 @@ static int lay_contents(flow *f, size_t from)
 /* A table row: cells side by side (first cell on the start side), each ruled; a header row is shaded and bold. */
 static int lay_row(flow *f, const vip_block *b, int repeating)
 {
-    double width = f->right - f->left, total = 0, pad = 1.2 * MM * f->scale, size = body_size(f) - 0.5;
+    double width = f->right - f->left, total = 0, pad = 1.2 * MM * f->scale, size = body_size(f);
     for (size_t c = 0; c < b->cell_count; c++)
         total += b->columns[c] > 0 ? b->columns[c] : 1;
     vip_paragraph **cells = calloc(b->cell_count ? b->cell_count : 1, sizeof *cells);
@@ -362,7 +399,8 @@ static void list_item_free(list_item *it)
 
 static int lay_list_item_text(flow *f, const vip_block *b, double left, double right, list_item *it)
 {
-    double size = own_size(f, b->size, body_size(f)), indent = 7 * MM, gap = 2 * MM;
+    /* The marker's room grows with the type: "12." at 11 pt needs more than 5 mm. */
+    double size = own_size(f, b->size, body_size(f)), indent = fmax(7 * MM, 2.6 * size), gap = 2 * MM;
     vip_rich marker = {.text = b->marker ? b->marker : "\xE2\x80\xA2", .length = strlen(b->marker ? b->marker : "\xE2\x80\xA2")};
     *it = (list_item){0};
     it->marker = lay(f, &marker, b->lang, 0, VIP_ALIGN_END, size, VIP_WEIGHT_REGULAR, indent - gap, b->where);
@@ -557,7 +595,7 @@ static int lay_block(flow *f, size_t i)
         int rc = p->line_count ? ensure(f, p->lines[0].ascent + p->lines[0].descent) : VIP_OK;
         if (!rc)
             rc = place(f, p, &b->content, f->left, COLOR_TEXT);
-        f->y += f->o->paragraph_space * f->scale;
+        f->y += f->o->paragraph_space * f->scale * f->spacing;
         vip_paragraph_destroy(p);
         return rc;
     }
@@ -567,7 +605,7 @@ static int lay_block(flow *f, size_t i)
                  : continues_list(f->doc, i) ? VIP_OK
                                              : lay_list_columns(f, i);
         if (!rc && (i + 1 == f->doc->block_count || f->doc->blocks[i + 1].kind != VIP_BLOCK_LIST_ITEM))
-            f->y += f->o->paragraph_space * f->scale;
+            f->y += f->o->paragraph_space * f->scale * f->spacing;
         return rc;
     }
     case VIP_BLOCK_TABLE_ROW: {
@@ -575,7 +613,7 @@ static int lay_block(flow *f, size_t i)
             f->table_header = b;
         int rc = lay_row(f, b, 0);
         if (!rc && (i + 1 == f->doc->block_count || f->doc->blocks[i + 1].kind != VIP_BLOCK_TABLE_ROW))
-            f->y += (f->o->paragraph_space + 2) * f->scale;
+            f->y += (f->o->paragraph_space * f->spacing + 2) * f->scale;
         return rc;
     }
     case VIP_BLOCK_BOX_BEGIN: {
@@ -706,10 +744,11 @@ static int furniture(flow *f)
 }
 
 static vip_page_doc *run_pass(vip_text *text, const vip_doc *doc, const vip_layout_options *o, size_t *heading_page,
-                              const size_t *known_page, double scale, vip_error *err)
+                              const size_t *known_page, double scale, double spacing, vip_error *err)
 {
     flow f = {.text = text, .doc = doc, .o = o, .err = err, .page = SIZE_MAX, .heading_page = heading_page,
-              .known_page = known_page, .scale = scale, .leading = doc->leading > 0 ? doc->leading : o->leading};
+              .known_page = known_page, .scale = scale, .spacing = spacing,
+              .leading = (doc->leading > 0 ? doc->leading : o->leading) * spacing};
     f.rtl = doc->dir == VIP_DIR_RTL;
     f.pw = doc->page_width > 0 ? doc->page_width : o->page_width;
     f.ph = doc->page_height > 0 ? doc->page_height : o->page_height;
@@ -749,7 +788,7 @@ static vip_page_doc *run_pass(vip_text *text, const vip_doc *doc, const vip_layo
             f.out->address_overflow = address_bottom - WINDOW_BOTTOM;
         if (!rc)
             rc = lay_region(&f, VIP_REGION_REFERENCE, WINDOW_RIGHT + 6 * MM, f.right, WINDOW_TOP + WINDOW_PAD,
-                            body_size(&f) - 1, f.leading, 1, &reference_bottom);
+                            body_size(&f), f.leading, 1, &reference_bottom);
         if (!rc && f.y < WINDOW_BOTTOM + 5 * MM)
             f.y = fmax(WINDOW_BOTTOM + 5 * MM, reference_bottom + 5 * MM);
     }
@@ -772,7 +811,7 @@ static vip_page_doc *run_pass(vip_text *text, const vip_doc *doc, const vip_layo
 /* One layout: a second pass when there is a contents page, which needs the pages the first pass found for the
  * headings (its own length does not depend on the numbers, so the second pass places headings alike). */
 static vip_page_doc *lay_out(vip_text *text, const vip_doc *doc, const vip_layout_options *options, double scale,
-                             vip_error *err)
+                             double spacing, vip_error *err)
 {
     size_t n = doc->block_count ? doc->block_count : 1;
     size_t *pages = calloc(n, sizeof *pages), *known = malloc(n * sizeof *known);
@@ -784,11 +823,11 @@ static vip_page_doc *lay_out(vip_text *text, const vip_doc *doc, const vip_layou
     int has_contents = 0;
     for (size_t i = 0; i < doc->block_count; i++)
         has_contents |= doc->blocks[i].kind == VIP_BLOCK_CONTENTS;
-    out = run_pass(text, doc, options, pages, NULL, scale, err);
+    out = run_pass(text, doc, options, pages, NULL, scale, spacing, err);
     if (out && has_contents) {
         memcpy(known, pages, n * sizeof *known);
         vip_page_doc_destroy(out);
-        out = run_pass(text, doc, options, pages, known, scale, err);
+        out = run_pass(text, doc, options, pages, known, scale, spacing, err);
     }
 done:
     free(pages);
@@ -799,13 +838,32 @@ done:
 vip_page_doc *vip_layout_document(vip_text *text, const vip_doc *doc, const vip_layout_options *options,
                                   vip_error *err)
 {
-    vip_page_doc *out = lay_out(text, doc, options, 1.0, err);
-    /* A document with a page limit (a letter of at most two pages) gets smaller type until it fits, down to 76 %. */
-    for (double scale = 0.96; out && doc->max_pages > 0 && out->page_count > (size_t)doc->max_pages &&
-                              scale > 0.75;
-         scale -= 0.04) {
+    vip_page_doc *out = lay_out(text, doc, options, 1.0, 1.0, err);
+    /* A document with a page limit (a letter) gets smaller type until it fits, down to 76 % but never below the
+     * minimum body size: a letter that does not fit at the minimum takes more pages rather than shrink further
+     * (one body size for the whole document either way). */
+    double body = doc->body_size > 0 ? doc->body_size : options->body_size, scale = 1;
+    while (out && doc->max_pages > 0 && out->page_count > (size_t)doc->max_pages && scale - 0.04 > 0.75 &&
+           body * (scale - 0.04) >= options->min_body_size - 1e-9) {
+        scale -= 0.04;
         vip_page_doc_destroy(out);
-        out = lay_out(text, doc, options, scale, err);
+        out = lay_out(text, doc, options, scale, 1.0, err);
+    }
+    /* Then less space between lines and paragraphs (down to 40 %), where that brings it within the limit or at
+     * least saves a page. */
+    for (double spacing = 0.8; out && doc->max_pages > 0 && out->page_count > (size_t)doc->max_pages &&
+                               spacing > 0.3;
+         spacing -= 0.2) {
+        vip_page_doc *tight = lay_out(text, doc, options, scale, spacing, err);
+        if (!tight) {
+            vip_page_doc_destroy(out);
+            return NULL;
+        }
+        if (tight->page_count < out->page_count) {
+            vip_page_doc_destroy(out);
+            return tight;
+        }
+        vip_page_doc_destroy(tight);
     }
     return out;
 }

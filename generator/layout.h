@@ -12,6 +12,7 @@ typedef struct vip_layout_options {
     double page_width, page_height;                           /* points */
     double margin_top, margin_bottom, margin_left, margin_right;
     double body_size;                                         /* points */
+    double min_body_size; /* points, Latin-equivalent: fitting to max-pages never sets body text smaller */
     double heading_size[3];                                   /* levels 1..3 */
     double leading;                                           /* fraction of the size between lines */
     double paragraph_space;                                   /* points after a paragraph */

@@ -451,7 +451,7 @@ static void measure_widths(para *p, double size)
     memset(p->width, 0, (p->n + 1) * sizeof *p->width);
     for (size_t r = 0; r < p->run_count; r++) {
         const run *rn = &p->runs[r];
-        double scale = size / vip_font_get_metrics(rn->font)->upem;
+        double scale = size * vip_font_size_adjust(rn->font) / vip_font_get_metrics(rn->font)->upem;
         for (size_t g = 0; g < rn->glyphs.count; g++)
             p->width[p->char_at[rn->glyphs.info[g].cluster]] += rn->glyphs.pos[g].x_advance * scale;
     }
@@ -761,10 +761,11 @@ static int build_line(vip_text *t, para *p, const line_range *lr, int last_line,
             goto done;
         }
         const vip_font_metrics *m = vip_font_get_metrics(r->font);
-        double scale = style->size / m->upem;
+        /* Arabic-script fonts are set larger, by their x-height, to read the size of the Latin beside them. */
+        out->size = style->size * vip_font_size_adjust(r->font);
+        double scale = out->size / m->upem;
         hb_font_t *hbf = vip_font_hb_font(r->font);
         out->font = r->font;
-        out->size = style->size;
         out->rtl = pc->level & 1;
         out->lang = r->lang->tag;
         memcpy(out->script, uscript_getShortName(r->script), 4);
@@ -832,8 +833,9 @@ static int build_line(vip_text *t, para *p, const line_range *lr, int last_line,
             f = vip_fontset_primary(t->fonts, "Latn", "en", style->weight);
         if (f) {
             const vip_font_metrics *m = vip_font_get_metrics(f);
-            asc = fmin(m->ascender, 1.1 * m->upem) * style->size / m->upem;
-            desc = fmin(-m->descender, 0.4 * m->upem) * style->size / m->upem;
+            double size = style->size * vip_font_size_adjust(f);
+            asc = fmin(m->ascender, 1.1 * m->upem) * size / m->upem;
+            desc = fmin(-m->descender, 0.4 * m->upem) * size / m->upem;
         }
     }
     line->width = x;

@@ -86,7 +86,8 @@ while IFS='|' read -r ref lang name offence; do
     check "letter.$lang.$ref.offence: $want" "[ -n \"\$want\" ] && has_text $lang \"\$want\" \"\$text\"" \
         "$(printf '%s' "$text" | head -c 400)"
     pages=$(pdfinfo "$file" | awk '/^Pages:/{print $2}')
-    check "letter.$lang.$ref.at_most_2_pages" "[ '$pages' -ge 1 ] && [ '$pages' -le 2 ]" "$pages pages"
+    # 11 pt body text (Latin-equivalent) never shrinks to fit: a letter may take three pages (tests/e2e/type.sh).
+    check "letter.$lang.$ref.at_most_3_pages" "[ '$pages' -ge 1 ] && [ '$pages' -le 3 ]" "$pages pages"
     postcode=$(grep -F "$ref," examples/cases.csv | perl -MText::ParseWords -ne 'print((parse_line(",", 0, $_))[7])')
     check "letter.$lang.$ref.address_in_window: $postcode" "in_window '$file' $postcode" \
         "the postcode's words are not all inside the window (24.6-120 mm, 39.5-66.3 mm)"
@@ -185,7 +186,7 @@ for file in "$tmp"/full/FA-*.pdf; do
         "the address lines are not all inside the window"
 done
 
-# A letter that cannot fit its two pages (a catalogue whose Urdu thanks run on and on: case values are capped) is
+# A letter that cannot fit its three pages (a catalogue whose Urdu thanks run on and on: case values are capped) is
 # still written, and said to be over, on stderr and in the report, naming its row.
 mkdir -p "$tmp/long"
 cp translations/*.xlf "$tmp/long/"
@@ -195,8 +196,8 @@ perl -0pi -e 's{(<unit id="letter.thanks">.*?<target>)(.*?)(</target>)}{$1 . joi
     grep -F 'NC/2024/012350,' examples/cases.csv | sed 's|^NC/2024/012350,|OV/2024/1,|'
 } >"$tmp/over.csv"
 "$vipgen" letter "$tmp/over.csv" -o "$tmp/over" --translations "$tmp/long" 2>"$tmp/over-err"
-check "letters.over_two_pages.written" "[ -s '$tmp/over/OV-2024-1_ur.pdf' ]" "$(cat "$tmp/over-err")"
-check "letters.over_two_pages.stderr_names_row" "grep -q 'row 1 (line 2): warning: the letter runs to [3-9] pages' '$tmp/over-err'" \
+check "letters.over_max_pages.written" "[ -s '$tmp/over/OV-2024-1_ur.pdf' ]" "$(cat "$tmp/over-err")"
+check "letters.over_max_pages.stderr_names_row" "grep -q 'row 1 (line 2): warning: the letter runs to [4-9] pages' '$tmp/over-err'" \
     "$(cat "$tmp/over-err")"
-check "letters.over_two_pages.in_report" "grep -q '\"ok\",\"OV-2024-1_ur.pdf\",\"[3-9]\",\"\",\"warning: the letter runs to' '$tmp/over/report.csv'" \
+check "letters.over_max_pages.in_report" "grep -q '\"ok\",\"OV-2024-1_ur.pdf\",\"[4-9]\",\"\",\"warning: the letter runs to' '$tmp/over/report.csv'" \
     "$(cat "$tmp/over/report.csv" 2>/dev/null)"

@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <hb.h>
+
 #include "check.h"
 #include "fonts.h"
 #include "text.h"
@@ -73,6 +75,26 @@ static int same_paragraph(const vip_paragraph *a, const vip_paragraph *b)
         }
     }
     return 1;
+}
+
+/* The highest ink, in points, of the first run in script `script` of line 0, and that run's size. */
+static double ink_top(const vip_paragraph *p, const char *script, double *size)
+{
+    for (size_t r = 0; p && p->line_count && r < p->lines[0].run_count; r++) {
+        const vip_text_run *run = &p->lines[0].runs[r];
+        if (strcmp(run->script, script))
+            continue;
+        double top = -1;
+        for (size_t g = 0; g < run->glyph_count; g++) {
+            hb_glyph_extents_t e;
+            if (hb_font_get_glyph_extents(vip_font_hb_font(run->font), run->glyphs[g].gid, &e))
+                top = fmax(top, e.y_bearing * run->size / vip_font_get_metrics(run->font)->upem + run->glyphs[g].y);
+        }
+        *size = run->size;
+        return top;
+    }
+    *size = 0;
+    return -1;
 }
 
 int main(void)
@@ -340,6 +362,29 @@ int main(void)
         vip_paragraph_destroy(evicted);
         vip_text_destroy(fresh);
         vip_text_destroy(tiny);
+    }
+
+    /* Arabic script reads the size of the Latin beside it (font-size-adjust by x-height): Naskh's heh stands as
+     * tall as Latin's x, in both weights; Nastaliq's letter bodies never stand lower than x. */
+    {
+        double xs, hs, bs, ns;
+        p = lay(t, "ar", "\xD9\x87 x", VIP_ALIGN_START, 300, &err);
+        double x_top = ink_top(p, "Latn", &xs), heh_top = ink_top(p, "Arab", &hs);
+        CHECK("size_adjust.latin_at_style_size", xs == 11, "Latin run at %.3f pt", xs);
+        CHECK("size_adjust.naskh_heh_as_tall_as_x", x_top > 0 && fabs(heh_top - x_top) < 0.02 * x_top && hs > 13,
+              "heh %.3f pt high at %.3f pt, x %.3f pt high at %.3f pt", heh_top, hs, x_top, xs);
+        vip_paragraph_destroy(p);
+        vip_text_style bold = {.lang = "fa", .size = 11, .leading = 0.25, .weight = VIP_WEIGHT_BOLD};
+        p = vip_text_layout_paragraph(t, "\xD9\x87", 2, &bold, NULL, 0, 300, "test", &err);
+        ink_top(p, "Arab", &bs);
+        CHECK("size_adjust.bold_same_factor", bs == hs, "bold Naskh at %.3f pt, regular at %.3f pt", bs, hs);
+        vip_paragraph_destroy(p);
+        p = lay(t, "ur", "\xD8\xB5 x", VIP_ALIGN_START, 300, &err);
+        double sad_top = ink_top(p, "Arab", &ns);
+        x_top = ink_top(p, "Latn", &xs);
+        CHECK("size_adjust.nastaliq_not_smaller", ns >= 11 && sad_top >= x_top, "sad %.3f pt high at %.3f pt, x %.3f",
+              sad_top, ns, x_top);
+        vip_paragraph_destroy(p);
     }
 
     vip_text_destroy(t);
