@@ -25,7 +25,8 @@ for h in $harnesses; do
     dict=()
     [ -f "tests/fuzz/$h.dict" ] && dict=("-dict=tests/fuzz/$h.dict")
     # -max_total_time bounds the fuzzing; timeout bounds everything else (loading the seeds, a stuck input).
-    timeout -k 10 $((seconds + 120)) "build-fuzz/$h" -max_total_time="$seconds" -timeout=30 -rss_limit_mb=4096 \
+    # The harnesses' scratch files go under $tmp too (a crashing process leaves its own behind).
+    TMPDIR="$tmp" timeout -k 10 $((seconds + 120)) "build-fuzz/$h" -max_total_time="$seconds" -timeout=30 -rss_limit_mb=4096 \
         -print_final_stats=1 "${dict[@]}" -artifact_prefix="$crashes/$h/" \
         "$tmp/corpus/$h" "tests/fuzz/corpus/$h" >"$tmp/$h.log" 2>&1
     rc=$?
@@ -44,5 +45,5 @@ for h in $harnesses; do
     grep -m1 -n -E '^==[0-9]+==ERROR|runtime error:|fuzz invariant failed|ERROR: libFuzzer|^ALARM|fuzz harness setup' \
         "$tmp/$h.log" | cut -d: -f1 | {
         read -r first && sed -n "${first},$((first + 24))p" "$tmp/$h.log" || tail -n 25 "$tmp/$h.log"
-    } | sed 's/^/    /'
+    } | sed -e 's/ (BuildId: [0-9a-f]*)//' -e 's/^/    /'
 done

@@ -68,10 +68,10 @@ $(FUZZ_BUILD)/fuzz_%: $(FUZZ_DIR)/fuzz_%.c $(FUZZ_DIR)/fuzz_common.h $(wildcard 
 # shared). The corpus in git is read only; what libFuzzer adds goes to $(FUZZ_WORK)/corpus/<name>.
 define fuzz_run
 	@set -e; for h in $(FUZZ_RUN); do \
-	  mkdir -p $(FUZZ_WORK)/corpus/$$h $(FUZZ_WORK)/crashes/$$h; \
+	  mkdir -p $(FUZZ_WORK)/corpus/$$h $(FUZZ_WORK)/crashes/$$h $(FUZZ_WORK)/tmp; \
 	  dict=; [ -f $(FUZZ_DIR)/$$h.dict ] && dict=-dict=$(FUZZ_DIR)/$$h.dict; \
 	  echo "== $$h: $(1) s, new corpus entries in $(FUZZ_WORK)/corpus/$$h, crashes in $(FUZZ_WORK)/crashes/$$h"; \
-	  $(FUZZ_BUILD)/$$h -max_total_time=$(1) -timeout=60 -rss_limit_mb=4096 -print_final_stats=1 $$dict \
+	  TMPDIR=$(abspath $(FUZZ_WORK)/tmp) $(FUZZ_BUILD)/$$h -max_total_time=$(1) -timeout=60 -rss_limit_mb=4096 -print_final_stats=1 $$dict \
 	    -artifact_prefix=$(FUZZ_WORK)/crashes/$$h/ $(FUZZ_WORK)/corpus/$$h $(FUZZ_DIR)/corpus/$$h; \
 	done
 endef
