@@ -224,45 +224,19 @@ static void sb_utf16be_bytes(sbuf *b, const char *s)
 }
 
 /* ------------------------------------------------------------------------------------------------------------ */
-/* Per-font state: the used glyphs (an open-addressing hash keyed by GID) and the codes the content draws them   */
-/* with. A code is a CID with its own ToUnicode text. In a TrueType (glyf) font one glyph may have several codes:  */
-/* a glyph drawn in clusters with different text (a Nastaliq body shared by several letters, a glyph that carries */
-/* a ligature's text in one word and nothing in another) gets a code per text, all drawn as the same glyph through */
-/* /CIDToGIDMap. A glyph that carries no text of its own (Nastaliq's dots, the second glyph of a reordered matra)  */
-/* is drawn with a code that is a Unicode format character (Cf) with no ToUnicode entry: poppler then has no text */
-/* for it, and pdf.js and PDFium, which take an unmapped code as the character of that number, drop format        */
-/* characters from extracted text. In a CFF font (CID-keyed, CID = GID) each glyph has one code, its CID.          */
-
-#define NO_CODE UINT32_MAX
-
-enum code_kind {
-    CODE_PRIMARY, /* CID = GID */
-    CODE_EXTRA,   /* a further text for the glyph: a CID after the font's used GIDs */
-    CODE_NOTHING  /* no text: a CID that is a format character */
-};
-
-typedef struct code_entry {
-    uint32_t gid, cid;  /* cid is final once assign_cids has run */
-    uint32_t off, len;  /* ToUnicode string in the font's pool */
-    uint32_t next;      /* the glyph's next code, or NO_CODE */
-    enum code_kind kind;
-} code_entry;
+/* Per-font state: the used glyphs with their ToUnicode strings, in an open-addressing hash keyed by GID.         */
 
 typedef struct glyph_entry {
     uint32_t key;      /* gid + 1; 0 marks an empty slot */
     int32_t width;     /* advance in 1/1000 em, as /W says */
-    uint32_t first;    /* the glyph's first code, or NO_CODE */
+    uint32_t off, len; /* ToUnicode string in the font's pool; len 0: not mapped (yet) */
 } glyph_entry;
 
 typedef struct pdf_font {
     const vip_font *font;
     HPDF_Dict type0;   /* indirect; referenced from content, filled in before saving */
-    int per_use;       /* codes per use (glyf fonts, through /CIDToGIDMap); 0: CID = GID (CFF) */
     glyph_entry *slots;
     size_t cap, count; /* cap is a power of two */
-    code_entry *codes;
-    size_t code_count, code_cap;
-    uint32_t max_cid;
     uint32_t *pool;    /* code points of the ToUnicode strings */
     size_t pool_len, pool_cap;
 } pdf_font;
@@ -312,7 +286,6 @@ static glyph_entry *glyph_add(pdf_font *f, uint32_t gid)
         i = (i + 1) & (f->cap - 1);
     e = &f->slots[i];
     e->key = gid + 1;
-    e->first = NO_CODE;
     const vip_font_metrics *m = vip_font_get_metrics(f->font);
     e->width = (int32_t)lround(vip_font_glyph_advance(f->font, gid) * 1000.0 / (m->upem ? m->upem : 1000));
     f->count++;
@@ -344,12 +317,7 @@ typedef struct ctx {
     unsigned char *seen; size_t seen_cap;
     uint32_t *cps; size_t cps_cap;       /* one cluster's characters */
     uint32_t *nominal; size_t nominal_cap;
-    uint32_t *strs; size_t strs_cap;     /* per glyph of a cluster: own char index or ~0; or its text's length */
-    uint32_t *starts; size_t starts_cap; /* per glyph of a cluster: where its text starts */
-    uint32_t *txt; size_t txt_cap;       /* one glyph's text */
-    uint32_t *uses; size_t uses_cap;     /* the code of every glyph drawn, in drawing order (pass 1 to pass 2) */
-    size_t use_count, use_pos;
-    uint64_t *order; size_t order_cap;   /* a font's codes sorted by CID */
+    uint32_t *strs; size_t strs_cap;     /* per glyph of a cluster: own char index or ~0 */
     uint32_t *gids; size_t gids_cap;     /* a font's sorted glyph set */
     int32_t *widths; size_t widths_cap;
 } ctx;
@@ -391,7 +359,6 @@ static pdf_font *font_state(ctx *c, const vip_font *font)
     pdf_font *f = &c->fonts[c->font_count];
     memset(f, 0, sizeof *f);
     f->font = font;
-    f->per_use = !vip_font_is_cff(font);
     /* The Type0 dict exists from the start so pages can refer to it; its contents come at the end. */
     f->type0 = HPDF_Dict_New(c->pdf->mmgr);
     if (!f->type0 || HPDF_Xref_Add(c->pdf->xref, f->type0) != HPDF_OK) {
@@ -414,12 +381,6 @@ static pdf_font *font_state(ctx *c, const vip_font *font)
 static int cmp_u32(const void *a, const void *b)
 {
     uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
-    return (x > y) - (x < y);
-}
-
-static int cmp_u64(const void *a, const void *b)
-{
-    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
     return (x > y) - (x < y);
 }
 
@@ -489,135 +450,18 @@ static long cluster_text(ctx *c, const vip_page_run *run, size_t nuniq, uint32_t
     return n;
 }
 
-/* Appends a text to the font's pool; returns its offset, or UINT32_MAX when out of memory. */
-static uint32_t pool_add(pdf_font *f, const uint32_t *t, size_t n)
-{
-    if (f->pool_len + n > UINT32_MAX / 2 || reserve(&f->pool, &f->pool_cap, f->pool_len + n + 1, sizeof *f->pool))
-        return UINT32_MAX;
-    uint32_t off = (uint32_t)f->pool_len;
-    if (n)
-        memcpy(f->pool + off, t, n * sizeof *t);
-    f->pool_len += n;
-    return off;
-}
-
-/* Adds a code for gid to the font's list; returns its index, or NO_CODE when out of memory. */
-static uint32_t code_new(pdf_font *f, uint32_t gid, enum code_kind kind, const uint32_t *t, size_t n)
-{
-    glyph_entry *e = glyph_add(f, gid);
-    uint32_t off = e ? pool_add(f, t, n) : UINT32_MAX;
-    if (off == UINT32_MAX || f->code_count >= NO_CODE - 1 ||
-        reserve(&f->codes, &f->code_cap, f->code_count + 1, sizeof *f->codes))
-        return NO_CODE;
-    uint32_t index = (uint32_t)f->code_count++;
-    f->codes[index] = (code_entry){gid, kind == CODE_PRIMARY ? gid : 0, off, (uint32_t)n, NO_CODE, kind};
-    /* Appended at the end of the glyph's list: the first code stays the first text the document gave it. */
-    uint32_t *link = &e->first;
-    while (*link != NO_CODE)
-        link = &f->codes[*link].next;
-    *link = index;
-    return index;
-}
-
-/* The code drawing gid with text t[0..n) (n 0: no text), created at its first use; NO_CODE when out of memory. */
-static uint32_t code_for(pdf_font *f, uint32_t gid, const uint32_t *t, size_t n)
-{
-    const glyph_entry *e = glyph_find(f, gid);
-    int has_primary = 0;
-    for (uint32_t k = e ? e->first : NO_CODE; k != NO_CODE; k = f->codes[k].next) {
-        const code_entry *x = &f->codes[k];
-        if (x->len == n && (n ? memcmp(f->pool + x->off, t, n * sizeof *t) == 0 : x->kind == CODE_NOTHING))
-            return k;
-        has_primary |= x->kind == CODE_PRIMARY;
-    }
-    return code_new(f, gid, !n ? CODE_NOTHING : has_primary ? CODE_EXTRA : CODE_PRIMARY, t, n);
-}
-
-/* Joiners are text inside a word (Persian's ZWNJ, a ZWJ) that have no glyph of their own worth the name. */
-static int is_joiner(uint32_t cp)
-{
-    return cp == 0x200C || cp == 0x200D;
-}
-
-/* Appends a code to the document's list of glyph uses (read back in the same order by pass 2). */
-static int use_code(ctx *c, uint32_t code)
-{
-    if (code == NO_CODE || reserve(&c->uses, &c->uses_cap, c->use_count + 1, sizeof *c->uses))
-        return nomem(c);
-    c->uses[c->use_count++] = code;
-    return VIP_OK;
-}
-
-/* Pass 1 for one cluster in a font with a code per use: glyphs[0..count) in visual order (reversed for RTL).
- * Walking the glyphs in logical order, a glyph that is the font's nominal glyph for one of the cluster's
- * characters not yet given out takes it, with the characters before it that no glyph took (so that the texts,
- * in logical order, are the cluster's text, whatever the glyph order: a reordered matra takes its consonant too),
- * and the joiners after it. What is left goes to the last glyph that took text, or to the first glyph with an
- * advance (the base, not a mark or a Nastaliq dot). Glyphs without text get a code with none. In RTL runs a
- * glyph's text is written reversed: the three engines reverse the characters of a right-to-left word as they
- * read it, a glyph's several characters included (this is what gave "اهلل" for الله). A joiner thus never ends
- * a glyph's text, where pdf.js would take the glyph for an invisible format character and drop it. */
-static int map_cluster_per_use(ctx *c, pdf_font *f, const vip_page_glyph *glyphs, size_t count, int rtl,
-                               size_t ncp, int match)
-{
-    size_t pos = 0, last = SIZE_MAX;
-    for (size_t k = 0; k < count; k++) {
-        uint32_t gid = glyphs[rtl ? count - 1 - k : k].gid;
-        c->starts[k] = (uint32_t)pos;
-        c->strs[k] = 0;
-        for (size_t m = pos; match && gid && m < ncp; m++)
-            if (c->nominal[m] == gid) {
-                c->strs[k] = (uint32_t)(m + 1 - pos);
-                pos = m + 1;
-                break;
-            }
-        if (c->strs[k]) {
-            for (; pos < ncp && is_joiner(c->cps[pos]); pos++)
-                c->strs[k]++;
-            last = k;
-        }
-    }
-    if (pos < ncp) {
-        if (last == SIZE_MAX) {
-            last = 0;
-            for (size_t k = 0; k < count; k++)
-                if (glyphs[rtl ? count - 1 - k : k].advance > 0) {
-                    last = k;
-                    break;
-                }
-            c->starts[last] = (uint32_t)pos;
-        }
-        c->strs[last] += (uint32_t)(ncp - pos);
-    }
-    for (size_t i = 0; i < count; i++) {
-        size_t k = rtl ? count - 1 - i : i, n = c->strs[k];
-        const uint32_t *t = c->cps + c->starts[k];
-        for (size_t j = 0; j < n; j++)
-            c->txt[j] = t[rtl ? n - 1 - j : j];
-        int rc = use_code(c, code_for(f, glyphs[i].gid, c->txt, n));
-        if (rc)
-            return rc;
-    }
-    return VIP_OK;
-}
-
-/* Pass 1 for one cluster: glyphs[0..count) in visual order (reversed for RTL). In a CFF font a glyph has one
- * code: a glyph that is the font's nominal glyph for one of the cluster's characters maps to it; the characters
- * left over go, in logical order, to the first glyph without a character; a glyph keeps the first mapping the
- * document gave it, and pass 2 gives a cluster those mappings cannot spell its text as ActualText. */
+/* Pass 1 for one cluster: glyphs[0..count) in visual order (reversed for RTL). A glyph that is the font's
+ * nominal glyph for one of the cluster's characters maps to it; the characters left over go, in logical order,
+ * to the first glyph without a character. A glyph keeps the first mapping the document gave it. */
 static int map_cluster(ctx *c, pdf_font *f, const vip_page_glyph *glyphs, size_t count, int rtl, size_t ncp)
 {
     if (reserve(&c->nominal, &c->nominal_cap, ncp + 1, sizeof *c->nominal) ||
-        reserve(&c->strs, &c->strs_cap, count + 1, sizeof *c->strs) ||
-        reserve(&c->starts, &c->starts_cap, count + 1, sizeof *c->starts) ||
-        reserve(&c->txt, &c->txt_cap, ncp + 1, sizeof *c->txt))
+        reserve(&c->strs, &c->strs_cap, count + 1, sizeof *c->strs))
         return nomem(c);
     /* Nominal matching is quadratic in the cluster's size; a pathological cluster skips it. */
     int match = (uint64_t)count * ncp <= 4096;
     for (size_t m = 0; m < ncp; m++)
-        c->nominal[m] = match && !is_joiner(c->cps[m]) ? vip_font_nominal_glyph(f->font, c->cps[m]) : 0;
-    if (f->per_use)
-        return map_cluster_per_use(c, f, glyphs, count, rtl, ncp, match);
+        c->nominal[m] = match ? vip_font_nominal_glyph(f->font, c->cps[m]) : 0;
     size_t first_free = count;
     for (size_t k = 0; k < count; k++) {
         uint32_t gid = glyphs[rtl ? count - 1 - k : k].gid;
@@ -631,58 +475,45 @@ static int map_cluster(ctx *c, pdf_font *f, const vip_page_glyph *glyphs, size_t
         if (c->strs[k] == UINT32_MAX && first_free == count)
             first_free = k;
     }
-    for (size_t i = 0; i < count; i++) {
-        size_t k = rtl ? count - 1 - i : i;
-        uint32_t gid = glyphs[i].gid;
-        const glyph_entry *e = glyph_find(f, gid);
-        uint32_t code = e && e->first != NO_CODE ? e->first : code_new(f, gid, CODE_PRIMARY, NULL, 0);
-        int rc = use_code(c, code);
-        if (rc)
-            return rc;
-        code_entry *x = &f->codes[code];
-        if (x->len)
+    for (size_t k = 0; k < count; k++) {
+        uint32_t gid = glyphs[rtl ? count - 1 - k : k].gid;
+        glyph_entry *e = glyph_add(f, gid);
+        if (!e)
+            return nomem(c);
+        if (e->len)
             continue;
-        size_t n = 0;
+        size_t start = f->pool_len;
         if (c->strs[k] != UINT32_MAX) {
-            c->txt[n++] = c->cps[c->strs[k]];
+            if (reserve(&f->pool, &f->pool_cap, f->pool_len + 1, sizeof *f->pool))
+                return nomem(c);
+            f->pool[f->pool_len++] = c->cps[c->strs[k]];
         } else if (k == first_free) {
+            if (reserve(&f->pool, &f->pool_cap, f->pool_len + ncp, sizeof *f->pool))
+                return nomem(c);
             for (size_t m = 0; m < ncp; m++) {
                 int claimed = 0;
                 for (size_t j = 0; match && j < count && !claimed; j++)
                     claimed = c->strs[j] == m;
                 if (!claimed)
-                    c->txt[n++] = c->cps[m];
+                    f->pool[f->pool_len++] = c->cps[m];
             }
         }
-        uint32_t off = pool_add(f, c->txt, n);
-        if (off == UINT32_MAX)
-            return nomem(c);
-        x = &f->codes[code];
-        x->off = off;
-        x->len = (uint32_t)n;
+        e->off = (uint32_t)start;
+        e->len = (uint32_t)(f->pool_len - start);
     }
     return VIP_OK;
 }
 
-/* Whether a cluster has a glyph drawn with a code without text (poppler would extract its U+200B). */
-static int cluster_has_textless(const pdf_font *f, const uint32_t *codes, size_t count)
+/* Pass 2 for one cluster: does extraction through the final ToUnicode maps give its text back? */
+static int cluster_extracts(ctx *c, const pdf_font *f, const vip_page_glyph *glyphs, size_t count, int rtl,
+                            size_t ncp)
 {
-    for (size_t i = 0; f->per_use && i < count; i++)
-        if (f->codes[codes[i]].kind == CODE_NOTHING)
-            return 1;
-    return 0;
-}
-
-/* Pass 2 for one cluster, drawn with codes[0..count) in visual order: does extraction through the final
- * ToUnicode maps give its text back? Always, by construction, in a font with a code per use. */
-static int cluster_extracts(ctx *c, const pdf_font *f, const uint32_t *codes, size_t count, int rtl, size_t ncp)
-{
-    if (f->per_use)
-        return 1;
     size_t pos = 0;
     for (size_t k = 0; k < count; k++) {
-        const code_entry *e = &f->codes[codes[rtl ? count - 1 - k : k]];
-        /* A code with no text (e->len 0) may sit in an empty pool: memcmp must not see its NULL. */
+        const glyph_entry *e = glyph_find(f, glyphs[rtl ? count - 1 - k : k].gid);
+        if (!e)
+            return 0;
+        /* A glyph that maps to no text (e->len 0) may sit in an empty pool: memcmp must not see its NULL. */
         if (e->len > ncp - pos || (e->len && memcmp(f->pool + e->off, c->cps + pos, e->len * sizeof *c->cps) != 0))
             return 0;
         pos += e->len;
@@ -748,39 +579,6 @@ static int analyse(ctx *c)
     return VIP_OK;
 }
 
-/* After pass 1: gives the codes of a font with a code per use their CIDs. Glyphs' first texts keep CID = GID;
- * further texts, and glyphs without text, get CIDs after the largest GID. A code without text maps to U+200B ZERO
- * WIDTH SPACE: an entry is needed (pdf.js and PDFium take an unmapped code for the character of that number), and
- * both drop that character from what they extract; poppler does not, so pass 2 gives such clusters ActualText. */
-static int assign_cids(ctx *c, pdf_font *f)
-{
-    uint32_t next = 0;
-    for (size_t i = 0; i < f->cap; i++)
-        if (f->slots[i].key && f->slots[i].key - 1 > next)
-            next = f->slots[i].key - 1;
-    f->max_cid = next;
-    for (size_t i = 0; i < f->code_count; i++) {
-        code_entry *x = &f->codes[i];
-        if (x->kind == CODE_PRIMARY)
-            continue;
-        if (x->kind == CODE_NOTHING) {
-            static const uint32_t zero_width_space = 0x200B;
-            uint32_t off = pool_add(f, &zero_width_space, 1);
-            if (off == UINT32_MAX)
-                return nomem(c);
-            x = &f->codes[i];
-            x->off = off;
-            x->len = 1;
-        }
-        if (++next > 0xFFFF)
-            return vip_error_set(c->err, VIP_ERR_INPUT, "pdf: font '%s': more than 65536 glyph codes",
-                                 vip_font_name(f->font));
-        x->cid = next;
-        f->max_cid = next;
-    }
-    return VIP_OK;
-}
-
 /* ------------------------------------------------------------------------------------------------------------ */
 /* Pass 2: page content.                                                                                         */
 
@@ -800,7 +598,7 @@ static void tj_close(sbuf *b, tj_state *t)
     t->in_hex = t->in_array = 0;
 }
 
-static void emit_glyph(sbuf *b, tj_state *t, const vip_page_glyph *g, uint32_t cid, int32_t width, double size)
+static void emit_glyph(sbuf *b, tj_state *t, const vip_page_glyph *g, const glyph_entry *e, double size)
 {
     if (quantize(g->y, 3) != quantize(t->rise, 3)) {
         /* A vertical offset (Nastaliq's cascade, a raised mark) is a text rise around this glyph only. */
@@ -829,8 +627,8 @@ static void emit_glyph(sbuf *b, tj_state *t, const vip_page_glyph *g, uint32_t c
         sb_char(b, '<');
         t->in_hex = 1;
     }
-    sb_hex(b, cid, 4);
-    t->pen += width * size / 1000.0;
+    sb_hex(b, g->gid, 4);
+    t->pen += e->width * size / 1000.0;
 }
 
 /* Text extraction (poppler) places each glyph's text in the box its /W width gives, and starts a new word at a
@@ -884,10 +682,6 @@ static int write_run(ctx *c, HPDF_Page hpage, const vip_page *page, const vip_pa
     long nuniq = run_clusters(c, run);
     if (nuniq < 0)
         return nomem(c);
-    if (c->use_pos + run->glyph_count > c->use_count)
-        return vip_error_set(c->err, VIP_ERR_INTERNAL, "pdf: pass 2 met glyphs pass 1 did not");
-    const uint32_t *codes = c->uses + c->use_pos;
-    c->use_pos += run->glyph_count;
     tj_state t = {0, 0, 0.0, 0.0};
     for (size_t a = 0, z; a < run->glyph_count; a = z) {
         for (z = a + 1; z < run->glyph_count && run->glyphs[z].cluster == run->glyphs[a].cluster; z++)
@@ -896,17 +690,13 @@ static int write_run(ctx *c, HPDF_Page hpage, const vip_page *page, const vip_pa
         if (ncp < 0)
             return nomem(c);
         double box_end = cluster_box_gap(f, run, a, z);
-        int actual = box_end > 0 || !cluster_extracts(c, f, codes + a, z - a, run->rtl, (size_t)ncp) ||
-                     cluster_has_textless(f, codes + a, z - a);
+        int actual = box_end > 0 || !cluster_extracts(c, f, run->glyphs + a, z - a, run->rtl, (size_t)ncp);
         if (actual) {
-            /* Only this cluster: line- or word-wide ActualText makes poppler reverse RTL text. In a font with a
-             * code per use, RTL text is written reversed as the glyphs' texts are (poppler and PDFium spread it
-             * over the cluster's box from the left, then read right to left). */
-            int reversed = f->per_use && run->rtl;
+            /* Only this cluster: line- or word-wide ActualText makes poppler reverse RTL text. */
             tj_close(b, &t);
             sb_str(b, "/Span <</ActualText <FEFF");
             for (long m = 0; m < ncp; m++)
-                sb_utf16(b, c->cps[reversed ? ncp - 1 - m : m]);
+                sb_utf16(b, c->cps[m]);
             sb_str(b, ">>> BDC\n");
         }
         for (size_t i = a; i < z; i++) {
@@ -920,7 +710,7 @@ static int write_run(ctx *c, HPDF_Page hpage, const vip_page *page, const vip_pa
                 sb_fixed(b, tc, 4);
                 sb_str(b, " Tc\n");
             }
-            emit_glyph(b, &t, &run->glyphs[i], f->codes[codes[i]].cid, e->width, run->size);
+            emit_glyph(b, &t, &run->glyphs[i], e, run->size);
             if (tc) {
                 tj_close(b, &t);
                 sb_str(b, "0 Tc\n");
@@ -1515,9 +1305,8 @@ static HPDF_STATUS add_int_array(ctx *c, HPDF_Dict dict, const char *key, const 
     return s;
 }
 
-/* /W as `c [w w ...]` runs over consecutive used CIDs (cids[0..n), widths in c->widths), leaving out those whose
- * width is /DW. */
-static HPDF_STATUS add_widths(ctx *c, HPDF_Dict cid, const uint32_t *cids, size_t n, int32_t dw)
+/* /W as `c [w w ...]` runs over consecutive used glyphs, leaving out those whose width is /DW. */
+static HPDF_STATUS add_widths(ctx *c, HPDF_Dict cid, size_t n, int32_t dw)
 {
     HPDF_Array w = HPDF_Array_New(c->pdf->mmgr);
     HPDF_STATUS s = HPDF_Dict_Add(cid, "W", w);
@@ -1529,13 +1318,13 @@ static HPDF_STATUS add_widths(ctx *c, HPDF_Dict cid, const uint32_t *cids, size_
             continue;
         }
         size_t j = i + 1; /* extend over consecutive GIDs; trailing /DW widths are trimmed below */
-        while (j < n && cids[j] == cids[j - 1] + 1 && j - i < HPDF_LIMIT_MAX_ARRAY)
+        while (j < n && c->gids[j] == c->gids[j - 1] + 1 && j - i < HPDF_LIMIT_MAX_ARRAY)
             j++;
         size_t end = j;
         while (c->widths[end - 1] == dw)
             end--;
         HPDF_Array run;
-        if ((s = HPDF_Array_AddNumber(w, (HPDF_INT32)cids[i])) != HPDF_OK ||
+        if ((s = HPDF_Array_AddNumber(w, (HPDF_INT32)c->gids[i])) != HPDF_OK ||
             (s = HPDF_Array_Add(w, run = HPDF_Array_New(c->pdf->mmgr))) != HPDF_OK)
             return s;
         for (size_t k = i; k < end; k++)
@@ -1575,26 +1364,13 @@ static int32_t common_width(ctx *c, size_t n)
 }
 
 /* A single BMP character that is not a surrogate: what a bfrange can hold. */
-static int single_bmp(const pdf_font *f, const code_entry *e)
+static int single_bmp(const pdf_font *f, const glyph_entry *e)
 {
     return e->len == 1 && f->pool[e->off] < 0x10000;
 }
 
-/* The font's codes sorted by CID into c->order (CID << 32 | code index); returns their number, or -1 when out
- * of memory. */
-static long sorted_codes(ctx *c, const pdf_font *f)
-{
-    if (reserve(&c->order, &c->order_cap, f->code_count + 1, sizeof *c->order))
-        return -1;
-    for (size_t i = 0; i < f->code_count; i++)
-        c->order[i] = (uint64_t)f->codes[i].cid << 32 | i;
-    qsort(c->order, f->code_count, sizeof *c->order, cmp_u64);
-    return (long)f->code_count;
-}
-
-/* The ToUnicode CMap over the codes sorted in c->order[0..n): bfrange for runs of consecutive CIDs mapping to
- * consecutive characters, bfchar for the rest, at most 100 entries per block as the CMap format requires. Codes
- * without text have no entry. */
+/* The ToUnicode CMap: bfrange for runs of consecutive GIDs mapping to consecutive characters, bfchar for the
+ * rest, at most 100 entries per block as the CMap format requires. */
 static void to_unicode_text(ctx *c, const pdf_font *f, size_t n)
 {
     sbuf *b = &c->out;
@@ -1603,23 +1379,21 @@ static void to_unicode_text(ctx *c, const pdf_font *f, size_t n)
               "/CIDSystemInfo << /Registry (Adobe) /Ordering (UCS) /Supplement 0 >> def\n"
               "/CMapName /Adobe-Identity-UCS def\n/CMapType 2 def\n"
               "1 begincodespacerange\n<0000> <FFFF>\nendcodespacerange\n");
-#define CODE_AT(i) (&f->codes[(uint32_t)c->order[i]])
-#define CID_AT(i) ((uint32_t)(c->order[i] >> 32))
     for (int ranges = 0; ranges < 2; ranges++) {
         /* Collect the entries of this kind into blocks of up to 100. */
         size_t block_start = b->len, in_block = 0;
         for (size_t i = 0; i < n;) {
-            const code_entry *e = CODE_AT(i);
-            if (!e->len) {
+            const glyph_entry *e = glyph_find(f, c->gids[i]);
+            if (!e || !e->len) {
                 i++;
                 continue;
             }
             size_t j = i + 1;
             if (single_bmp(f, e)) {
                 uint32_t cp = f->pool[e->off];
-                while (j < n && CID_AT(j) == CID_AT(i) + (j - i) && (CID_AT(j) >> 8) == (CID_AT(i) >> 8)) {
-                    const code_entry *x = CODE_AT(j);
-                    if (!single_bmp(f, x) || f->pool[x->off] != cp + (j - i) || ((cp + (j - i)) & 0xFF) == 0)
+                while (j < n && c->gids[j] == c->gids[i] + (j - i) && (c->gids[j] >> 8) == (c->gids[i] >> 8)) {
+                    const glyph_entry *x = glyph_find(f, c->gids[j]);
+                    if (!x || !single_bmp(f, x) || f->pool[x->off] != cp + (j - i) || ((cp + (j - i)) & 0xFF) == 0)
                         break;
                     j++;
                 }
@@ -1636,10 +1410,10 @@ static void to_unicode_text(ctx *c, const pdf_font *f, size_t n)
                     sb_str(b, ranges ? "beginbfrange\n" : "beginbfchar\n");
                 }
                 sb_char(b, '<');
-                sb_hex(b, CID_AT(i), 4);
+                sb_hex(b, c->gids[i], 4);
                 if (ranges) {
                     sb_str(b, "> <");
-                    sb_hex(b, CID_AT(j - 1), 4);
+                    sb_hex(b, c->gids[j - 1], 4);
                 }
                 sb_str(b, "> <");
                 for (uint32_t k = 0; k < e->len; k++)
@@ -1659,35 +1433,7 @@ static void to_unicode_text(ctx *c, const pdf_font *f, size_t n)
             }
         }
     }
-#undef CODE_AT
-#undef CID_AT
     sb_str(b, "endcmap\nCMapName currentdict /CMap defineresource pop\nend\nend\n");
-}
-
-/* /CIDToGIDMap: CIDs are GIDs unless a glyph has further codes; then a stream of big-endian GIDs by CID. */
-static int add_cid_to_gid(ctx *c, const pdf_font *f, HPDF_Dict cid, size_t n)
-{
-    int identity = 1;
-    for (size_t i = 0; i < f->code_count && identity; i++)
-        identity = f->codes[i].cid == f->codes[i].gid;
-    if (identity)
-        return HPDF_Dict_AddName(cid, "CIDToGIDMap", "Identity") == HPDF_OK ? VIP_OK
-                                                                           : hpdf_fail(c, "filling a CID font");
-    size_t len = 2 * ((size_t)f->max_cid + 1);
-    unsigned char *map = calloc(len, 1);
-    if (!map)
-        return nomem(c);
-    for (size_t i = 0; i < n; i++) {
-        const code_entry *e = &f->codes[(uint32_t)c->order[i]];
-        map[2 * e->cid] = (unsigned char)(e->gid >> 8);
-        map[2 * e->cid + 1] = (unsigned char)(e->gid & 0xFF);
-    }
-    HPDF_Dict stream = HPDF_DictStream_New(c->pdf->mmgr, c->pdf->xref);
-    int rc = !stream || HPDF_Dict_Add(cid, "CIDToGIDMap", stream) != HPDF_OK
-                 ? hpdf_fail(c, "writing a CIDToGIDMap")
-                 : write_deflating(c, stream, (const char *)map, len, "writing a CIDToGIDMap");
-    free(map);
-    return rc;
 }
 
 static int build_font(ctx *c, pdf_font *f)
@@ -1697,30 +1443,21 @@ static int build_font(ctx *c, pdf_font *f)
     double scale = 1000.0 / (m->upem ? m->upem : 1000);
     int cff = vip_font_is_cff(f->font);
 
-    /* The glyph set, sorted, for the subset. */
+    /* The glyph set, sorted, with the widths /W will say (the same ones the TJ adjustments assumed). */
     size_t n = 0;
-    if (reserve(&c->gids, &c->gids_cap, f->count, sizeof *c->gids))
+    if (reserve(&c->gids, &c->gids_cap, f->count, sizeof *c->gids) ||
+        reserve(&c->widths, &c->widths_cap, f->count, sizeof *c->widths))
         return nomem(c);
     for (size_t i = 0; i < f->cap; i++)
         if (f->slots[i].key)
             c->gids[n++] = f->slots[i].key - 1;
     qsort(c->gids, n, sizeof *c->gids, cmp_u32);
+    for (size_t i = 0; i < n; i++)
+        c->widths[i] = glyph_find(f, c->gids[i])->width;
 
     HPDF_Dict file = font_file(c, f, n);
     if (!file)
         return c->err->code;
-
-    /* The codes, sorted by CID, with the widths /W will say (the same ones the TJ adjustments assumed). */
-    long ncodes = sorted_codes(c, f);
-    uint32_t *cids = ncodes >= 0 ? malloc(((size_t)ncodes + 1) * sizeof *cids) : NULL;
-    if (!cids || reserve(&c->widths, &c->widths_cap, (size_t)ncodes + 1, sizeof *c->widths)) {
-        free(cids);
-        return nomem(c);
-    }
-    for (long i = 0; i < ncodes; i++) {
-        cids[i] = (uint32_t)(c->order[i] >> 32);
-        c->widths[i] = glyph_find(f, f->codes[(uint32_t)c->order[i]].gid)->width;
-    }
 
     /* Names are at most 127 bytes: TAG+ (7), the PostScript name, and "-Identity-H" (11) for CFF. */
     char tag[7], base[128], type0_name[128];
@@ -1747,7 +1484,7 @@ static int build_font(ctx *c, pdf_font *f)
     if (s != HPDF_OK)
         return hpdf_fail(c, "filling a font descriptor");
 
-    int32_t dw = ncodes ? common_width(c, (size_t)ncodes) : 1000;
+    int32_t dw = common_width(c, n);
     HPDF_Dict sysinfo = HPDF_Dict_New(mm);
     s |= HPDF_Dict_AddName(cid, "Type", "Font");
     s |= HPDF_Dict_AddName(cid, "Subtype", cff ? "CIDFontType0" : "CIDFontType2");
@@ -1760,18 +1497,13 @@ static int build_font(ctx *c, pdf_font *f)
     }
     s |= HPDF_Dict_Add(cid, "FontDescriptor", desc);
     s |= HPDF_Dict_AddNumber(cid, "DW", dw);
-    s |= add_widths(c, cid, cids, (size_t)ncodes, dw);
-    free(cids);
+    s |= add_widths(c, cid, n, dw);
+    if (!cff)
+        s |= HPDF_Dict_AddName(cid, "CIDToGIDMap", "Identity"); /* the subset kept the original GIDs */
     if (s != HPDF_OK)
         return hpdf_fail(c, "filling a CID font");
-    /* The subset kept the original GIDs (/CIDToGIDMap maps codes to them); a CFF subset its CIDs. */
-    if (!cff) {
-        int rc = add_cid_to_gid(c, f, cid, (size_t)ncodes);
-        if (rc)
-            return rc;
-    }
 
-    to_unicode_text(c, f, (size_t)ncodes);
+    to_unicode_text(c, f, n);
     if (c->out.failed)
         return nomem(c);
     HPDF_Dict tounicode = HPDF_DictStream_New(mm, c->pdf->xref);
@@ -1884,7 +1616,6 @@ static void ctx_free(ctx *c)
 {
     for (size_t i = 0; i < c->font_count; i++) {
         free(c->fonts[i].slots);
-        free(c->fonts[i].codes);
         free(c->fonts[i].pool);
     }
     free(c->fonts);
@@ -1897,10 +1628,6 @@ static void ctx_free(ctx *c)
     free(c->cps);
     free(c->nominal);
     free(c->strs);
-    free(c->starts);
-    free(c->txt);
-    free(c->uses);
-    free(c->order);
     free(c->gids);
     free(c->widths);
     if (c->pdf)
@@ -1946,8 +1673,6 @@ int vip_pdf_render(const vip_page_doc *doc, unsigned char **out, size_t *out_len
     c.pdf->pdf_version = HPDF_VER_17;
     if (!rc)
         rc = analyse(&c);
-    for (size_t i = 0; !rc && i < c.font_count; i++)
-        rc = c.fonts[i].per_use ? assign_cids(&c, &c.fonts[i]) : VIP_OK;
     if (!rc)
         rc = draw_pages(&c);
     for (size_t i = 0; !rc && i < c.font_count; i++)
