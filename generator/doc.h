@@ -44,6 +44,9 @@ typedef struct vip_rich {
     size_t link_count;
 } vip_rich;
 
+/* The most catalogue units one block (or the page furniture) may be recorded as printing. */
+#define VIP_DOC_MAX_UNITS 24
+
 typedef struct vip_block {
     vip_block_kind kind;
     vip_region region;
@@ -66,6 +69,10 @@ typedef struct vip_block {
     double width, height;  /* images: size in points; spaces: height in points */
     int tone;              /* boxes: 0 information, 1 important */
     char *where;           /* source position for messages, e.g. "letter.xml:12" */
+    /* Previews: the catalogue units whose text the block prints (ids owned by the catalogue), recorded when the
+     * template is asked to (vip_template_record_units). */
+    const char *units[VIP_DOC_MAX_UNITS];
+    size_t unit_count;
 } vip_block;
 
 /* Text that depends on the page: the footer's "page N of M", and numbers in the document's digits. Both return
@@ -90,6 +97,9 @@ typedef struct vip_doc {
     vip_number_fn number;      /* page numbers in the contents; NULL: ASCII digits */
     void *user;                /* passed to footer and number */
     void (*user_free)(void *); /* frees user with the document; may be NULL */
+    /* Previews: the units the title, running header and footer print (as vip_block's units). */
+    const char *furniture_units[VIP_DOC_MAX_UNITS];
+    size_t furniture_unit_count;
 } vip_doc;
 
 vip_doc *vip_doc_create(const char *title, const char *lang, vip_error *err);

@@ -12,7 +12,9 @@
 #include "outfile.h"
 #include "paths.h"
 #include "pdf.h"
+#include "preview.h"
 #include "produce.h"
+#include "serve.h"
 #include "text.h"
 #include "version.h"
 
@@ -47,6 +49,8 @@ static const char usage[] =
     "  booklet --lang TAG -o FILE.pdf             the victim information booklet in one language\n"
     "  render FILE --lang TAG -o OUT.pdf          typeset a plain-text document into an A4 PDF\n"
     "  check CATALOG.xlf... [--format json]      check translation catalogues for translators\n"
+    "  preview --lang TAG -o DIR                  every unit of a catalogue in place, marked (HTML, PNG, PDF)\n"
+    "  serve --lang TAG [--port N]                the preview in a browser, made again when the catalogue changes\n"
     "  languages                                  list the supported language tags\n"
     "\n"
     "options (every command):\n"
@@ -114,6 +118,32 @@ static const char check_usage[] =
     "  --english FILE    the English catalogue (default: en.xlf beside each catalogue)\n"
     "  --glossary FILE   the glossary (default: glossary.tsv beside each catalogue, if there is one)\n"
     "Exit code 0 when there are no errors (warnings only), 1 when there are errors; see translations/README.md.\n";
+
+static const char preview_usage[] =
+    "usage: vipgen preview --lang TAG -o DIR [--catalog FILE] [--baseline FILE] [--cases FILE]\n"
+    "                      [--config FILE] [--templates DIR] [--translations DIR] [--fonts MANIFEST]\n"
+    "\n"
+    "Writes a translator's preview of the catalogue of language TAG into DIR: the letter in every variant needed\n"
+    "to print every unit (each offence, needs assessment, referral, enhanced rights and reason, with and without\n"
+    "a place and an officer's email; made from the first row of examples/cases.csv) and the booklet, as PDFs and\n"
+    "PNG pages with each unit marked and its id in the margin, and DIR/index.html listing every unit, its status,\n"
+    "its problems (as vipgen check finds them) and links to where it is printed; units printed nowhere are listed\n"
+    "as unused. Colours: orange English fallback, blue changed since the baseline, red a check problem, purple\n"
+    "too long for its place.\n"
+    "  --catalog FILE    the catalogue (default: TAG.xlf in the translations folder)\n"
+    "  --baseline FILE   the catalogue as it was; units that differ from it are marked as changed\n"
+    "  --cases FILE      case data whose first row the letters are made from (default: examples/cases.csv)\n"
+    "  --scale N         pixels per point of the page pictures (default 1.5)\n";
+
+static const char serve_usage[] =
+    "usage: vipgen serve --lang TAG [--catalog FILE] [--baseline FILE] [--port N] [--bind ADDR] [--dir DIR]\n"
+    "                    [--config FILE] [--templates DIR] [--translations DIR] [--fonts MANIFEST]\n"
+    "\n"
+    "Serves the preview (see vipgen preview --help) on http://127.0.0.1:PORT/ and makes it again within a second\n"
+    "whenever the catalogue file is saved; open pages reload themselves. Stops on Ctrl-C.\n"
+    "  --port N          the port (default 8470; 0: any free port, printed on start)\n"
+    "  --bind ADDR       the address to listen on (default 127.0.0.1: this computer only)\n"
+    "  --dir DIR         where the rendered pages are kept (default: a new folder in $TMPDIR, removed on exit)\n";
 
 static int fail(const vip_error *err)
 {
@@ -407,6 +437,125 @@ static int cmd_check(int argc, char **argv)
     return rc;
 }
 
+/* Options shared by preview and serve; returns the number of argv entries used (0: not one of them). */
+static int preview_option(int argc, char **argv, int i, vip_preview_options *opt)
+{
+    if (i + 1 >= argc)
+        return 0;
+    if (!strcmp(argv[i], "--lang"))
+        opt->lang = argv[i + 1];
+    else if (!strcmp(argv[i], "--catalog"))
+        opt->catalog = argv[i + 1];
+    else if (!strcmp(argv[i], "--baseline"))
+        opt->baseline = argv[i + 1];
+    else if (!strcmp(argv[i], "--cases"))
+        opt->cases = argv[i + 1];
+    else if (!strcmp(argv[i], "--scale")) {
+        char *end;
+        opt->scale = strtod(argv[i + 1], &end);
+        if (*end || opt->scale < 0.25 || opt->scale > 6)
+            opt->scale = -1; /* refused by the caller */
+    } else
+        return 0;
+    return 2;
+}
+
+static int cmd_preview(int argc, char **argv)
+{
+    setup s = {0};
+    vip_preview_options opt = {0};
+    const char *out = NULL;
+    for (int i = 0; i < argc; i++) {
+        int used = setup_option(argc, argv, i, &s);
+        if (!used)
+            used = preview_option(argc, argv, i, &opt);
+        if (used) {
+            i += used - 1;
+        } else if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
+            fputs(preview_usage, stdout);
+            return EXIT_OK;
+        } else if (!strcmp(argv[i], "-o") && i + 1 < argc) {
+            out = argv[++i];
+        } else {
+            fprintf(stderr, "vipgen preview: unexpected argument '%s'\n%s", argv[i], preview_usage);
+            return EXIT_USAGE;
+        }
+    }
+    if (!opt.lang || !out || opt.scale < 0) {
+        fprintf(stderr, "vipgen preview: %s\n%s", opt.scale < 0 ? "--scale takes a number from 0.25 to 6"
+                                                                : "--lang and -o are required", preview_usage);
+        return EXIT_USAGE;
+    }
+    int rc = setup_load(&s);
+    if (rc) {
+        vip_config_destroy(s.config);
+        return rc;
+    }
+    vip_error err = {0};
+    vip_produce_paths paths = produce_paths(&s);
+    vip_preview *preview = vip_preview_create(&paths, &err);
+    vip_preview_result res;
+    if (!preview || vip_preview_render(preview, &opt, out, &res, &err)) {
+        rc = fail(&err);
+    } else {
+        printf("%s/index.html: %zu documents, %zu pages; %zu units, %zu unused; %zu English fallback, %zu changed, "
+               "%zu with problems, %zu too long; check: %zu errors, %zu warnings (%.0f ms)\n",
+               out, res.documents, res.pages, res.units, res.unused, res.fallback, res.changed, res.with_problems,
+               res.overflow, res.errors, res.warnings, res.total_ms);
+        rc = EXIT_OK;
+    }
+    vip_preview_destroy(preview);
+    vip_config_destroy(s.config);
+    return rc;
+}
+
+static int cmd_serve(int argc, char **argv)
+{
+    setup s = {0};
+    vip_serve_options opt = {.bind = "127.0.0.1", .port = 8470};
+    for (int i = 0; i < argc; i++) {
+        int used = setup_option(argc, argv, i, &s);
+        if (!used)
+            used = preview_option(argc, argv, i, &opt.preview);
+        if (used) {
+            i += used - 1;
+        } else if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
+            fputs(serve_usage, stdout);
+            return EXIT_OK;
+        } else if (!strcmp(argv[i], "--port") && i + 1 < argc) {
+            char *end;
+            long n = strtol(argv[++i], &end, 10);
+            if (*end || n < 0 || n > 65535) {
+                fprintf(stderr, "vipgen serve: --port takes a number from 0 to 65535\n");
+                return EXIT_USAGE;
+            }
+            opt.port = (int)n;
+        } else if (!strcmp(argv[i], "--bind") && i + 1 < argc) {
+            opt.bind = argv[++i];
+        } else if (!strcmp(argv[i], "--dir") && i + 1 < argc) {
+            opt.dir = argv[++i];
+        } else {
+            fprintf(stderr, "vipgen serve: unexpected argument '%s'\n%s", argv[i], serve_usage);
+            return EXIT_USAGE;
+        }
+    }
+    if (!opt.preview.lang || opt.preview.scale < 0) {
+        fprintf(stderr, "vipgen serve: %s\n%s", opt.preview.scale < 0 ? "--scale takes a number from 0.25 to 6"
+                                                                      : "--lang is required", serve_usage);
+        return EXIT_USAGE;
+    }
+    int rc = setup_load(&s);
+    if (rc) {
+        vip_config_destroy(s.config);
+        return rc;
+    }
+    vip_error err = {0};
+    vip_produce_paths paths = produce_paths(&s);
+    rc = vip_serve_run(&paths, &opt, &err) ? fail(&err) : EXIT_OK;
+    vip_config_destroy(s.config);
+    return rc;
+}
+
 static int cmd_languages(void)
 {
     size_t n;
@@ -443,6 +592,10 @@ int main(int argc, char **argv)
         return cmd_render(argc - 2, argv + 2);
     if (!strcmp(argv[1], "check"))
         return cmd_check(argc - 2, argv + 2);
+    if (!strcmp(argv[1], "preview"))
+        return cmd_preview(argc - 2, argv + 2);
+    if (!strcmp(argv[1], "serve"))
+        return cmd_serve(argc - 2, argv + 2);
     if (!strcmp(argv[1], "languages"))
         return cmd_languages();
     if (!strcmp(argv[1], "--version") || !strcmp(argv[1], "version"))

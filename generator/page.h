@@ -82,6 +82,15 @@ typedef struct vip_page_outline {
     double y;                     /* top of the heading on that page */
 } vip_page_outline;
 
+/* Where a block of the document tree was printed (for previews): a rectangle around its lines on one page, one
+ * per block and page it touches (a table row's cells in one). */
+typedef struct vip_page_area {
+    size_t block;                 /* index into the vip_doc's blocks */
+    size_t page;                  /* index into pages */
+    double x, y, width, height;   /* top-left corner and size */
+    struct vip_page_area *next;   /* the previous area placed (the list runs from the last one back) */
+} vip_page_area;
+
 typedef struct vip_page_doc {
     vip_page *pages;
     size_t page_count, page_cap;
@@ -90,6 +99,7 @@ typedef struct vip_page_doc {
     vip_page_outline *outlines;
     size_t outline_count, outline_cap;
     double address_overflow;  /* points by which the address is taller than the envelope window (0: it fits) */
+    vip_page_area *areas;     /* where each block was printed, last first; in the storage below */
     /* Storage the runs point into (texts, glyph arrays); freed with the document. */
     void **blocks;
     size_t block_count, block_cap;

@@ -39,6 +39,13 @@ struct vip_template {
     size_t param_count;
     char *image_src[MAX_ARGS], *image_file[MAX_ARGS];
     size_t image_count;
+    /* Previews (vip_template_record_units): during a merge, the list the units being printed go to (NULL: none),
+     * and which argument strings are a unit's text (a translated offence, a param's message). */
+    int record;
+    const char **record_to;
+    size_t *record_count;
+    const char *arg_string[MAX_ARGS], *arg_unit[MAX_ARGS];
+    size_t arg_unit_count;
 };
 
 /* What one merge needs while walking the template. */
@@ -607,6 +614,11 @@ int vip_template_replace_image(vip_template *t, const char *src, const char *fil
     return VIP_OK;
 }
 
+void vip_template_record_units(vip_template *t, int on)
+{
+    t->record = on;
+}
+
 const char *vip_template_kind(const vip_template *t)
 {
     return t->kind;
@@ -711,6 +723,48 @@ static char *glue_phone_numbers(const char *s, int rtl)
     return out;
 }
 
+/* Previews: unit id (the catalogue's own copy, which outlives the document) is printed where record_to points. */
+static const char *kept_unit_id(const vip_catalog *cat, const char *id)
+{
+    for (size_t i = 0; i < vip_catalog_unit_count(cat); i++)
+        if (strcmp(vip_catalog_unit_id(cat, i), id) == 0)
+            return vip_catalog_unit_id(cat, i);
+    return NULL;
+}
+
+static int record_unit(vip_template *t, vip_catalog *cat, const char *id, vip_error *err)
+{
+    if (!t->record_to)
+        return VIP_OK;
+    const char *kept = kept_unit_id(cat, id);
+    for (size_t i = 0; kept && i < *t->record_count; i++)
+        if (t->record_to[i] == kept)
+            return VIP_OK;
+    if (!kept)
+        return VIP_OK;
+    if (*t->record_count == VIP_DOC_MAX_UNITS)
+        return vip_error_set(err, VIP_ERR_INTERNAL, "a block prints more than %d catalogue units", VIP_DOC_MAX_UNITS);
+    t->record_to[(*t->record_count)++] = kept;
+    return VIP_OK;
+}
+
+/* Previews: the unit an argument's string is the text of, or NULL. */
+static const char *arg_unit(const vip_template *t, const char *string)
+{
+    for (size_t i = 0; string && i < t->arg_unit_count; i++)
+        if (t->arg_string[i] == string)
+            return t->arg_unit[i];
+    return NULL;
+}
+
+static void note_arg_unit(vip_template *t, vip_catalog *cat, const char *string, const char *id)
+{
+    if (t->record && t->arg_unit_count < MAX_ARGS && (id = kept_unit_id(cat, id))) {
+        t->arg_string[t->arg_unit_count] = string;
+        t->arg_unit[t->arg_unit_count++] = id;
+    }
+}
+
 /* A catalogue message, formatted, with its phone numbers kept whole and in order. */
 static char *format_msg(vip_template *t, vip_catalog *cat, const char *id, const vip_arg *args, size_t n,
                         const vip_warn_sink *warn, vip_error *err)
@@ -721,6 +775,17 @@ static char *format_msg(vip_template *t, vip_catalog *cat, const char *id, const
         return NULL;
     if (fell_back)
         report_fallback(t, cat, id, warn);
+    /* Previews: the message, and the units its arguments' text came from where that text is in it. */
+    int rc = record_unit(t, cat, id, err);
+    for (size_t i = 0; !rc && t->record_to && i < n; i++) {
+        const char *unit = args[i].type == VIP_ARG_STRING ? arg_unit(t, args[i].string) : NULL;
+        if (unit && *args[i].string && strstr(s, args[i].string))
+            rc = record_unit(t, cat, unit, err);
+    }
+    if (rc) {
+        free(s);
+        return NULL;
+    }
     const vip_lang *lang = vip_lang_find(vip_catalog_lang(cat), NULL);
     char *glued = glue_phone_numbers(s, lang && lang->rtl);
     free(s);
@@ -815,6 +880,7 @@ static int case_args(vip_template *t, vip_catalog *cat, const vip_case_row *row,
             if (!(own = format_msg(t, cat, id, NULL, 0, warn, err)))
                 return err->code;
             a.string = own;
+            note_arg_unit(t, cat, own, id);
         } else {
             if (!(own = isolate(value, f == VIP_CASE_CRIME_REF)))
                 return vip_error_set(err, VIP_ERR_NOMEM, "out of memory");
@@ -847,6 +913,8 @@ static int param_args(vip_template *t, vip_catalog *cat, const vip_warn_sink *wa
             own = strdup(given);
         else if (msg)
             own = format_msg(t, cat, msg, args, *count, warn, err);
+        if (own && msg && !given)
+            note_arg_unit(t, cat, own, msg);
         else
             own = strdup(value ? value : "");
         /* The name lives in the template's tree, which outlives every merge. */
@@ -903,7 +971,10 @@ static int field_text(inline_ctx *c, const xmlNode *n, vip_rich *out)
         free(s);
     } else {
         /* Isolated (or translated, for coded columns): "12 Acacia Avenue" stays in its order in an RTL letter. */
-        rc = vip_rich_append(out, arg->string, strlen(arg->string), c->err);
+        const char *unit = arg_unit(c->t, arg->string);
+        rc = unit ? record_unit(c->t, c->cat, unit, c->err) : VIP_OK;
+        if (!rc)
+            rc = vip_rich_append(out, arg->string, strlen(arg->string), c->err);
     }
     xmlFree(name);
     xmlFree(format);
@@ -974,6 +1045,10 @@ static vip_block *add(merge *m, inline_ctx *c, vip_block_kind kind, const xmlNod
     if (!b)
         return NULL;
     b->region = m->region;
+    if (m->t->record) {
+        m->t->record_to = b->units;
+        m->t->record_count = &b->unit_count;
+    }
     if (content) {
         vip_rich_free(&b->content);
         if (inline_content(c, content, &b->content))
@@ -1223,6 +1298,15 @@ static int page_lang(merge *m, const xmlNode *page, const vip_lang *doc_lang)
     return VIP_OK;
 }
 
+/* Previews: what is formatted next is printed in the title, header or footer. */
+static void record_furniture(merge *m)
+{
+    if (m->t->record) {
+        m->t->record_to = m->doc->furniture_units;
+        m->t->record_count = &m->doc->furniture_unit_count;
+    }
+}
+
 vip_doc *vip_template_merge(vip_template *t, vip_catalog *cat, const vip_case_row *row, const vip_warn_sink *warn,
                             vip_error *err)
 {
@@ -1232,6 +1316,8 @@ vip_doc *vip_template_merge(vip_template *t, vip_catalog *cat, const vip_case_ro
     if (!lang || !(m.doc = vip_doc_create(NULL, lang->tag, err)))
         return NULL;
     m.doc->dir = lang->rtl ? VIP_DIR_RTL : VIP_DIR_LTR;
+    t->arg_unit_count = 0;
+    t->record_to = NULL;
     if (case_args(t, cat, row, warn, m.args, &m.arg_count, m.owned, &m.owned_count, err) ||
         param_args(t, cat, warn, m.args, &m.arg_count, m.owned, &m.owned_count, err))
         goto fail;
@@ -1253,6 +1339,7 @@ vip_doc *vip_template_merge(vip_template *t, vip_catalog *cat, const vip_case_ro
                 goto fail;
         } else if (is_el(n, "title")) {
             vip_rich r = {0};
+            record_furniture(&m);
             if (inline_content(&c, n, &r)) {
                 vip_rich_free(&r);
                 goto fail;
@@ -1269,6 +1356,7 @@ vip_doc *vip_template_merge(vip_template *t, vip_catalog *cat, const vip_case_ro
             if (blocks(&m, &c, n))
                 goto fail;
         } else if (is_el(n, "header")) {
+            record_furniture(&m);
             if (inline_content(&c, n, &m.doc->header))
                 goto fail;
         } else if (is_el(n, "footer")) {
@@ -1294,6 +1382,14 @@ vip_doc *vip_template_merge(vip_template *t, vip_catalog *cat, const vip_case_ro
             m.doc->number = page_number;
             m.doc->user = fc;
             m.doc->user_free = footer_free;
+            if (t->record) {
+                /* Previews: the footer is formatted during layout; its units are recorded from a first page. */
+                record_furniture(&m);
+                char *first = footer_text(fc, 1, 1, err);
+                if (!first)
+                    goto fail;
+                free(first);
+            }
         }
     }
     if (!m.doc->title && !(m.doc->title = strdup(""))) {
@@ -1302,10 +1398,14 @@ vip_doc *vip_template_merge(vip_template *t, vip_catalog *cat, const vip_case_ro
     }
     for (size_t i = 0; i < m.owned_count; i++)
         free(m.owned[i]);
+    t->record_to = NULL;
+    t->arg_unit_count = 0;
     return m.doc;
 fail:
     for (size_t i = 0; i < m.owned_count; i++)
         free(m.owned[i]);
+    t->record_to = NULL;
+    t->arg_unit_count = 0;
     vip_doc_destroy(m.doc);
     return NULL;
 }

@@ -24,6 +24,10 @@ int vip_template_set_param(vip_template *tmpl, const char *name, const char *val
  * checked here. */
 int vip_template_replace_image(vip_template *tmpl, const char *src, const char *file, vip_error *err);
 
+/* Previews: with on set, every document merged from now on records, per block, the catalogue units it prints
+ * (vip_block's units; the title, header and footer's in vip_doc's furniture_units). Off by default. */
+void vip_template_record_units(vip_template *tmpl, int on);
+
 /* "letter" or "booklet". */
 const char *vip_template_kind(const vip_template *tmpl);
 
