@@ -312,6 +312,13 @@ static void resolve_scripts(para *p)
         p->script[k] = lang_script(p->lang[k]);
 }
 
+static int is_common_cp(uint32_t cp)
+{
+    UErrorCode status = U_ZERO_ERROR;
+    UScriptCode s = uscript_getScript((UChar32)cp, &status);
+    return U_SUCCESS(status) && (s == USCRIPT_COMMON || s == USCRIPT_INHERITED);
+}
+
 static void warn_missing(vip_text *t, const para *p, size_t i, const char *where)
 {
     vip_warn(&t->warn, "%s%sU+%04X at byte offset %u has no glyph in any font of the manifest; it shows as a "
@@ -328,7 +335,22 @@ static void pick_fonts(vip_text *t, para *p, const char *where)
             p->font[i] = NULL; /* settled below */
             continue;
         }
-        const vip_font *f = vip_fontset_pick(t->fonts, script, p->lang[i]->tag, p->weight[i], cp);
+        /* A character common to all scripts (bracket, dash, slash, digit, Arabic comma) takes the font of the run
+         * it stands in; where that has none, the common font, then the font of the text's language; only then any
+         * (never a font made for another language of the script: Naskh has no brackets, and Nastaliq's would
+         * stand in Farsi text). */
+        const vip_font *f = NULL;
+        if (is_common_cp(cp)) {
+            const vip_font *candidates[3] = {
+                vip_fontset_primary(t->fonts, script, p->lang[i]->tag, p->weight[i]),
+                vip_fontset_primary(t->fonts, "Zyyy", p->lang[i]->tag, p->weight[i]),
+                vip_fontset_primary(t->fonts, p->lang[i]->script, p->lang[i]->tag, p->weight[i])};
+            for (int c = 0; c < 3 && !f; c++)
+                if (candidates[c] && vip_font_nominal_glyph(candidates[c], cp))
+                    f = candidates[c];
+        }
+        if (!f)
+            f = vip_fontset_pick(t->fonts, script, p->lang[i]->tag, p->weight[i], cp);
         if (!f) {
             warn_missing(t, p, i, where);
             uint32_t *m = realloc(p->missing, (p->missing_count + 1) * sizeof *m);

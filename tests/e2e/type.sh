@@ -85,3 +85,10 @@ for lang in ar fa ur; do
         "perl -e 'exit !($arabic >= $latin && (abs($arabic * $x / $latin_x - $latin) < 0.1 || ($arabic == $latin && $x >= $latin_x)))'" \
         "Arabic script at $arabic pt (x-height $x/1000), Latin at $latin pt (x-height $latin_x/1000)"
 done
+
+# Characters common to all scripts (brackets, dashes, slashes) in Arabic and Farsi text take the run's font, or the
+# common Latin one where Naskh has none: never Urdu's Nastaliq.
+for lang in ar fa; do
+    f=$(ls "$tmp"/letters/*_$lang.pdf)
+    check "type.$lang.no_nastaliq_outside_urdu" "! pdffonts '$f' | grep -q Nastaliq" "$(pdffonts "$f" | grep Nastaliq)"
+done

@@ -387,6 +387,33 @@ int main(void)
         vip_paragraph_destroy(p);
     }
 
+    /* Characters common to all scripts take the font of the run they stand in, or the common (Latin) font where
+     * that has none, never the font of another language of the script: no Nastaliq in Farsi or Arabic text. */
+    for (int l = 0; l < 2; l++) {
+        const char *lang = l ? "ar" : "fa";
+        p = lay(t, lang, "\xD8\xB3\xD9\x84\xD8\xA7\xD9\x85 (\xD8\xA7\xD9\x84\xD9\x81) \xE2\x80\x93 "
+                         "\xD8\xA8/\xD8\xAC - 12\xD8\x8C 3", VIP_ALIGN_START, 400, &err);
+        char bad[256] = "";
+        size_t common = 0;
+        for (size_t li = 0; p && li < p->line_count; li++)
+            for (size_t r = 0; r < p->lines[li].run_count; r++) {
+                const vip_text_run *run = &p->lines[li].runs[r];
+                for (size_t g = 0; g < run->glyph_count; g++) {
+                    char c = p->text[run->glyphs[g].cluster];
+                    if (strchr("()/-0123456789", c) || (unsigned char)c == 0xE2 || (unsigned char)c == 0xD8)
+                        common++;
+                    if (strcmp(vip_font_name(run->font), "naskh") && strcmp(vip_font_name(run->font), "sans") &&
+                        strlen(bad) < 200)
+                        snprintf(bad + strlen(bad), sizeof bad - strlen(bad), "%s at byte %u; ",
+                                 vip_font_name(run->font), run->glyphs[g].cluster);
+                }
+            }
+        char name[64];
+        snprintf(name, sizeof name, "common_chars.%s.naskh_or_sans_only", lang);
+        CHECK(name, p && common >= 10 && !bad[0], "%s (%zu common glyphs)", bad, common);
+        vip_paragraph_destroy(p);
+    }
+
     vip_text_destroy(t);
     vip_fontset_destroy(fonts);
     return CHECK_DONE();
