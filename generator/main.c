@@ -499,9 +499,9 @@ static int cmd_preview(int argc, char **argv)
         rc = fail(&err);
     } else {
         printf("%s/index.html: %zu documents, %zu pages; %zu units, %zu unused; %zu English fallback, %zu changed, "
-               "%zu with problems, %zu too long; check: %zu errors, %zu warnings (%.0f ms)\n",
+               "%zu with problems, %zu too long; check: %zu errors, %zu warnings (%.0f ms, %.0f ms of processor)\n",
                out, res.documents, res.pages, res.units, res.unused, res.fallback, res.changed, res.with_problems,
-               res.overflow, res.errors, res.warnings, res.total_ms);
+               res.overflow, res.errors, res.warnings, res.total_ms, res.cpu_ms);
         rc = EXIT_OK;
     }
     vip_preview_destroy(preview);

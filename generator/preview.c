@@ -94,6 +94,13 @@ static double now_ms(void)
     return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
 }
 
+static double cpu_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+    return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
 static void quiet(void *user, const char *message)
 {
     (void)user;
@@ -758,6 +765,50 @@ static void write_problems(FILE *f, const render *r, const char *unit)
         fputs("</ul>", f);
 }
 
+/* Every problem check found, each with its unit and where the unit is printed. */
+static void write_problem_list(FILE *f, const render *r)
+{
+    size_t n = vip_check_count(r->check);
+    if (!n) {
+        fputs("<p>None: vipgen check finds nothing to do in this catalogue.</p>\n", f);
+        return;
+    }
+    fputs("<ol class=\"problem-list\">\n", f);
+    for (size_t i = 0; i < n; i++) {
+        const vip_check_problem *p = vip_check_problem_at(r->check, i);
+        fprintf(f, "<li><span class=\"tag %s\">%s</span>line %d", is_overflow_kind(p->kind) ? "overflow" : "problem",
+                p->severity == VIP_CHECK_ERROR ? "error" : "warning", p->line);
+        const unit_info *u = NULL;
+        for (size_t k = 0; p->unit && k < r->unit_count && !u; k++)
+            if (strcmp(r->units[k].id, p->unit) == 0)
+                u = &r->units[k];
+        if (p->unit) {
+            fputs(", unit <a href=\"#unit-", f);
+            html(f, p->unit);
+            fputs("\"><code>", f);
+            html(f, p->unit);
+            fputs("</code></a>", f);
+        }
+        fputs(": ", f);
+        html(f, p->message);
+        fputs(" [", f);
+        html(f, p->kind);
+        fputs("]", f);
+        if (u && u->place_count) {
+            const place *pl = &u->places[0];
+            fprintf(f, " — printed in <a href=\"%s-p%zu.html%s", r->docs[pl->doc].name, pl->page + 1,
+                    pl->furniture ? "" : "#");
+            if (!pl->furniture)
+                html(f, u->id);
+            fprintf(f, "\">%s page %zu</a>", r->docs[pl->doc].name, pl->page + 1);
+        } else if (u) {
+            fputs(" — printed nowhere in these documents", f);
+        }
+        fputs("</li>\n", f);
+    }
+    fputs("</ol>\n", f);
+}
+
 static void write_unit_row(FILE *f, const render *r, const unit_info *u, size_t index)
 {
     fputs("<tr id=\"unit-", f);
@@ -816,7 +867,8 @@ static int write_index(render *r, const char *failure)
     }
     fputs("</p>", f);
     legend(f);
-    fputs("</header>\n<main>\n", f);
+    fputs("<nav aria-label=\"Sections\"><a href=\"#problems\">Problems</a><a href=\"#documents\">Documents</a>"
+          "<a href=\"#units\">Units</a><a href=\"#unused\">Unused units</a></nav>\n</header>\n<main>\n", f);
     if (failure) {
         fputs("<p class=\"error\" role=\"alert\"><strong>The preview could not be made:</strong> ", f);
         html(f, failure);
@@ -825,8 +877,7 @@ static int write_index(render *r, const char *failure)
     if (r->check) {
         fprintf(f, "<h2 id=\"problems\">Problems: %zu errors, %zu warnings</h2>\n", vip_check_errors(r->check),
                 vip_check_warnings(r->check));
-        fputs("<p>Problems of the whole file:</p>", f);
-        write_problems(f, r, NULL);
+        write_problem_list(f, r);
     }
     if (r->doc_count) {
         fputs("<h2 id=\"documents\">Documents</h2>\n", f);
@@ -952,7 +1003,7 @@ static int run_check(render *r)
 int vip_preview_render(vip_preview *p, const vip_preview_options *o, const char *out_dir,
                        vip_preview_result *result, vip_error *err)
 {
-    double t0 = now_ms();
+    double t0 = now_ms(), c0 = cpu_ms();
     render r = {.p = p, .o = o, .out = out_dir, .err = err, .scale = o->scale > 0 ? o->scale : 1.5};
     memset(result, 0, sizeof *result);
     if (!(r.lang = vip_lang_find(o->lang, err)))
@@ -1036,5 +1087,6 @@ int vip_preview_render(vip_preview *p, const vip_preview_options *o, const char 
     vip_catalog_destroy(r.baseline);
     vip_catalog_destroy(r.cat);
     result->total_ms = now_ms() - t0;
+    result->cpu_ms = cpu_ms() - c0;
     return rc;
 }

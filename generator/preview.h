@@ -37,6 +37,7 @@ typedef struct vip_preview_result {
     size_t fallback, changed, with_problems, overflow; /* units marked with each colour */
     size_t errors, warnings;  /* check problems */
     double check_ms, letters_ms, booklet_ms, total_ms; /* wall-clock times of the parts */
+    double cpu_ms;            /* processor time of the whole render (the wall clock also counts waiting for it) */
 } vip_preview_result;
 
 typedef struct vip_preview vip_preview;

@@ -182,6 +182,15 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
     return r;
 }
 
+/* URLs are taken as they come, never %-decoded: the preview's names need no escapes, and a decoded "%2e%2e" or
+ * "%00" cannot then make one name look like another. */
+static size_t keep_escapes(void *cls, struct MHD_Connection *c, char *s)
+{
+    (void)cls;
+    (void)c;
+    return strlen(s);
+}
+
 /* ---- rendering ---- */
 
 static void remove_tree(const char *dir)
@@ -240,9 +249,9 @@ static int render_next(server *s, vip_preview *preview, const vip_preview_option
     snprintf(s->status, sizeof s->status,
              "{\"generation\":%u,\"ok\":%s,\"error\":\"%.1500s\",\"units\":%zu,\"unused\":%zu,\"errors\":%zu,"
              "\"warnings\":%zu,\"pages\":%zu,\"drawn\":%zu,\"check_ms\":%.1f,\"letters_ms\":%.1f,\"booklet_ms\":%.1f,"
-             "\"total_ms\":%.1f}\n",
+             "\"total_ms\":%.1f,\"cpu_ms\":%.1f}\n",
              gen, rc ? "false" : "true", message, res.units, res.unused, res.errors, res.warnings, res.pages, res.drawn,
-             res.check_ms, res.letters_ms, res.booklet_ms, ms);
+             res.check_ms, res.letters_ms, res.booklet_ms, ms, res.cpu_ms);
     pthread_mutex_unlock(&s->lock);
     if (old >= 0)
         close(old);
@@ -253,8 +262,8 @@ static int render_next(server *s, vip_preview *preview, const vip_preview_option
     if (rc)
         fprintf(stderr, "vipgen serve: preview %u: %s\n", gen, perr.message);
     else
-        fprintf(stderr, "vipgen serve: preview %u made in %.0f ms (check %.0f, letters %.0f, booklet %.0f; %zu pages drawn); "
-                "%zu errors, %zu warnings\n", gen, ms, res.check_ms, res.letters_ms, res.booklet_ms, res.drawn, res.errors,
+        fprintf(stderr, "vipgen serve: preview %u made in %.0f ms, %.0f ms of processor (check %.0f, letters %.0f, booklet "
+                "%.0f; %zu pages drawn); %zu errors, %zu warnings\n", gen, ms, res.cpu_ms, res.check_ms, res.letters_ms, res.booklet_ms, res.drawn, res.errors,
                 res.warnings);
     return VIP_OK;
 }
@@ -349,6 +358,7 @@ int vip_serve_run(const vip_produce_paths *paths, const vip_serve_options *o, vi
                                   MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)48,
                                   MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)10,
                                   MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(64 * 1024),
+                                  MHD_OPTION_UNESCAPE_CALLBACK, keep_escapes, NULL,
                                   MHD_OPTION_END);
         if (!daemon)
             rc = vip_error_set(err, VIP_ERR_IO, "cannot listen on %s port %d (in use, or not an address of this "

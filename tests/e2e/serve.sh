@@ -1,0 +1,134 @@
+#!/usr/bin/env bash
+# vipgen serve: a real headless Chromium (DevTools protocol, tests/browser/live_preview.mjs) loads the preview,
+# the catalogue is saved with a changed unit, and the open page shows the new text and its problem; pages need no
+# network, run right to left for Farsi and are keyboard-usable. Then hostile requests — path traversal (plain,
+# encoded, through a symlink), bodies large and small, other methods, a huge header, a foreign Host, hundreds of
+# connections at once, idle ones — each get a 4xx or are cut off, and the server keeps serving.
+. "$(dirname "$0")/lib.sh"
+
+py=/usr/bin/python3
+cp translations/fa.xlf "$tmp/fa.xlf"
+"$vipgen" serve --lang fa --catalog "$tmp/fa.xlf" --port 0 --dir "$tmp/serve" >"$tmp/out" 2>"$tmp/err" &
+server=$!
+trap 'kill $server 2>/dev/null; wait $server 2>/dev/null; rm -rf "$tmp"' EXIT
+for _ in $(seq 1 300); do grep -q 'http://' "$tmp/out" && break; kill -0 $server 2>/dev/null || break; sleep 0.1; done
+port=$(sed -n 's|.*http://127\.0\.0\.1:\([0-9]*\)/.*|\1|p' "$tmp/out")
+if [ -z "$port" ]; then
+    fail "serve starts" "no address printed: $(tail -3 "$tmp/err")"
+    exit 1
+fi
+pass "serve starts on 127.0.0.1:$port"
+check "serve listens on the loopback address only" \
+    "ss -Hltn | grep -q '127.0.0.1:$port ' && ! ss -Hltn | grep -q '0.0.0.0:$port '" "$(ss -Hltn | grep ":$port ")"
+
+# The browser: the page, a change, the new text and its problem on the open page.
+if [ -x /usr/bin/chromium ] && command -v node >/dev/null; then
+    mkdir -p "$tmp/shots"
+    PREVIEW_RTL=1 timeout 120 node --experimental-websocket tests/browser/live_preview.mjs "http://127.0.0.1:$port/" \
+        "$tmp/fa.xlf" letter.thanks "از گزارش شما سپاسگزاریم  ZEBRA77." ZEBRA77 double-space "$tmp/shots"
+    check "browser screenshots taken" "[ -s '$tmp/shots/index-after.png' ] && [ -s '$tmp/shots/page.png' ]" \
+        "no screenshots"
+else
+    fail "browser" "chromium or node missing (make deps installs them)"
+fi
+
+# Raw HTTP, from Python's socket module: what a hostile client sends, byte for byte.
+$py - "$port" "$tmp/serve" <<'EOF'
+import os, socket, sys, threading, time
+port, base = int(sys.argv[1]), sys.argv[2]
+def result(name, ok, why=''):
+    print(('PASS %s' % name) if ok else ('FAIL %s: %s' % (name, why)))
+def request(raw, timeout=10):
+    s = socket.create_connection(('127.0.0.1', port), timeout=timeout)
+    try:
+        s.sendall(raw)
+        data = b''
+        while True:
+            try:
+                chunk = s.recv(65536)
+            except (ConnectionResetError, socket.timeout):
+                break
+            if not chunk:
+                break
+            data += chunk
+        return data
+    finally:
+        s.close()
+def status(data):
+    try:
+        return int(data.split(b' ', 2)[1])
+    except Exception:
+        return 0
+def get(path, host=b'127.0.0.1', extra=b''):
+    return request(b'GET ' + path + b' HTTP/1.1\r\nHost: ' + host + b'\r\nConnection: close\r\n' + extra + b'\r\n')
+
+ok = get(b'/')
+result('GET / answers the index', status(ok) == 200 and b'<html' in ok, ok[:200])
+for path in [b'/../../../../etc/passwd', b'/%2e%2e/%2e%2e/etc/passwd', b'/..%2f..%2fetc%2fpasswd',
+             b'/%2fetc%2fpasswd', b'//etc/passwd', b'/index.html/../../x', b'/.index.html.vipgen-tmp.x',
+             b'/g1/index.html', b'/index.html%00.png', b'/\xff\xfe.html', b'/' + b'a' * 5000 + b'.html']:
+    d = get(path)
+    result('traversal %r: 4xx, no file outside' % path[:40], 400 <= status(d) < 500 and b'root:' not in d,
+           d[:120])
+# A symlink planted in the served folder is not followed.
+gens = sorted(int(n[1:]) for n in os.listdir(base) if n.startswith('g'))
+os.symlink('/etc/passwd', os.path.join(base, 'g%d' % gens[-1], 'planted.html'))
+d = get(b'/planted.html')
+result('a symlink in the folder is not followed', status(d) == 404 and b'root:' not in d, d[:120])
+d = get(b'/', host=b'attacker.example')
+result('a foreign Host header is refused (DNS rebinding)', status(d) == 421, d[:120])
+for method in [b'POST', b'PUT', b'DELETE', b'TRACE', b'OPTIONS']:
+    d = request(method + b' / HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 5\r\nConnection: close\r\n\r\nhello')
+    result('%s refused with 405' % method.decode(), status(d) == 405, d[:120])
+d = request(b'GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 11\r\nConnection: close\r\n\r\nhello world')
+result('a GET with a body refused with 413', status(d) == 413, d[:120])
+# A huge body: answered (or cut off) at once, never read to the end.
+s = socket.create_connection(('127.0.0.1', port), timeout=10)
+s.sendall(b'POST / HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 1000000000\r\n\r\n')
+sent, start, answer = 0, time.time(), b''
+try:
+    while sent < 50_000_000 and time.time() - start < 10:
+        s.sendall(b'x' * 65536)
+        sent += 65536
+except OSError:
+    pass
+try:
+    answer = s.recv(4096)
+except OSError:
+    pass
+s.close()
+result('a 1 GB body is refused without being read (%d MB sent)' % (sent >> 20),
+       sent < 50_000_000 and (answer == b'' or 400 <= status(answer) < 500), answer[:120])
+d = request(b'GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Big: ' + b'a' * 200000 + b'\r\n\r\n')
+result('a 200 kB header is refused', d == b'' or 400 <= status(d) < 500, d[:120])
+d = request(b'\x16\x03\x01\x02\x00garbage not http\r\n\r\n')
+result('garbage gets a 4xx or is closed', d == b'' or 400 <= status(d) < 500, d[:120])
+# Many connections at once, some idle: the server stays up and answers afterwards.
+idle = []
+for _ in range(300):
+    try:
+        idle.append(socket.create_connection(('127.0.0.1', port), timeout=2))
+    except OSError:
+        break
+def hammer(out):
+    try:
+        out.append(status(get(b'/status.json')))
+    except OSError:
+        out.append(0)
+answers = []
+threads = [threading.Thread(target=hammer, args=(answers,)) for _ in range(100)]
+for t in threads: t.start()
+for t in threads: t.join()
+for c in idle: c.close()
+result('300 idle connections and 100 requests at once: no crash (%d answered 200)' % answers.count(200),
+       all(a in (0, 200) for a in answers), answers)
+time.sleep(0.5)
+d = get(b'/status.json')
+result('still serving after all that', status(d) == 200 and b'"generation"' in d, d[:200])
+EOF
+check "server still running" "kill -0 $server" "it exited: $(tail -3 "$tmp/err")"
+
+# Stops cleanly on SIGTERM and removes nothing but its own folders' contents.
+kill -TERM $server
+for _ in $(seq 1 50); do kill -0 $server 2>/dev/null || break; sleep 0.1; done
+check "stops on SIGTERM" "! kill -0 $server 2>/dev/null" "still running"
