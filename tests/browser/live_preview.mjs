@@ -117,8 +117,14 @@ async function main() {
     const a = r && r.querySelector('a[href*="-p"]'); return a ? a.href : ''; })()`);
   if (href) {
     await send('Page.navigate', { url: href });
-    const ok = await waitFor(() => true, 3000) && await evaluate(`(() => { const t = document.getElementById('${unit}');
-      const img = document.querySelector('.page img'); return !!t && !!img && img.complete && img.naturalWidth > 500; })()`);
+    let ok = false;
+    for (const end = Date.now() + 10000; !ok && Date.now() < end; await sleep(100)) {
+      try {
+        ok = await evaluate(`(() => { const t = document.getElementById('${unit}');
+          const img = document.querySelector('.page img');
+          return location.hash === '#${unit}' && !!t && !!img && img.complete && img.naturalWidth > 500; })()`);
+      } catch (e) { /* loading */ }
+    }
     if (ok) pass('browser: the link shows the page picture with the unit marked'); else fail('browser: the link shows the page picture', href);
     await screenshot('page.png');
   } else fail('browser: the unit links to its page', 'no link');

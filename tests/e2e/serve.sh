@@ -18,8 +18,10 @@ if [ -z "$port" ]; then
     exit 1
 fi
 pass "serve starts on 127.0.0.1:$port"
-check "serve listens on the loopback address only" \
-    "ss -Hltn | grep -q '127.0.0.1:$port ' && ! ss -Hltn | grep -q '0.0.0.0:$port '" "$(ss -Hltn | grep ":$port ")"
+# The kernel's table of listening sockets: 127.0.0.1 (0100007F) on the port, and no other address.
+listening=$(awk -v p="$(printf '%04X' "$port")" '$4 == "0A" && $2 ~ (":" p "$") { print $2 }' /proc/net/tcp /proc/net/tcp6)
+check "serve listens on the loopback address only" "[ '$listening' = '0100007F:$(printf '%04X' "$port")' ]" \
+    "listening on: $listening"
 
 # The browser: the page, a change, the new text and its problem on the open page.
 if [ -x /usr/bin/chromium ] && command -v node >/dev/null; then
