@@ -213,20 +213,28 @@ static int emit_line(flow *f, const vip_text_line *line, const char *text, const
     return VIP_OK;
 }
 
+/* The height of lines [from, to) of a paragraph, the last one's leading not counted. */
+static double lines_height(const vip_paragraph *p, size_t from, size_t to)
+{
+    double h = 0;
+    for (size_t l = from; l < to && l < p->line_count; l++)
+        h += l + 1 < to ? line_height(&p->lines[l]) : p->lines[l].ascent + p->lines[l].descent;
+    return h;
+}
+
 /* What a paragraph's first line needs on a page: with its second line too when it has more, so that it is never
- * left alone at the foot of a page. */
+ * left alone at the foot of a page (an orphan); a paragraph of three lines whole, since a break inside it would
+ * leave one of its lines alone on one page or the other. */
 static double opening_height(const vip_paragraph *p)
 {
-    if (!p->line_count)
-        return 0;
-    const vip_text_line *first = &p->lines[0];
-    return p->line_count > 1 ? line_height(first) + p->lines[1].ascent + p->lines[1].descent
-                             : first->ascent + first->descent;
+    return lines_height(p, 0, p->line_count <= 3 ? p->line_count : 2);
 }
 
 /* Places a laid-out paragraph at x0, flowing over pages; never leaves a single line of it alone at the foot or
- * the head of a page when it has more. */
-static int place(flow *f, const vip_paragraph *p, const vip_rich *r, double x0, uint32_t color)
+ * the head of a page when it has more (orphans and widows). Gives the page and baseline of its first line (for
+ * a list item's marker) when first_page is not NULL. */
+static int place(flow *f, const vip_paragraph *p, const vip_rich *r, double x0, uint32_t color, size_t *first_page,
+                 double *first_baseline)
 {
     const char *kept = vip_page_doc_keep_text(f->out, p->text, p->length);
     if (!kept)
@@ -237,9 +245,13 @@ static int place(flow *f, const vip_paragraph *p, const vip_rich *r, double x0, 
         if (l == 0)
             need = opening_height(p);
         else if (l >= 2 && l + 2 == p->line_count) /* no single last line at the head of one */
-            need = line_height(line) + p->lines[l + 1].ascent + p->lines[l + 1].descent;
+            need = lines_height(p, l, l + 2);
         if (ensure(f, need))
             return f->err->code;
+        if (l == 0 && first_page) {
+            *first_page = f->page;
+            *first_baseline = f->y + line->ascent;
+        }
         if (emit_line(f, line, kept, r, x0, f->y + line->ascent, color))
             return f->err->code;
         f->y += line_height(line);
@@ -295,7 +307,7 @@ static int contents_entry(flow *f, const vip_block *h, size_t index)
     } else {
         double start_x = f->rtl ? f->left + num_width : f->left + indent;
         double num_x = f->rtl ? f->left : f->right - num_width;
-        if ((rc = place(f, title, NULL, start_x, COLOR_TEXT)) == VIP_OK && pn->line_count) {
+        if ((rc = place(f, title, NULL, start_x, COLOR_TEXT, NULL, NULL)) == VIP_OK && pn->line_count) {
             /* The number sits on the title's last line, which is on the current page. */
             const vip_text_line *last = &title->lines[title->line_count - 1];
             double baseline = f->y - line_height(last) + last->ascent;
@@ -437,14 +449,12 @@ static int lay_list_item(flow *f, const vip_block *b)
     int rc = lay_list_item_text(f, b, f->left, f->right, &it);
     if (rc)
         return rc;
-    const vip_paragraph *p = it.text;
-    if (p->line_count)
-        rc = ensure(f, p->lines[0].ascent + p->lines[0].descent);
-    size_t page = f->page;
-    double first_baseline = f->y + (p->line_count ? p->lines[0].ascent : 0);
-    if (!rc)
-        rc = place(f, p, &b->content, it.text_x, COLOR_TEXT);
-    if (!rc)
+    /* The marker goes where the item's first line went: place() may take that line to the next page, with the
+     * one after it, and the marker with them. */
+    size_t page = SIZE_MAX;
+    double first_baseline = 0;
+    rc = place(f, it.text, &b->content, it.text_x, COLOR_TEXT, &page, &first_baseline);
+    if (!rc && page != SIZE_MAX)
         rc = emit_marker(f, &it, page, first_baseline);
     f->y += 1.0;
     list_item_free(&it);
@@ -552,7 +562,7 @@ static int lay_heading(flow *f, size_t index)
             free(title);
         }
         if (!rc)
-            rc = place(f, p, &b->content, f->left, COLOR_HEADING);
+            rc = place(f, p, &b->content, f->left, COLOR_HEADING, NULL, NULL);
         f->y += after;
     }
     vip_paragraph_destroy(p);
@@ -592,9 +602,26 @@ static int lay_block(flow *f, size_t i)
                                b->where);
         if (!p)
             return f->err->code;
-        int rc = p->line_count ? ensure(f, p->lines[0].ascent + p->lines[0].descent) : VIP_OK;
+        /* A short paragraph that leads into a list ("... one of these things:") stays with the opening lines of
+         * the list's first item (as place() will ask for them; a two-column list's first row is taller still,
+         * and kept whole on its own). */
+        const vip_block *next = i + 1 < f->doc->block_count ? &f->doc->blocks[i + 1] : NULL;
+        double need = p->line_count ? p->lines[0].ascent + p->lines[0].descent : 0;
+        int rc = VIP_OK;
+        if (p->line_count && p->line_count <= 3 && next && next->kind == VIP_BLOCK_LIST_ITEM &&
+            next->region == b->region) {
+            list_item it;
+            if ((rc = lay_list_item_text(f, next, f->left, f->right, &it))) {
+                vip_paragraph_destroy(p);
+                return rc;
+            }
+            need = p->height + f->o->paragraph_space * f->scale * f->spacing + opening_height(it.text);
+            list_item_free(&it);
+        }
+        if (p->line_count)
+            rc = ensure(f, need);
         if (!rc)
-            rc = place(f, p, &b->content, f->left, COLOR_TEXT);
+            rc = place(f, p, &b->content, f->left, COLOR_TEXT, NULL, NULL);
         f->y += f->o->paragraph_space * f->scale * f->spacing;
         vip_paragraph_destroy(p);
         return rc;

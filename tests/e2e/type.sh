@@ -92,3 +92,24 @@ for lang in ar fa; do
     f=$(ls "$tmp"/letters/*_$lang.pdf)
     check "type.$lang.no_nastaliq_outside_urdu" "! pdffonts '$f' | grep -q Nastaliq" "$(pdffonts "$f" | grep Nastaliq)"
 done
+
+# Every page break of every booklet: a list marker (a bullet, or a number with its full stop in any script's
+# digits) always has its item's text beside it on its baseline, never alone at the foot of a page (baselines from
+# mutool's stext: every character's origin).
+for lang in en pl ro ar fa ur pa zh-Hans; do
+    "$vipgen" booklet --lang "$lang" -o "$tmp/booklet-$lang.pdf" 2>/dev/null
+    alone=$(mutool draw -F stext -o - "$tmp/booklet-$lang.pdf" 2>/dev/null | perl -CS -ne '
+        $page++ if /<page /;
+        if (/<char [^>]* y="([\d.]+)"[^>]* c="([^"]*)"/) {
+            my ($y, $c) = ($1, $2);
+            $c =~ s/&#x([0-9a-fA-F]+);/chr(hex($1))/ge;
+            $line{$page}{sprintf "%.0f", $y * 2} .= $c unless $c =~ /^\s$/;
+        }
+        END {
+            for my $p (sort { $a <=> $b } keys %line) { for my $y (sort { $a <=> $b } keys %{$line{$p}}) {
+                my $t = $line{$p}{$y};
+                print "page $p: \x{2018}$t\x{2019} alone at y ", $y / 2, "; " if $t =~ /^(\x{2022}|\.\p{Nd}{1,2}|\p{Nd}{1,2}\.)$/;
+            } }
+        }')
+    check "type.booklet.$lang.no_marker_alone" "[ -s '$tmp/booklet-$lang.pdf' ] && [ -z \"\$alone\" ]" "$alone"
+done

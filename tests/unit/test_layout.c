@@ -1,6 +1,9 @@
 /* vip_layout against real fonts: a heading is never left at the foot of a page without the first lines of the
  * paragraph after it, in any script, whatever the text before it pushes it to (Nastaliq's lines are about 1.6
- * times as tall as Latin ones, so an estimate made for Latin would strand its headings). */
+ * times as tall as Latin ones, so an estimate made for Latin would strand its headings); a list item's marker
+ * stays on its first line, and no paragraph leaves a single line at the foot or head of a page. */
+#include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -33,6 +36,53 @@ static size_t page_of_text(const vip_page_doc *pd, const char *prefix)
                 return p;
         }
     return (size_t)-1;
+}
+
+/* Lines of the paragraph whose text starts with prefix on each page (distinct baselines), into lines[page]; gives
+ * how many it has in all. */
+static size_t lines_per_page(const vip_page_doc *pd, const char *prefix, size_t *lines, size_t max_pages)
+{
+    size_t total = 0;
+    for (size_t p = 0; p < pd->page_count && p < max_pages; p++) {
+        double seen[256];
+        size_t n = 0;
+        for (size_t i = 0; i < pd->pages[p].item_count; i++) {
+            const vip_page_item *it = &pd->pages[p].items[i];
+            if (it->kind != VIP_PAGE_RUN || !it->u.run.text || strncmp(it->u.run.text, prefix, strlen(prefix)))
+                continue;
+            int known = 0;
+            for (size_t k = 0; k < n; k++)
+                known |= fabs(seen[k] - it->u.run.y) < 0.01;
+            if (!known && n < 256)
+                seen[n++] = it->u.run.y;
+        }
+        lines[p] = n;
+        total += n;
+    }
+    return total;
+}
+
+/* The page and baseline of the list marker (a run whose text is the bullet), and of the item's first line. */
+static int marker_with_first_line(const vip_page_doc *pd, const char *prefix)
+{
+    size_t marker_page = SIZE_MAX, text_page = SIZE_MAX;
+    double marker_y = 0, text_y = 0;
+    for (size_t p = 0; p < pd->page_count; p++)
+        for (size_t i = 0; i < pd->pages[p].item_count; i++) {
+            const vip_page_item *it = &pd->pages[p].items[i];
+            if (it->kind != VIP_PAGE_RUN || !it->u.run.text)
+                continue;
+            if (strcmp(it->u.run.text, "\xE2\x80\xA2") == 0 && marker_page == SIZE_MAX) {
+                marker_page = p;
+                marker_y = it->u.run.y;
+            }
+            if (strncmp(it->u.run.text, prefix, strlen(prefix)) == 0 &&
+                (text_page == SIZE_MAX || (p == text_page && it->u.run.y < text_y))) {
+                text_page = p;
+                text_y = it->u.run.y;
+            }
+        }
+    return marker_page != SIZE_MAX && marker_page == text_page && fabs(marker_y - text_y) < 0.01;
 }
 
 int main(void)
@@ -81,6 +131,74 @@ int main(void)
         snprintf(name, sizeof name, "heading_kept_with_next.%s", samples[s].lang);
         CHECK(name, laid == STEPS && stranded == 0, "%d of %d layouts leave the heading on another page than the text "
               "after it (%s)", stranded, laid, err.message);
+    }
+    /* A list item and paragraphs of two to nine lines pushed over the foot of a page, 3 pt further each time: the
+     * marker always stands on the item's first line, and no page holds a single line of any of them (no orphan at
+     * the foot, no widow at the head). */
+    for (size_t s = 0; s < sizeof samples / sizeof samples[0]; s++) {
+        int bullet_alone = 0, single = 0, intro_alone = 0, laid = 0;
+        char where_marker[256] = "", where_single[256] = "", where_intro[64] = "";
+        static const int repeats[] = {3, 1, 2, 5};
+        for (int step = 0; step < STEPS * 2; step++) {
+            vip_doc *doc = vip_doc_create("test", samples[s].lang, &err);
+            if (doc)
+                vip_doc_add_block(doc, VIP_BLOCK_PARAGRAPH, 0, samples[s].filler, strlen(samples[s].filler),
+                                  VIP_ALIGN_START, "filler", &err);
+            vip_block *space = doc ? vip_doc_add_block(doc, VIP_BLOCK_SPACE, 0, NULL, 0, VIP_ALIGN_START, "space",
+                                                       &err)
+                                   : NULL;
+            if (space)
+                space->height = 520 + 3 * step;
+            /* A one-line paragraph leads into the list: it goes with the item's first lines. */
+            char intro[512];
+            snprintf(intro, sizeof intro, "0 %s", samples[s].heading);
+            if (doc)
+                vip_doc_add_block(doc, VIP_BLOCK_PARAGRAPH, 0, intro, strlen(intro), VIP_ALIGN_START, "intro", &err);
+            char texts[4][4096];
+            for (int k = 0; k < 4 && doc; k++) {
+                int n = snprintf(texts[k], sizeof texts[k], "%d", k + 1);
+                for (int r = 0; r < repeats[k] + 1; r++)
+                    n += snprintf(texts[k] + n, sizeof texts[k] - (size_t)n, " %s", samples[s].after);
+                vip_doc_add_block(doc, k == 0 ? VIP_BLOCK_LIST_ITEM : VIP_BLOCK_PARAGRAPH, 0, texts[k],
+                                  strlen(texts[k]), VIP_ALIGN_START, "text", &err);
+            }
+            vip_page_doc *pd = doc ? vip_layout_document(text, doc, &o, &err) : NULL;
+            if (pd) {
+                laid++;
+                if (page_of_text(pd, "0 ") != page_of_text(pd, "1 ")) {
+                    intro_alone++;
+                    snprintf(where_intro, sizeof where_intro, "step %d", step);
+                }
+                if (!marker_with_first_line(pd, "1 ")) {
+                    bullet_alone++;
+                    snprintf(where_marker, sizeof where_marker, "step %d: the marker is not on the item's first line",
+                             step);
+                }
+                for (int k = 0; k < 4; k++) {
+                    char prefix[8];
+                    snprintf(prefix, sizeof prefix, "%d ", k + 1);
+                    size_t lines[16] = {0};
+                    size_t total = lines_per_page(pd, prefix, lines, 16);
+                    for (size_t p = 0; p < pd->page_count && p < 16 && total > 1; p++)
+                        if (lines[p] == 1) {
+                            single++;
+                            snprintf(where_single, sizeof where_single,
+                                     "step %d: text %d (%zu lines) has one line on page %zu", step, k + 1, total, p + 1);
+                        }
+                }
+            }
+            vip_page_doc_destroy(pd);
+            vip_doc_destroy(doc);
+        }
+        char name[64];
+        snprintf(name, sizeof name, "list_marker_with_first_line.%s", samples[s].lang);
+        CHECK(name, laid == STEPS * 2 && bullet_alone == 0, "%d of %d layouts (%s) %s", bullet_alone, laid,
+              where_marker, err.message);
+        snprintf(name, sizeof name, "list_intro_with_list.%s", samples[s].lang);
+        CHECK(name, laid == STEPS * 2 && intro_alone == 0, "%d of %d layouts leave the paragraph before the list on "
+              "another page (%s)", intro_alone, laid, where_intro);
+        snprintf(name, sizeof name, "no_widow_or_orphan.%s", samples[s].lang);
+        CHECK(name, laid == STEPS * 2 && single == 0, "%d single lines in %d layouts (%s)", single, laid, where_single);
     }
     vip_text_destroy(text);
     vip_fontset_destroy(fonts);
