@@ -42,6 +42,7 @@ struct vip_preview {
     vip_fontset *fonts;
     vip_text *text;
     vip_template *letter, *booklet;
+    vip_raster_font *label_font;    /* the margin labels' font: the Latin font of the manifest */
     vip_layout_options layout;
 };
 
@@ -165,6 +166,16 @@ vip_preview *vip_preview_create(const vip_produce_paths *paths, vip_error *err)
         vip_preview_destroy(p);
         return NULL;
     }
+    const vip_font *latin = vip_fontset_primary(p->fonts, "Latn", "en", VIP_WEIGHT_REGULAR);
+    if (!latin) {
+        vip_error_set(err, VIP_ERR_FONT, "%s: no Latin font for the margin labels", p->fonts_path);
+        vip_preview_destroy(p);
+        return NULL;
+    }
+    if (!(p->label_font = vip_raster_font_load(vip_font_path(latin), vip_font_face_index(latin), err))) {
+        vip_preview_destroy(p);
+        return NULL;
+    }
     /* Characters no font has are check's business; a preview must not repeat them for every variant. */
     vip_text_set_warnings(p->text, (vip_warn_sink){quiet, NULL});
     return p;
@@ -176,6 +187,7 @@ void vip_preview_destroy(vip_preview *p)
         return;
     vip_template_destroy(p->letter);
     vip_template_destroy(p->booklet);
+    vip_raster_font_destroy(p->label_font);
     vip_text_destroy(p->text);
     vip_fontset_destroy(p->fonts);
     free(p->drawn);
@@ -637,7 +649,8 @@ static int render_document(render *r, vip_template *tmpl, const vip_case_row *ro
         snprintf(file, sizeof file, "%s-p%zu.png", name, pg + 1);
         uint64_t hash = page_hash(&pd->pages[pg], pg, marks, mark_count, r->scale);
         if (!reuse_picture(r, name, pg, hash, file)) {
-            rc = vip_raster_render_png(raster, pg, r->scale, marks, mark_count, &png, &png_len, r->err);
+            rc = vip_raster_render_png(raster, pg, r->scale, marks, mark_count, r->p->label_font, &png, &png_len,
+                                       r->err);
             if (!rc)
                 rc = write_file(r->out, file, png, png_len, r->err);
             free(png);

@@ -1,5 +1,6 @@
 #include "raster.h"
 
+#include <cairo-ft.h>
 #include <cairo.h>
 #include <math.h>
 #include <png.h>
@@ -60,6 +61,68 @@ void vip_raster_page_size(const vip_raster *r, size_t page, double *width, doubl
     }
 }
 
+struct vip_raster_font {
+    cairo_font_face_t *face;
+};
+
+/* What the cairo font face keeps alive: freed when cairo lets go of the face (it may cache it after we do). */
+typedef struct ft_hold {
+    FT_Library library;
+    FT_Face face;
+} ft_hold;
+
+static const cairo_user_data_key_t hold_key;
+
+static void release_hold(void *data)
+{
+    ft_hold *h = data;
+    FT_Done_Face(h->face);
+    FT_Done_FreeType(h->library);
+    free(h);
+}
+
+vip_raster_font *vip_raster_font_load(const char *path, unsigned face_index, vip_error *err)
+{
+    vip_raster_font *f = calloc(1, sizeof *f);
+    ft_hold *h = calloc(1, sizeof *h);
+    if (!f || !h) {
+        free(f);
+        free(h);
+        vip_error_set(err, VIP_ERR_NOMEM, "out of memory");
+        return NULL;
+    }
+    if (FT_Init_FreeType(&h->library)) {
+        free(f);
+        free(h);
+        vip_error_set(err, VIP_ERR_FONT, "FreeType cannot start");
+        return NULL;
+    }
+    if (FT_New_Face(h->library, path, (FT_Long)face_index, &h->face)) {
+        FT_Done_FreeType(h->library);
+        free(f);
+        free(h);
+        vip_error_set(err, VIP_ERR_FONT, "%s: FreeType cannot read the font", path);
+        return NULL;
+    }
+    f->face = cairo_ft_font_face_create_for_ft_face(h->face, 0);
+    if (cairo_font_face_set_user_data(f->face, &hold_key, h, release_hold) != CAIRO_STATUS_SUCCESS) {
+        cairo_font_face_destroy(f->face);
+        release_hold(h);
+        free(f);
+        vip_error_set(err, VIP_ERR_NOMEM, "out of memory");
+        return NULL;
+    }
+    return f;
+}
+
+void vip_raster_font_destroy(vip_raster_font *f)
+{
+    if (!f)
+        return;
+    cairo_font_face_destroy(f->face);
+    free(f);
+}
+
 static void set_color(cairo_t *cr, uint32_t rgb, double alpha)
 {
     cairo_set_source_rgba(cr, ((rgb >> 16) & 0xFF) / 255.0, ((rgb >> 8) & 0xFF) / 255.0, (rgb & 0xFF) / 255.0,
@@ -67,7 +130,7 @@ static void set_color(cairo_t *cr, uint32_t rgb, double alpha)
 }
 
 /* The outlines (one per colour, each inside the last) and the margin label of one mark. */
-static void draw_mark(cairo_t *cr, const vip_raster_mark *m, double page_width)
+static void draw_mark(cairo_t *cr, const vip_raster_mark *m, double page_width, const vip_raster_font *font)
 {
     const double pad = 1.5, step = 1.6;
     if (m->color_count == 0) {
@@ -89,9 +152,9 @@ static void draw_mark(cairo_t *cr, const vip_raster_mark *m, double page_width)
         cairo_rectangle(cr, m->x - inset, m->y - inset, m->width + 2 * inset, m->height + 2 * inset);
         cairo_stroke(cr);
     }
-    if (!m->label || !*m->label)
+    if (!m->label || !*m->label || !font)
         return;
-    cairo_select_font_face(cr, "sans-serif", CAIRO_FONT_SLANT_NORMAL, CAIRO_FONT_WEIGHT_NORMAL);
+    cairo_set_font_face(cr, font->face);
     cairo_set_font_size(cr, 5.0);
     cairo_text_extents_t ext;
     cairo_text_extents(cr, m->label, &ext);
@@ -187,7 +250,8 @@ static int encode_png(cairo_surface_t *surface, png_buffer *out)
 }
 
 int vip_raster_render_png(vip_raster *r, size_t page, double scale, const vip_raster_mark *marks,
-                          size_t mark_count, unsigned char **png, size_t *png_len, vip_error *err)
+                          size_t mark_count, const vip_raster_font *label_font, unsigned char **png,
+                          size_t *png_len, vip_error *err)
 {
     *png = NULL;
     *png_len = 0;
@@ -205,7 +269,7 @@ int vip_raster_render_png(vip_raster *r, size_t page, double scale, const vip_ra
     poppler_page_render(p, cr);
     for (size_t i = 0; i < mark_count; i++)
         if (marks[i].page == page)
-            draw_mark(cr, &marks[i], w);
+            draw_mark(cr, &marks[i], w, label_font);
     int rc = VIP_OK;
     if (cairo_status(cr) != CAIRO_STATUS_SUCCESS)
         rc = vip_error_set(err, VIP_ERR_INTERNAL, "page %zu: cairo: %s", page + 1,

@@ -23,6 +23,12 @@ typedef struct vip_raster_mark {
 
 typedef struct vip_raster vip_raster;
 
+/* The font the margin labels are set in: a font file (e.g. the Latin font of fonts/manifest), through FreeType, so
+ * that no system font lookup is involved. */
+typedef struct vip_raster_font vip_raster_font;
+vip_raster_font *vip_raster_font_load(const char *path, unsigned face_index, vip_error *err);
+void vip_raster_font_destroy(vip_raster_font *font);
+
 /* Opens a PDF held in memory (copied). */
 vip_raster *vip_raster_open(const unsigned char *pdf, size_t len, vip_error *err);
 void vip_raster_destroy(vip_raster *raster);
@@ -30,9 +36,10 @@ size_t vip_raster_page_count(const vip_raster *raster);
 /* Page size in points. */
 void vip_raster_page_size(const vip_raster *raster, size_t page, double *width, double *height);
 
-/* Draws page (0-based) at scale pixels per point with the marks that are on it, as a PNG in a malloc'd buffer
- * (*png, *png_len; the caller frees *png). */
+/* Draws page (0-based) at scale pixels per point with the marks that are on it, their labels in label_font (NULL:
+ * no labels), as a PNG in a malloc'd buffer (*png, *png_len; the caller frees *png). */
 int vip_raster_render_png(vip_raster *raster, size_t page, double scale, const vip_raster_mark *marks,
-                          size_t mark_count, unsigned char **png, size_t *png_len, vip_error *err);
+                          size_t mark_count, const vip_raster_font *label_font, unsigned char **png,
+                          size_t *png_len, vip_error *err);
 
 #endif
