@@ -24,15 +24,50 @@ check "serve listens on the loopback address only" "[ '$listening' = '0100007F:$
     "listening on: $listening"
 
 # The browser: the page, a change, the new text and its problem on the open page.
-if [ -x /usr/bin/chromium ] && command -v node >/dev/null; then
+# Node's own WebSocket: behind a flag from Node 20.10, built in from 22.
+node_ws=
+for flag in --experimental-websocket ""; do
+    if command -v node >/dev/null && node $flag -e 'process.exit(typeof WebSocket === "function" ? 0 : 1)' 2>/dev/null; then
+        node_ws="node $flag"
+        break
+    fi
+done
+if [ -x /usr/bin/chromium ] && [ -n "$node_ws" ]; then
     mkdir -p "$tmp/shots"
-    PREVIEW_RTL=1 timeout 120 node --experimental-websocket tests/browser/live_preview.mjs "http://127.0.0.1:$port/" \
+    PREVIEW_RTL=1 timeout 120 $node_ws tests/browser/live_preview.mjs "http://127.0.0.1:$port/" \
         "$tmp/fa.xlf" letter.thanks "از گزارش شما سپاسگزاریم  ZEBRA77." ZEBRA77 double-space "$tmp/shots"
     check "browser screenshots taken" "[ -s '$tmp/shots/index-after.png' ] && [ -s '$tmp/shots/page.png' ]" \
         "no screenshots"
 else
-    fail "browser" "chromium or node missing (make deps installs them)"
+    fail "browser" "chromium, or a Node.js with WebSocket (20.10 or later), missing"
 fi
+
+# A save that breaks the catalogue: the page says why (and what check finds); the next good save brings it back.
+$py - "$port" "$tmp/fa.xlf" <<'EOF'
+import json, os, sys, time, urllib.request
+port, path = int(sys.argv[1]), sys.argv[2]
+opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+def get(name):
+    return opener.open('http://127.0.0.1:%d/%s' % (port, name), timeout=10).read()
+def save_and_wait(text):
+    gen = json.loads(get('status.json'))['generation']
+    open(path + '.saving', 'w', encoding='utf-8').write(text)
+    os.replace(path + '.saving', path)
+    for _ in range(300):
+        st = json.loads(get('status.json'))
+        if st['generation'] > gen:
+            return st
+        time.sleep(0.05)
+    return None
+good = open(path, encoding='utf-8').read()
+st = save_and_wait(good.replace('</xliff>', ''))
+index = get('').decode('utf-8')
+print(('PASS' if st and not st['ok'] and 'could not be made' in index and 'xml' in index.lower() else 'FAIL') +
+      ' a broken save is shown as an error on the page' + ('' if st and not st['ok'] else ': %r' % st))
+st = save_and_wait(good)
+print(('PASS' if st and st['ok'] else 'FAIL') + ' the next good save is previewed again' +
+      ('' if st and st['ok'] else ': %r' % st))
+EOF
 
 # Raw HTTP, from Python's socket module: what a hostile client sends, byte for byte.
 $py - "$port" "$tmp/serve" <<'EOF'
