@@ -40,7 +40,6 @@ def rerender(unit, suffix):
             return st
         time.sleep(0.02)
     raise SystemExit('bench_preview: no re-render within 30 s')
-verdict = 0
 for unit, part, limit in [('letter.thanks', 'letters_ms', 1000), ('booklet.intro', 'booklet_ms', 2000)]:
     runs = [rerender(unit, ' ' + 'آزمون' * (i + 1)) for i in range(3)]
     best = min(runs, key=lambda s: s[part])
