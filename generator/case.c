@@ -790,6 +790,41 @@ static int check_code(reader *r, char **value, vip_case_field field, char *why)
                   field_names[field]);
 }
 
+int vip_case_check_value(vip_case_field field, const char *value, char *why_out, size_t why_size)
+{
+    char why[WHY_SIZE] = "";
+    size_t len = strlen(value), bad = utf8_invalid_at((const unsigned char *)value, len);
+    int rc = 0;
+    if (bad < len)
+        rc = reason(why, "is not valid UTF-8 (byte 0x%02X at byte offset %zu)", (unsigned char)value[bad], bad);
+    else if (!len)
+        rc = reason(why, "is empty");
+    else if (free_text[field] && len > (size_t)VIP_CASE_MAX_CHARS * 4)
+        rc = reason(why, "is %zu bytes long; at most %d characters are allowed", len, VIP_CASE_MAX_CHARS);
+    if (!rc && free_text[field]) {
+        size_t chars = 0;
+        for (size_t i = 0; i < len; i++)
+            chars += ((unsigned char)value[i] & 0xC0) != 0x80;
+        if (chars > VIP_CASE_MAX_CHARS)
+            rc = reason(why, "is %zu characters long; at most %d are allowed", chars, VIP_CASE_MAX_CHARS);
+        for (size_t i = 0; !rc && i < len; i++)
+            if ((unsigned char)value[i] < 0x20 || value[i] == 0x7F)
+                rc = reason(why, "contains a control character at byte offset %zu", i);
+    }
+    if (!rc) {
+        switch (field) {
+        case VIP_CASE_CRIME_REF: rc = check_crime_ref(value, why); break;
+        case VIP_CASE_OFFICER_PHONE: rc = check_phone(value, why); break;
+        case VIP_CASE_EMAIL:
+        case VIP_CASE_OFFICER_EMAIL: rc = check_email(value, why); break;
+        default: break;
+        }
+    }
+    if (rc && why_out && why_size)
+        snprintf(why_out, why_size, "%s", why);
+    return rc;
+}
+
 /* Checks one field of a row; valid[] says which fields before it are good (later checks compare with them).
  * Returns 0, 1 (why), or -1 (fatal). */
 static int check_field(reader *r, vip_case_row *row, const unsigned char *valid, vip_case_field f, char *why)

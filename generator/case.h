@@ -41,6 +41,11 @@ const char *const *vip_case_codes(vip_case_field field);
  * NULL when none. */
 const char *vip_case_code_find(vip_case_field field, const char *value);
 
+/* Checks one value given outside a case file (the booklet's --ref, --officer, --phone, --email) as a case file's
+ * column would be: valid UTF-8, within the length limit, and the column's own rules (a crime reference, a phone
+ * number, an email address). Returns 0, or 1 with the reason in why. */
+int vip_case_check_value(vip_case_field field, const char *value, char *why, size_t why_size);
+
 /* A force's own wording or code for a coded value ("Burglary - Residential", a Home Office code "28E"). */
 typedef struct vip_case_code_alias {
     vip_case_field field;

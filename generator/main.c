@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "check.h"
+#include "case.h"
 #include "config.h"
 #include "doc.h"
 #include "fonts.h"
@@ -92,10 +93,12 @@ static const char letter_usage[] =
     "Exit code 6 when any row failed, 7 when letters could not be delivered; see 'vipgen --help' for the others.\n";
 
 static const char booklet_usage[] =
-    "usage: vipgen booklet --lang TAG -o FILE.pdf [--config FILE] [--templates DIR] [--translations DIR]\n"
-    "                      [--fonts MANIFEST]\n"
+    "usage: vipgen booklet --lang TAG -o FILE.pdf [--ref CRIME_REF] [--officer NAME] [--phone NUMBER] [--email ADDR]\n"
+    "                      [--config FILE] [--templates DIR] [--translations DIR] [--fonts MANIFEST]\n"
     "\n"
-    "Writes the victim information booklet in language TAG (en pl ro ar fa ur pa zh-Hans) to FILE.pdf.\n";
+    "Writes the victim information booklet in language TAG (en pl ro ar fa ur pa zh-Hans) to FILE.pdf, with an even\n"
+    "number of pages for two-sided printing. The cover's \"your case\" panel shows the crime reference, the officer\n"
+    "and how to reach them when given (checked as in case data); without them, its boxes are left to write in.\n";
 
 static const char render_usage[] =
     "usage: vipgen render FILE --lang TAG -o OUT.pdf [--config FILE] [--fonts MANIFEST]\n"
@@ -348,10 +351,28 @@ static int cmd_booklet(int argc, char **argv)
 {
     setup s = {0};
     const char *lang = NULL, *out = NULL;
+    vip_booklet_options bo = {0};
+    /* The case panel's values, checked as the case data's columns are. */
+    static const struct {
+        const char *option;
+        vip_case_field field;
+    } values[] = {{"--ref", VIP_CASE_CRIME_REF}, {"--officer", VIP_CASE_OFFICER_NAME},
+                  {"--phone", VIP_CASE_OFFICER_PHONE}, {"--email", VIP_CASE_OFFICER_EMAIL}};
+    const char **slot[] = {&bo.crime_ref, &bo.officer, &bo.phone, &bo.email};
     for (int i = 0; i < argc; i++) {
-        int used = setup_option(argc, argv, i, &s);
+        int used = setup_option(argc, argv, i, &s), value = -1;
+        for (int k = 0; k < 4 && !used; k++)
+            if (!strcmp(argv[i], values[k].option) && i + 1 < argc)
+                value = k;
         if (used) {
             i += used - 1;
+        } else if (value >= 0) {
+            char why[600];
+            if (vip_case_check_value(values[value].field, argv[i + 1], why, sizeof why)) {
+                fprintf(stderr, "vipgen booklet: %s: the value %s\n", values[value].option, why);
+                return EXIT_USAGE;
+            }
+            *slot[value] = argv[++i];
         } else if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
             fputs(booklet_usage, stdout);
             return EXIT_OK;
@@ -375,7 +396,7 @@ static int cmd_booklet(int argc, char **argv)
     }
     vip_error err = {0};
     vip_produce_paths paths = produce_paths(&s);
-    rc = vip_produce_booklet(&paths, lang, out, &err);
+    rc = vip_produce_booklet(&paths, lang, out, &bo, &err);
     vip_config_destroy(s.config);
     return rc ? fail(&err) : EXIT_OK;
 }

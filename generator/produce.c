@@ -1024,13 +1024,58 @@ done:
     return rc;
 }
 
-int vip_produce_booklet(const vip_produce_paths *paths, const char *lang, const char *out_path, vip_error *err)
+/* A value for the booklet's case panel, isolated (FSI … PDI) so that it keeps its own direction in any language. */
+static int set_isolated(vip_template *tmpl, const char *param, const char *value, vip_error *err)
 {
+    if (!value || !*value)
+        return VIP_OK;
+    size_t n = strlen(value) + 7;
+    char *s = malloc(n);
+    if (!s)
+        return vip_error_set(err, VIP_ERR_NOMEM, "out of memory");
+    snprintf(s, n, "\xE2\x81\xA8%s\xE2\x81\xA9", value);
+    int rc = vip_template_set_param(tmpl, param, s, err);
+    free(s);
+    return rc;
+}
+
+int vip_produce_booklet(const vip_produce_paths *paths, const char *lang, const char *out_path,
+                        const vip_booklet_options *options, vip_error *err)
+{
+    static const vip_booklet_options none = {0};
+    if (!options)
+        options = &none;
     resources r = {0};
+    vip_doc *doc = NULL;
+    vip_page_doc *pd = NULL;
     const vip_lang *l = vip_lang_find(lang, err);
     int rc = l ? load_common(&r, paths, "booklet.xml", err) : err->code;
-    if (!rc)
-        rc = make_document(&r, l->tag, NULL, out_path, NULL, NULL, 0, err);
+    if (!rc && !((rc = set_isolated(r.tmpl, "case_ref", options->crime_ref, err)) ||
+                 (rc = set_isolated(r.tmpl, "case_officer", options->officer, err)) ||
+                 (rc = set_isolated(r.tmpl, "case_phone", options->phone, err)) ||
+                 (rc = set_isolated(r.tmpl, "case_email", options->email, err)))) {
+        vip_warn_sink silent = {quiet, NULL};
+        vip_catalog *cat = catalog_for(&r, l->tag, err);
+        /* Two-sided printing wants an even page count: a booklet that ends on an odd page gets a page that says it is
+         * blank on purpose. */
+        for (int pass = 0; !rc && pass < 2; pass++) {
+            vip_page_doc_destroy(pd);
+            vip_doc_destroy(doc);
+            pd = NULL;
+            if (!cat || !(doc = vip_template_merge(r.tmpl, cat, NULL, &silent, err)) ||
+                !(pd = vip_layout_document(r.text, doc, &r.layout, err))) {
+                rc = err->code ? err->code : VIP_ERR_INTERNAL;
+                break;
+            }
+            if (pd->page_count % 2 == 0)
+                break;
+            rc = vip_template_set_param(r.tmpl, "pad_blank", "yes", err);
+        }
+        if (!rc)
+            rc = vip_pdf_write(pd, out_path, err);
+    }
+    vip_page_doc_destroy(pd);
+    vip_doc_destroy(doc);
     resources_free(&r);
     return rc;
 }

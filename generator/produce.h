@@ -55,7 +55,15 @@ typedef struct vip_letters_result {
 int vip_produce_letters(const vip_produce_paths *paths, const char *cases_path, const char *out_dir,
                         const vip_letters_options *options, vip_letters_result *result, vip_error *err);
 
-/* Writes the booklet in one language to out_path (through a temporary file). */
-int vip_produce_booklet(const vip_produce_paths *paths, const char *lang, const char *out_path, vip_error *err);
+/* What an officer may add to the booklet for the victim in front of them. */
+typedef struct vip_booklet_options {
+    const char *crime_ref, *officer, *phone, *email; /* printed in the cover's case panel (NULL: boxes to write in);
+                                                      * checked by the caller (vip_case_check_value) */
+} vip_booklet_options;
+
+/* Writes the booklet in one language to out_path (through a temporary file), with an even number of pages (a
+ * page left blank on purpose says so). options may be NULL. */
+int vip_produce_booklet(const vip_produce_paths *paths, const char *lang, const char *out_path,
+                        const vip_booklet_options *options, vip_error *err);
 
 #endif

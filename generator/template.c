@@ -909,14 +909,15 @@ static int param_args(vip_template *t, vip_catalog *cat, const vip_warn_sink *wa
         for (size_t i = 0; name && i < t->param_count; i++)
             if (strcmp(t->param_name[i], name) == 0)
                 given = t->param_value[i];
-        if (given)
+        if (given) {
             own = strdup(given);
-        else if (msg)
+        } else if (msg) {
             own = format_msg(t, cat, msg, args, *count, warn, err);
-        if (own && msg && !given)
-            note_arg_unit(t, cat, own, msg);
-        else
+            if (own)
+                note_arg_unit(t, cat, own, msg);
+        } else {
             own = strdup(value ? value : "");
+        }
         /* The name lives in the template's tree, which outlives every merge. */
         if (!own)
             rc = err->code ? err->code : vip_error_set(err, VIP_ERR_NOMEM, "out of memory");
