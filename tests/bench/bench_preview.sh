@@ -12,7 +12,7 @@ server=
 trap '[ -n "$server" ] && kill "$server" 2>/dev/null; rm -rf "$tmp"' EXIT
 py=/usr/bin/python3
 cp translations/fa.xlf "$tmp/fa.xlf"
-"$vipgen" serve --lang fa --catalog "$tmp/fa.xlf" --port 0 --dir "$tmp/serve" >"$tmp/out" 2>"$tmp/err" &
+"$vipgen" serve --lang fa --catalog "$tmp/fa.xlf" --cases examples/cases.csv --port 0 --dir "$tmp/serve" >"$tmp/out" 2>"$tmp/err" &
 server=$!
 for _ in $(seq 1 600); do grep -q 'http://' "$tmp/out" && break; sleep 0.1; done
 port=$(sed -n 's|.*http://127\.0\.0\.1:\([0-9]*\)/.*|\1|p' "$tmp/out")
@@ -37,6 +37,8 @@ def rerender(unit, suffix):
     while time.time() < end:
         st = status()
         if st['generation'] > gen:
+            if not st['ok'] or not st['pages']:
+                raise SystemExit('bench_preview: the preview failed: %s' % st['error'])
             return st
         time.sleep(0.02)
     raise SystemExit('bench_preview: no re-render within 30 s')
