@@ -88,6 +88,7 @@ typedef struct vip_doc {
     size_t block_count, block_cap;
     /* Page furniture. */
     double page_width, page_height;                             /* 0: A4 */
+    double type_scale;                                          /* every set size times this (large print); 0: 1 */
     double margin_top, margin_bottom, margin_start, margin_end; /* 0: defaults */
     double body_size;                                           /* 0: default */
     double leading;            /* fraction of the type size between lines; 0: default */

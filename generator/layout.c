@@ -259,9 +259,15 @@ static int place(flow *f, const vip_paragraph *p, const vip_rich *r, double x0, 
     return VIP_OK;
 }
 
+/* A print variant's scale of every type size (large print), on top of the fitting scale. */
+static double type_scale(const flow *f)
+{
+    return f->doc->type_scale > 0 ? f->doc->type_scale : 1;
+}
+
 static double heading_size(const flow *f, int level)
 {
-    return f->o->heading_size[level < 1 ? 0 : level > 3 ? 2 : level - 1] * f->scale;
+    return f->o->heading_size[level < 1 ? 0 : level > 3 ? 2 : level - 1] * f->scale * type_scale(f);
 }
 
 static double body_size(const flow *f)
@@ -272,7 +278,7 @@ static double body_size(const flow *f)
 /* A size a block sets itself, or the default of its kind. */
 static double own_size(const flow *f, double size, double fallback)
 {
-    return size > 0 ? size * f->scale : fallback;
+    return size > 0 ? size * f->scale * type_scale(f) : fallback;
 }
 
 static char *number_text(flow *f, int n)

@@ -94,11 +94,15 @@ static const char letter_usage[] =
 
 static const char booklet_usage[] =
     "usage: vipgen booklet --lang TAG -o FILE.pdf [--ref CRIME_REF] [--officer NAME] [--phone NUMBER] [--email ADDR]\n"
+    "                      [--print a4|a5-booklet] [--large-print]\n"
     "                      [--config FILE] [--templates DIR] [--translations DIR] [--fonts MANIFEST]\n"
     "\n"
     "Writes the victim information booklet in language TAG (en pl ro ar fa ur pa zh-Hans) to FILE.pdf, with an even\n"
     "number of pages for two-sided printing. The cover's \"your case\" panel shows the crime reference, the officer\n"
-    "and how to reach them when given (checked as in case data); without them, its boxes are left to write in.\n";
+    "and how to reach them when given (checked as in case data); without them, its boxes are left to write in.\n"
+    "  --print a5-booklet  A5 pages imposed two to a landscape A4 sheet in saddle-stitch order, padded to a multiple\n"
+    "                      of four: print duplex, flip on short edge, fold and staple\n"
+    "  --large-print       16 pt type (RNIB's clear-print guidance), in any language\n";
 
 static const char render_usage[] =
     "usage: vipgen render FILE --lang TAG -o OUT.pdf [--config FILE] [--fonts MANIFEST]\n"
@@ -380,6 +384,17 @@ static int cmd_booklet(int argc, char **argv)
             lang = argv[++i];
         } else if (!strcmp(argv[i], "-o") && i + 1 < argc) {
             out = argv[++i];
+        } else if (!strcmp(argv[i], "--print") && i + 1 < argc) {
+            const char *how = argv[++i];
+            if (!strcmp(how, "a5-booklet")) {
+                bo.a5_booklet = 1;
+            } else if (strcmp(how, "a4")) {
+                fprintf(stderr, "vipgen booklet: --print: \"%s\" is not a way to print; use a4 (the default) or "
+                        "a5-booklet\n", how);
+                return EXIT_USAGE;
+            }
+        } else if (!strcmp(argv[i], "--large-print")) {
+            bo.large_print = 1;
         } else {
             fprintf(stderr, "vipgen booklet: unexpected argument '%s'\n%s", argv[i], booklet_usage);
             return EXIT_USAGE;

@@ -20,6 +20,7 @@
 #include "catalog.h"
 #include "deliver.h"
 #include "fonts.h"
+#include "impose.h"
 #include "lang.h"
 #include "layout.h"
 #include "outfile.h"
@@ -1050,6 +1051,10 @@ int vip_produce_booklet(const vip_produce_paths *paths, const char *lang, const 
     vip_page_doc *pd = NULL;
     const vip_lang *l = vip_lang_find(lang, err);
     int rc = l ? load_common(&r, paths, "booklet.xml", err) : err->code;
+    if (!rc && options->large_print)
+        rc = vip_template_set_print(r.tmpl, "large-print", err);
+    if (!rc && options->a5_booklet)
+        rc = vip_template_set_print(r.tmpl, "a5-booklet", err);
     if (!rc && !((rc = set_isolated(r.tmpl, "case_ref", options->crime_ref, err)) ||
                  (rc = set_isolated(r.tmpl, "case_officer", options->officer, err)) ||
                  (rc = set_isolated(r.tmpl, "case_phone", options->phone, err)) ||
@@ -1071,8 +1076,23 @@ int vip_produce_booklet(const vip_produce_paths *paths, const char *lang, const 
                 break;
             rc = vip_template_set_param(r.tmpl, "pad_blank", "yes", err);
         }
-        if (!rc)
+        if (!rc && options->a5_booklet) {
+            /* The A5 pages first, beside the target, then imposed into it. */
+            size_t n = strlen(out_path) + 32;
+            char *pages = malloc(n);
+            if (!pages) {
+                rc = vip_error_set(err, VIP_ERR_NOMEM, "out of memory");
+            } else {
+                snprintf(pages, n, "%s.a5-pages.vipgen-tmp", out_path);
+                rc = vip_pdf_write(pd, pages, err);
+                if (!rc)
+                    rc = vip_impose_booklet(pages, out_path, l->rtl, err);
+                unlink(pages);
+                free(pages);
+            }
+        } else if (!rc) {
             rc = vip_pdf_write(pd, out_path, err);
+        }
     }
     vip_page_doc_destroy(pd);
     vip_doc_destroy(doc);

@@ -59,6 +59,8 @@ int vip_produce_letters(const vip_produce_paths *paths, const char *cases_path, 
 typedef struct vip_booklet_options {
     const char *crime_ref, *officer, *phone, *email; /* printed in the cover's case panel (NULL: boxes to write in);
                                                       * checked by the caller (vip_case_check_value) */
+    int a5_booklet;            /* A5 pages imposed two to a landscape A4 sheet in saddle-stitch order */
+    int large_print;           /* 16 pt type (the template's large-print variant) */
 } vip_booklet_options;
 
 /* Writes the booklet in one language to out_path (through a temporary file), with an even number of pages (a

@@ -46,6 +46,9 @@ struct vip_template {
     size_t *record_count;
     const char *arg_string[MAX_ARGS], *arg_unit[MAX_ARGS];
     size_t arg_unit_count;
+    /* The print variants chosen (<page><print name>), applied in order over the page's own settings. */
+    char *print[4];
+    size_t print_count;
 };
 
 /* What one merge needs while walking the template. */
@@ -225,6 +228,8 @@ void vip_template_destroy(vip_template *t)
         free(t->image_src[i]);
         free(t->image_file[i]);
     }
+    for (size_t i = 0; i < t->print_count; i++)
+        free(t->print[i]);
     free(t->path);
     free(t->dir);
     free(t);
@@ -336,8 +341,16 @@ static int check_image_src(const vip_template *t, const xmlNode *n, const char *
 
 #define MIN_TYPE_SIZE 4.0    /* points */
 #define MAX_TYPE_SIZE 96.0
-#define PAGE_WIDTH_MM 210.0  /* A4, the one size the schema allows */
+#define PAGE_WIDTH_MM 210.0  /* A4, the largest size the schema allows */
 #define PAGE_HEIGHT_MM 297.0
+
+/* A paper size's width and height in mm (the schema allows A4 and A5). */
+static void paper_mm(const char *size, double *w, double *h)
+{
+    int a5 = size && strcmp(size, "A5") == 0;
+    *w = a5 ? 148.0 : 210.0;
+    *h = a5 ? 210.0 : 297.0;
+}
 #define MIN_BODY_MM 50.0     /* the body keeps at least this much between the margins, each way */
 #define MAX_LEADING 2.0      /* fraction of the type size between lines */
 #define MAX_PAGES 999
@@ -431,6 +444,30 @@ static int check_page(const vip_template *t, const xmlNode *n, vip_error *err)
         if (!lang)
             return vip_error_set(err, VIP_ERR_INPUT, "%s:%d: <lang tag>: %s", t->path, line_of(l),
                                  tag ? e.message : "no tag");
+    }
+    /* Each print variant leaves a body on its own paper, with type that can be set. */
+    for (const xmlNode *v = n->children; v; v = v->next) {
+        if (!is_el(v, "print"))
+            continue;
+        char *size = prop(v, "size"), *base = prop(n, "size");
+        double w, h;
+        paper_mm(size ? size : base, &w, &h);
+        xmlFree(size);
+        xmlFree(base);
+        double top = length_of(n, "margin-top", 0) / MM, bottom = length_of(n, "margin-bottom", 0) / MM;
+        double start = length_of(n, "margin-start", 0) / MM, end = length_of(n, "margin-end", 0) / MM;
+        if (check_number(t, v, "margin-top", 0, h, "mm", 1, &top, err) ||
+            check_number(t, v, "margin-bottom", 0, h, "mm", 1, &bottom, err) ||
+            check_number(t, v, "margin-start", 0, w, "mm", 1, &start, err) ||
+            check_number(t, v, "margin-end", 0, w, "mm", 1, &end, err) ||
+            check_number(t, v, "body-size", MIN_TYPE_SIZE, MAX_TYPE_SIZE, "pt", 0, NULL, err) ||
+            check_number(t, v, "max-pages", 1, MAX_PAGES, "pages", 0, NULL, err) ||
+            check_number(t, v, "type-scale", 0.5, 3, "(times the template's sizes)", 0, NULL, err))
+            return err->code;
+        if (top + bottom > h - MIN_BODY_MM || start + end > w - MIN_BODY_MM)
+            return vip_error_set(err, VIP_ERR_INPUT, "%s:%d: <print>: the margins leave %.0f x %.0f mm of the %.0f x "
+                                 "%.0f mm page; at least %.0f mm are needed each way", t->path, line_of(v),
+                                 w - start - end, h - top - bottom, w, h, MIN_BODY_MM);
     }
     return VIP_OK;
 }
@@ -1308,6 +1345,68 @@ static void record_furniture(merge *m)
     }
 }
 
+/* The chosen print variants over the page's own settings (all checked at load). */
+static void apply_print(const vip_template *t, const xmlNode *page, vip_doc *doc)
+{
+    for (size_t k = 0; k < t->print_count; k++)
+        for (const xmlNode *v = page->children; v; v = v->next) {
+            char *name = is_el(v, "print") ? prop(v, "name") : NULL;
+            int chosen = name && strcmp(name, t->print[k]) == 0;
+            xmlFree(name);
+            if (!chosen)
+                continue;
+            char *size = prop(v, "size"), *body = prop(v, "body-size"), *pages = prop(v, "max-pages");
+            char *scale = prop(v, "type-scale");
+            if (size) {
+                double w, h;
+                paper_mm(size, &w, &h);
+                doc->page_width = w * MM;
+                doc->page_height = h * MM;
+            }
+            doc->margin_top = length_of(v, "margin-top", doc->margin_top);
+            doc->margin_bottom = length_of(v, "margin-bottom", doc->margin_bottom);
+            doc->margin_start = length_of(v, "margin-start", doc->margin_start);
+            doc->margin_end = length_of(v, "margin-end", doc->margin_end);
+            if (body)
+                doc->body_size = strtod(body, NULL);
+            if (pages)
+                doc->max_pages = (int)strtol(pages, NULL, 10);
+            if (scale)
+                doc->type_scale = strtod(scale, NULL) * (doc->type_scale > 0 ? doc->type_scale : 1);
+            xmlFree(size);
+            xmlFree(body);
+            xmlFree(pages);
+            xmlFree(scale);
+        }
+}
+
+int vip_template_set_print(vip_template *t, const char *name, vip_error *err)
+{
+    char names[300] = "";
+    for (const xmlNode *n = t->root->children; n; n = n->next) {
+        if (!is_el(n, "page"))
+            continue;
+        for (const xmlNode *v = n->children; v; v = v->next) {
+            char *p = is_el(v, "print") ? prop(v, "name") : NULL;
+            if (!p)
+                continue;
+            int same = strcmp(p, name) == 0;
+            snprintf(names + strlen(names), sizeof names - strlen(names), "%s%s", names[0] ? ", " : "", p);
+            xmlFree(p);
+            if (!same)
+                continue;
+            if (t->print_count == sizeof t->print / sizeof t->print[0])
+                return vip_error_set(err, VIP_ERR_INPUT, "%s: too many print variants chosen", t->path);
+            if (!(t->print[t->print_count] = strdup(name)))
+                return vip_error_set(err, VIP_ERR_NOMEM, "out of memory");
+            t->print_count++;
+            return VIP_OK;
+        }
+    }
+    return vip_error_set(err, VIP_ERR_INPUT, "%s has no print variant \"%s\"%s%s", t->path, name,
+                         names[0] ? "; it has: " : "", names);
+}
+
 vip_doc *vip_template_merge(vip_template *t, vip_catalog *cat, const vip_case_row *row, const vip_warn_sink *warn,
                             vip_error *err)
 {
@@ -1336,6 +1435,7 @@ vip_doc *vip_template_merge(vip_template *t, vip_catalog *cat, const vip_case_ro
             m.doc->max_pages = max_pages ? (int)strtol(max_pages, NULL, 10) : 0; /* in range: checked at load */
             xmlFree(size);
             xmlFree(max_pages);
+            apply_print(t, n, m.doc);
             if (page_lang(&m, n, lang))
                 goto fail;
         } else if (is_el(n, "title")) {

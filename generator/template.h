@@ -28,6 +28,11 @@ int vip_template_replace_image(vip_template *tmpl, const char *src, const char *
  * (vip_block's units; the title, header and footer's in vip_doc's furniture_units). Off by default. */
 void vip_template_record_units(vip_template *tmpl, int on);
 
+/* Chooses a print variant the template offers (<page><print name="a5-booklet">: another paper, margins, type),
+ * applied to every document merged from now on; several may be chosen, applied in order. An unknown name is an
+ * error listing the template's variants. */
+int vip_template_set_print(vip_template *tmpl, const char *name, vip_error *err);
+
 /* "letter" or "booklet". */
 const char *vip_template_kind(const vip_template *tmpl);
 

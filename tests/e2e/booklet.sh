@@ -78,3 +78,53 @@ bad ref "--ref: the value \"not a ref!\" is not a crime reference" --ref "not a 
 bad officer_500 "--officer: the value is 500 characters long; at most 300" --officer "$(printf 'A%.0s' $(seq 1 500))"
 bad phone "--phone: the value has 3 digits" --phone 101
 bad email "--email: the value is not an email address" --email officer.example.org
+
+# --print a5-booklet: A5 pages imposed two to a landscape A4 sheet in saddle-stitch order (bound on the right in
+# right-to-left languages): each half of each sheet shows the page the fold puts there, by its "Page N of M" footer.
+"$vipgen" booklet --lang en -o "$tmp/a5.pdf" --print a5-booklet 2>"$tmp/err"
+rc=$?
+check booklet.a5.written "[ $rc -eq 0 ] && qpdf --check '$tmp/a5.pdf' >/dev/null 2>&1" "exit $rc: $(cat "$tmp/err")"
+sides=$(pdfinfo "$tmp/a5.pdf" 2>/dev/null | sed -n 's/^Pages: *//p')
+size=$(pdfinfo "$tmp/a5.pdf" 2>/dev/null | sed -n 's/^Page size: *\([0-9.]*\) x \([0-9.]*\).*/\1 \2/p')
+check booklet.a5.landscape_a4_sheets "[ '$size' = '841.89 595.28' ] && [ \$(( ${sides:-1} % 2 )) -eq 0 ]" "$sides sides of $size"
+total=$(pdftotext -f 2 -l 2 -x 421 -y 0 -W 421 -H 596 "$tmp/a5.pdf" - 2>/dev/null | sed -n 's/.*Page [0-9]* of \([0-9]*\).*/\1/p' | head -n 1)
+n=$(( (${total:-0} + 3) / 4 * 4 ))
+order_ok=1
+detail=""
+for s in $(seq 0 $((n / 4 - 1))); do
+    # front: n-2s (left), 2s+1 (right); back: 2s+2 (left), n-2s-1 (right); pages past the last are blank
+    set -- $((n - 2 * s)) $((2 * s + 1)) $((2 * s + 2)) $((n - 2 * s - 1))
+    for half in 0 1 2 3; do
+        side=$((2 * s + half / 2 + 1))
+        x=$(( (half % 2) * 421 ))
+        want=$1
+        shift
+        got=$(pdftotext -f $side -l $side -x $x -y 0 -W 421 -H 596 "$tmp/a5.pdf" - 2>/dev/null | sed -n 's/.*Page \([0-9]*\) of.*/\1/p' | head -n 1)
+        [ "$want" -gt "$total" ] && want=""
+        if [ "$got" != "$want" ]; then order_ok=0; detail="$detail side $side half $((half % 2)): got '$got' want '$want';"; fi
+    done
+done
+check booklet.a5.saddle_stitch_order "[ ${total:-0} -gt 0 ] && [ $order_ok = 1 ]" "$total pages:$detail"
+pdftoppm -png -r 20 -f 1 -l 1 "$tmp/a5.pdf" "$tmp/a5-sheet" >/dev/null 2>&1
+check booklet.a5.renders "[ -s '$tmp/a5-sheet-01.png' ] || [ -s '$tmp/a5-sheet-1.png' ]" "pdftoppm drew nothing"
+"$vipgen" booklet --lang ar -o "$tmp/a5-ar.pdf" --print a5-booklet 2>"$tmp/err"
+right=$(pdftotext -f 1 -l 1 -x 0 -y 0 -W 421 -H 596 "$tmp/a5-ar.pdf" - 2>/dev/null | tr -d '\n' | head -c 400)
+cover=$(xmllint --xpath "string(//*[local-name()='unit'][@id='booklet.title']//*[local-name()='target'])" translations/ar.xlf)
+check booklet.a5.rtl_bound_on_the_right "printf '%s' \"\$right\" | grep -qF -- \"\$cover\"" "left half of the first side: $right"
+bad bad_print "--print: \"poster\" is not a way to print" --print poster
+
+# --large-print: 16 pt Latin-equivalent body type in every language (mutool's structured text: the size most of the
+# characters of the middle pages are set in).
+for lang in en pl ar ur pa zh-Hans; do
+    "$vipgen" booklet --lang "$lang" -o "$tmp/large-$lang.pdf" --large-print 2>"$tmp/err"
+    body=$(for p in 5 6 7; do mutool draw -F stext -o - "$tmp/large-$lang.pdf" $p 2>/dev/null; done | /usr/bin/python3 -c '
+import re, sys, collections
+sizes = collections.Counter()
+size = None
+for line in sys.stdin:
+    m = re.search(r"<font name=\"[^\"]*\" size=\"([0-9.]+)\"", line)
+    if m: size = float(m.group(1))
+    elif "<char " in line and size: sizes[round(size, 1)] += 1
+print(sizes.most_common(1)[0][0] if sizes else 0)')
+    check "booklet.large_print.$lang" "/usr/bin/python3 -c 'import sys; sys.exit(0 if float(sys.argv[1]) >= 15.9 else 1)' '$body'" "body type $body pt: $(cat "$tmp/err")"
+done
