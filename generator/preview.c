@@ -43,6 +43,8 @@ struct vip_preview {
     vip_text *text;
     vip_template *letter, *booklet;
     vip_raster_font *label_font;    /* the margin labels' font: the Latin font of the manifest */
+    struct kept_doc *kept, *keeping; /* the last render's documents; the current render's (MAX_DOCS each) */
+    size_t kept_count, keeping_count;
     vip_layout_options layout;
 };
 
@@ -71,6 +73,22 @@ typedef struct document {
     char note[300];            /* what is wrong with the whole document (pages over the limit) */
 } document;
 
+/* A document as the last render made it, and what it came from: it is made again only when one of those changed
+ * (after a change to a booklet unit, the letters are taken as they were, and the other way round). */
+typedef struct kept_place {
+    char *unit;
+    place pl;
+} kept_place;
+
+typedef struct kept_doc {
+    document doc;
+    uint64_t key;              /* the case row, and the text and marks of every unit it printed */
+    char **units;              /* those units' ids */
+    size_t unit_count;
+    kept_place *places;        /* where it printed them */
+    size_t place_count, place_cap;
+} kept_doc;
+
 /* One render's state. */
 typedef struct render {
     vip_preview *p;
@@ -85,6 +103,8 @@ typedef struct render {
     size_t doc_count;
     double scale;
     size_t drawn_pages;        /* pictures drawn (the others were the same as the last render's) */
+    size_t reused_docs;        /* documents taken whole from the last render */
+    kept_doc *capture;         /* the document being made: its places are noted here */
     vip_error *err;
 } render;
 
@@ -149,9 +169,16 @@ static vip_template *load_template(vip_preview *p, const char *name, const vip_s
     return t;
 }
 
+static void forget_documents(vip_preview *p);
+
 vip_preview *vip_preview_create(const vip_produce_paths *paths, vip_error *err)
 {
     vip_preview *p = calloc(1, sizeof *p);
+    if (p && (!(p->kept = calloc(MAX_DOCS, sizeof *p->kept)) || !(p->keeping = calloc(MAX_DOCS, sizeof *p->keeping)))) {
+        free(p->kept);
+        free(p);
+        p = NULL;
+    }
     if (!p) {
         vip_error_set(err, VIP_ERR_NOMEM, "out of memory");
         return NULL;
@@ -188,6 +215,9 @@ void vip_preview_destroy(vip_preview *p)
     vip_template_destroy(p->letter);
     vip_template_destroy(p->booklet);
     vip_raster_font_destroy(p->label_font);
+    forget_documents(p);
+    free(p->kept);
+    free(p->keeping);
     vip_text_destroy(p->text);
     vip_fontset_destroy(p->fonts);
     free(p->drawn);
@@ -366,6 +396,31 @@ static void add_place(unit_info *u, place pl)
     u->place_count++;
 }
 
+/* add_place, noting the place for the document being made (so that it can be taken whole next time). */
+static void add_doc_place(render *r, unit_info *u, place pl)
+{
+    add_place(u, pl);
+    kept_doc *k = r->capture;
+    if (!k)
+        return;
+    if (k->place_count == k->place_cap) {
+        size_t cap = k->place_cap ? 2 * k->place_cap : 64;
+        kept_place *np = realloc(k->places, cap * sizeof *np);
+        if (!np) {
+            r->capture = NULL; /* not kept then: made again next time */
+            return;
+        }
+        k->places = np;
+        k->place_cap = cap;
+    }
+    char *id = strdup(u->id);
+    if (!id) {
+        r->capture = NULL;
+        return;
+    }
+    k->places[k->place_count++] = (kept_place){id, pl};
+}
+
 /* ---- one document: PDF, pages, marks ---- */
 
 static const char style_css[] =
@@ -473,7 +528,7 @@ static int collect_marks(render *r, size_t d, const vip_doc *doc, const vip_page
             unit_info *u = unit_by_id(r, b->units[k]);
             if (!u)
                 continue;
-            add_place(u, (place){d, a->page, a->x, a->y, a->width, a->height, 0});
+            add_doc_place(r, u, (place){d, a->page, a->x, a->y, a->width, a->height, 0});
             uint32_t colors[VIP_RASTER_MAX_COLORS];
             size_t c = unit_colors(u, colors, VIP_RASTER_MAX_COLORS);
             for (size_t j = 0; j < c; j++) {
@@ -492,7 +547,7 @@ static int collect_marks(render *r, size_t d, const vip_doc *doc, const vip_page
     for (size_t k = 0; k < doc->furniture_unit_count; k++) {
         unit_info *u = unit_by_id(r, doc->furniture_units[k]);
         if (u)
-            add_place(u, (place){d, 0, 0, 0, 0, 0, 1});
+            add_doc_place(r, u, (place){d, 0, 0, 0, 0, 0, 1});
     }
     return VIP_OK;
 }
@@ -577,14 +632,13 @@ static uint64_t page_hash(const vip_page *page, size_t index, const vip_raster_m
 
 /* Whether the picture of this page is already in out (the last render's, the same): then it is kept, or linked
  * from the last render's folder. Either way the page is noted for the next render. */
-static int reuse_picture(render *r, const char *doc, size_t page, uint64_t hash, const char *file)
+static int note_drawn(vip_preview *p, const char *doc, size_t page, uint64_t hash)
 {
-    vip_preview *p = r->p;
     if (p->drawing_count == p->drawing_cap) {
         size_t cap = p->drawing_cap ? 2 * p->drawing_cap : 128;
         drawn_page *nd = realloc(p->drawing, cap * sizeof *nd);
         if (!nd)
-            return 0;
+            return -1;
         p->drawing = nd;
         p->drawing_cap = cap;
     }
@@ -592,6 +646,14 @@ static int reuse_picture(render *r, const char *doc, size_t page, uint64_t hash,
     snprintf(d->doc, sizeof d->doc, "%s", doc);
     d->page = page;
     d->hash = hash;
+    return 0;
+}
+
+static int reuse_picture(render *r, const char *doc, size_t page, uint64_t hash, const char *file)
+{
+    vip_preview *p = r->p;
+    if (note_drawn(p, doc, page, hash))
+        return 0;
     for (size_t i = 0; *p->last_dir && i < p->drawn_count; i++) {
         if (p->drawn[i].page != page || p->drawn[i].hash != hash || strcmp(p->drawn[i].doc, doc) != 0)
             continue;
@@ -606,9 +668,144 @@ static int reuse_picture(render *r, const char *doc, size_t page, uint64_t hash,
     return 0;
 }
 
+static void kept_free(kept_doc *k)
+{
+    for (size_t i = 0; i < k->unit_count; i++)
+        free(k->units[i]);
+    for (size_t i = 0; i < k->place_count; i++)
+        free(k->places[i].unit);
+    free(k->units);
+    free(k->places);
+    memset(k, 0, sizeof *k);
+}
+
+static void forget_documents(vip_preview *p)
+{
+    for (size_t i = 0; p->kept && i < p->kept_count; i++)
+        kept_free(&p->kept[i]);
+    for (size_t i = 0; p->keeping && i < p->keeping_count; i++)
+        kept_free(&p->keeping[i]);
+    p->kept_count = p->keeping_count = 0;
+}
+
+static uint64_t row_hash(const vip_case_row *row)
+{
+    uint64_t h = 0xcbf29ce484222325ULL;
+    for (int f = 0; row && f < VIP_CASE_FIELD_COUNT; f++)
+        h = mix(h, row->value[f] ? row->value[f] : "", row->value[f] ? strlen(row->value[f]) + 1 : 1);
+    if (row) {
+        MIX(h, row->enhanced);
+        MIX(h, row->offence_date);
+        MIX(h, row->reported_date);
+        MIX(h, row->letter_date);
+    }
+    return h;
+}
+
+/* What a document came from: its case row and title, and the text and marks of each unit it prints. 0 when one
+ * of those units is no longer in the catalogue. */
+static int document_key(const render *r, const kept_doc *k, uint64_t row, uint64_t *key)
+{
+    uint64_t h = mix(0xcbf29ce484222325ULL, &row, sizeof row);
+    h = mix(h, k->doc.title, strlen(k->doc.title) + 1);
+    for (size_t i = 0; i < k->unit_count; i++) {
+        const unit_info *u = unit_by_id((render *)r, k->units[i]);
+        if (!u)
+            return 0;
+        const char *text = vip_catalog_unit_text(r->cat, (size_t)(u - r->units));
+        int marks[4] = {(int)u->status, u->changed, u->problems != 0, u->overflow};
+        h = mix(h, k->units[i], strlen(k->units[i]) + 1);
+        h = mix(h, text, strlen(text) + 1);
+        h = mix(h, marks, sizeof marks);
+    }
+    *key = h;
+    return 1;
+}
+
+/* The document's files from the last render's folder (linked; already there when it is the same folder). */
+static int take_files(render *r, const kept_doc *k)
+{
+    const char *last = r->p->last_dir;
+    for (size_t i = 0; i <= 2 * k->doc.pages; i++) {
+        char file[64], old[PATH_SIZE + 64], new[PATH_SIZE + 64];
+        if (i == 0)
+            snprintf(file, sizeof file, "%s.pdf", k->doc.name);
+        else
+            snprintf(file, sizeof file, "%s-p%zu.%s", k->doc.name, (i + 1) / 2, i % 2 ? "png" : "html");
+        snprintf(old, sizeof old, "%s/%s", last, file);
+        snprintf(new, sizeof new, "%s/%s", r->out, file);
+        if (strcmp(last, r->out) == 0 ? access(new, R_OK) != 0 : (unlink(new), link(old, new) != 0))
+            return 0;
+    }
+    return 1;
+}
+
+/* Takes the document whole from the last render when nothing it came from changed; 1 when it did. */
+static int reuse_document(render *r, const char *name, const char *title, uint64_t row)
+{
+    vip_preview *p = r->p;
+    kept_doc *k = NULL;
+    for (size_t i = 0; i < p->kept_count && !k; i++)
+        if (strcmp(p->kept[i].doc.name, name) == 0 && strcmp(p->kept[i].doc.title, title) == 0)
+            k = &p->kept[i];
+    uint64_t key;
+    if (!k || !*p->last_dir || !document_key(r, k, row, &key) || key != k->key || !take_files(r, k))
+        return 0;
+    size_t d = r->doc_count++;
+    r->docs[d] = k->doc;
+    for (size_t i = 0; i < k->place_count; i++) {
+        unit_info *u = unit_by_id(r, k->places[i].unit);
+        if (u) {
+            k->places[i].pl.doc = d;
+            add_place(u, k->places[i].pl);
+        }
+    }
+    /* Its pictures stay what the next render can take. */
+    for (size_t i = 0; i < p->drawn_count; i++)
+        if (strcmp(p->drawn[i].doc, name) == 0)
+            note_drawn(p, name, p->drawn[i].page, p->drawn[i].hash);
+    p->keeping[p->keeping_count++] = *k;
+    memset(k, 0, sizeof *k);
+    r->reused_docs++;
+    return 1;
+}
+
+/* Notes a document just made, and the units it printed, for the next render. */
+static void keep_document(render *r, kept_doc *k, const vip_doc *doc, uint64_t row)
+{
+    size_t n = doc->furniture_unit_count;
+    for (size_t i = 0; i < doc->block_count; i++)
+        n += doc->blocks[i].unit_count;
+    if (!(k->units = calloc(n ? n : 1, sizeof *k->units)))
+        goto drop;
+    for (size_t i = 0; i <= doc->block_count; i++) {
+        const char *const *ids = i < doc->block_count ? doc->blocks[i].units : doc->furniture_units;
+        size_t count = i < doc->block_count ? doc->blocks[i].unit_count : doc->furniture_unit_count;
+        for (size_t j = 0; j < count; j++) {
+            size_t seen = 0;
+            while (seen < k->unit_count && strcmp(k->units[seen], ids[j]) != 0)
+                seen++;
+            if (seen < k->unit_count)
+                continue;
+            if (!(k->units[k->unit_count] = strdup(ids[j])))
+                goto drop;
+            k->unit_count++;
+        }
+    }
+    if (!document_key(r, k, row, &k->key))
+        goto drop;
+    r->p->keeping_count++;
+    return;
+drop:
+    kept_free(k);
+}
+
 static int render_document(render *r, vip_template *tmpl, const vip_case_row *row, const char *name,
                            const char *title)
 {
+    uint64_t row_key = row_hash(row);
+    if (r->doc_count < MAX_DOCS && reuse_document(r, name, title, row_key))
+        return VIP_OK;
     if (r->doc_count == MAX_DOCS)
         return vip_error_set(r->err, VIP_ERR_INTERNAL, "preview: too many documents");
     size_t d = r->doc_count;
@@ -641,7 +838,16 @@ static int render_document(render *r, vip_template *tmpl, const vip_case_row *ro
         if (doc->max_pages > 0 && pd->page_count > (size_t)doc->max_pages)
             snprintf(dc->note, sizeof dc->note, "runs to %zu pages, more than the %d allowed, even with its type "
                      "scaled down", pd->page_count, doc->max_pages);
+        kept_doc *k = &r->p->keeping[r->p->keeping_count];
+        memset(k, 0, sizeof *k);
+        k->doc = *dc;
+        r->capture = k;
         rc = collect_marks(r, d, doc, pd, &marks, &mark_count, &labels);
+        if (!rc && r->capture)
+            keep_document(r, k, doc, row_key);
+        else
+            kept_free(k);
+        r->capture = NULL;
     }
     for (size_t pg = 0; !rc && pg < pd->page_count; pg++) {
         unsigned char *png = NULL;
@@ -722,16 +928,17 @@ static int render_letters(render *r, const vip_case_row *first)
     return VIP_OK;
 }
 
-/* The example case data: the option, else examples/cases.csv beside the templates (source tree) or in the
- * installed documentation (share/doc/vipgen/examples). */
+/* The example case data: the option, else examples/cases.csv beside the templates (source tree), in the
+ * installed documentation (share/doc/vipgen/examples), or in the working directory. */
 static int find_cases(render *r, char *out, size_t size)
 {
     if (r->o->cases) {
         snprintf(out, size, "%s", r->o->cases);
         return VIP_OK;
     }
-    const char *tries[] = {"%s/../examples/cases.csv", "%s/../../doc/vipgen/examples/cases.csv"};
-    for (size_t i = 0; i < 2; i++) {
+    const char *tries[] = {"%s/../examples/cases.csv", "%s/../../doc/vipgen/examples/cases.csv",
+                           "examples/cases.csv" /* the source tree as the working directory */};
+    for (size_t i = 0; i < 3; i++) {
         snprintf(out, size, tries[i], r->p->templates);
         if (access(out, R_OK) == 0)
             return VIP_OK;
@@ -1022,6 +1229,9 @@ int vip_preview_render(vip_preview *p, const vip_preview_options *o, const char 
     if (!(r.lang = vip_lang_find(o->lang, err)))
         return err->code;
     p->drawing_count = 0;
+    for (size_t i = 0; i < p->keeping_count; i++)
+        kept_free(&p->keeping[i]);
+    p->keeping_count = 0;
     if (mkdir(out_dir, 0700) != 0 && errno != EEXIST)
         return vip_error_set(err, VIP_ERR_IO, "%s: %s", out_dir, strerror(errno));
     int rc = write_file(out_dir, "style.css", style_css, sizeof style_css - 1, err);
@@ -1073,10 +1283,20 @@ int vip_preview_render(vip_preview *p, const vip_preview_options *o, const char 
         p->drawing_cap = swap ? p->drawn_cap : 0;
         p->drawn_cap = cap;
         strcpy(p->last_dir, out_dir);
+        /* And the documents made (or taken) now are what it can take whole. */
+        for (size_t i = 0; i < p->kept_count; i++)
+            kept_free(&p->kept[i]);
+        kept_doc *swap_docs = p->kept;
+        p->kept = p->keeping;
+        p->kept_count = p->keeping_count;
+        p->keeping = swap_docs;
+        p->keeping_count = 0;
     } else {
         p->drawn_count = 0;
         p->last_dir[0] = '\0';
+        forget_documents(p);
     }
+    result->reused = r.reused_docs;
     result->drawn = r.drawn_pages;
     result->documents = r.doc_count;
     for (size_t d = 0; d < r.doc_count; d++)

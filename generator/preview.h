@@ -33,6 +33,7 @@ typedef struct vip_preview_options {
 typedef struct vip_preview_result {
     size_t documents, pages;  /* documents rendered (letter variants and the booklet), their pages */
     size_t drawn;             /* page pictures drawn (the others came out as in the last render, and were kept) */
+    size_t reused;            /* documents taken whole from the last render (nothing they print changed) */
     size_t units, unused;     /* units in the catalogue; those printed nowhere in the preview */
     size_t fallback, changed, with_problems, overflow; /* units marked with each colour */
     size_t errors, warnings;  /* check problems */

@@ -254,19 +254,40 @@ static void test_rerender(void)
     if (!p || write_catalogue(cat, NULL, NULL))
         goto done;
     vip_preview_options o = {.lang = "en", .catalog = cat, .cases = "examples/cases.csv", .skip_booklet = 1};
-    vip_preview_result first, again, changed;
+    vip_preview_result first, again, changed, one;
     int rc = vip_preview_render(p, &o, out, &first, &err);
     CHECK("first render draws every page", !rc && first.documents == 12 && first.drawn == first.pages &&
           first.unused > 0, "%s: %zu of %zu", err.message, first.drawn, first.pages);
     rc = vip_preview_render(p, &o, out, &again, &err);
     CHECK("rendering again unchanged draws nothing", !rc && again.drawn == 0 && again.pages == first.pages,
           "%s: %zu drawn", err.message, again.drawn);
+    CHECK("and takes every letter whole", again.reused == 12 && first.reused == 0, "%zu, then %zu", first.reused,
+          again.reused);
+    /* A unit one letter prints (the offence of one variant): the other eleven are taken whole. */
+    write_catalogue(cat, "<target>Theft</target>", "<target>Theft of property</target>");
+    rc = vip_preview_render(p, &o, out, &one, &err);
+    CHECK("after a change to one variant's unit, only that letter is made again",
+          !rc && one.reused == 11 && one.drawn >= 1 && one.drawn <= 4, "%s: %zu reused, %zu drawn", err.message,
+          one.reused, one.drawn);
+    char units_json[200], *json = NULL;
+    snprintf(units_json, sizeof units_json, "%s/units.json", out);
+    FILE *uj = fopen(units_json, "r");
+    if (uj) {
+        json = calloc(1, 1 << 20);
+        if (json && fread(json, 1, (1 << 20) - 1, uj) == 0)
+            json[0] = '\0';
+        fclose(uj);
+    }
+    CHECK("and the index has the new text", json && strstr(json, "Theft of property"), "units.json");
+    free(json);
     /* One unit that is printed once per letter, on its first page. */
     write_catalogue(cat, "This letter confirms your report", "This letter confirms the report you made");
     rc = vip_preview_render(p, &o, out, &changed, &err);
     CHECK("after a change to one unit, only the pages it is on are drawn",
-          !rc && changed.drawn >= 12 && changed.drawn < first.pages, "%s: %zu of %zu", err.message, changed.drawn,
-          changed.pages);
+          !rc && changed.drawn >= 12 && changed.drawn < first.pages && changed.reused == 0, "%s: %zu of %zu",
+          err.message, changed.drawn, changed.pages);
+    CHECK("every unit placed as in the first render", changed.unused == first.unused && one.unused == first.unused,
+          "%zu, %zu, %zu unused", first.unused, one.unused, changed.unused);
     char png[200];
     snprintf(png, sizeof png, "%s/letter-01-p1.png", out);
     struct stat st;
