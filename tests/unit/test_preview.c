@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <unicode/uclean.h>
 
 #include "case.h"
 #include "catalog.h"
@@ -310,6 +311,7 @@ int main(void)
     /* cairo keeps the margin labels' font (a fontconfig pattern) in static caches: released, as cairo documents
      * for leak checkers, now that no cairo object is left. */
     cairo_debug_reset_static_data();
+    u_cleanup();
     char cmd[128];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
     if (system(cmd) != 0)
