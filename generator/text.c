@@ -8,10 +8,14 @@
 #include <unicode/uscript.h>
 
 #include "bidi.h"
+#include "hyphen.h"
 #include "lang.h"
 #include "linebreak.h"
 
 #define MAX_BREAKERS 8
+#define MAX_HYPHENATORS 4
+#define MAX_HYPHENATED_LINES 2  /* in a row */
+#define HYPHEN_SLACK 1.0        /* a line is hyphenated only when it would otherwise leave this many ems free */
 #define CACHE_BUCKETS 4096
 #define CACHE_DEFAULT_LIMIT ((size_t)32 << 20) /* bytes of analyses and laid-out paragraphs */
 #define CACHE_MAX_RESULTS 12              /* laid-out paragraphs kept per analysis */
@@ -28,6 +32,10 @@ struct vip_text {
         const char *locale;
         vip_breaker *breaker;
     } breakers[MAX_BREAKERS];
+    struct {
+        const char *lang;
+        vip_hyphen *hyphen;
+    } hyphens[MAX_HYPHENATORS];
     /* Analysed paragraphs (bidi, runs, fonts, shaped glyphs, break opportunities: everything that does not
      * depend on the size or the width), each with the paragraphs laid out from it, in a hash table by text and
      * style, bounded in bytes, least recently used out first. A batch of letters repeats most paragraphs in
@@ -130,6 +138,8 @@ void vip_text_destroy(vip_text *t)
     hb_buffer_destroy(t->buffer);
     for (int i = 0; i < MAX_BREAKERS; i++)
         vip_breaker_destroy(t->breakers[i].breaker);
+    for (int i = 0; i < MAX_HYPHENATORS; i++)
+        vip_hyphen_destroy(t->hyphens[i].hyphen);
     for (cached *c = t->lru_newest, *next; c; c = next) {
         next = c->older;
         cached_free(c);
@@ -162,6 +172,23 @@ static vip_breaker *breaker_for(vip_text *t, const char *locale, vip_error *err)
         }
     }
     vip_error_set(err, VIP_ERR_INTERNAL, "too many line-breaking locales in one text context");
+    return NULL;
+}
+
+/* The hyphenation patterns of a language vipgen hyphenates, loaded on first use and kept; NULL with err set when
+ * they cannot be loaded. */
+static vip_hyphen *hyphen_for(vip_text *t, const char *lang, vip_error *err)
+{
+    for (int i = 0; i < MAX_HYPHENATORS; i++) {
+        if (t->hyphens[i].hyphen && strcmp(t->hyphens[i].lang, lang) == 0)
+            return t->hyphens[i].hyphen;
+        if (!t->hyphens[i].hyphen) {
+            t->hyphens[i].hyphen = vip_hyphen_create(lang, err);
+            t->hyphens[i].lang = lang;
+            return t->hyphens[i].hyphen;
+        }
+    }
+    vip_error_set(err, VIP_ERR_INTERNAL, "too many hyphenated languages in one text context");
     return NULL;
 }
 
@@ -495,7 +522,73 @@ static double measure(const para *p, size_t a, size_t b)
 typedef struct line_range {
     size_t first, last; /* characters */
     int hard;           /* ends at a mandatory break */
+    int hyphen;         /* ends inside a word, with a hyphen drawn after its last character */
 } line_range;
+
+/* The hyphen drawn at the end of a hyphenated line, in the font of the character before it: its glyph and its
+ * advance at this size. */
+static uint32_t hyphen_glyph(const vip_font *font, double size, double *advance)
+{
+    uint32_t gid = vip_font_nominal_glyph(font, 0x2010);
+    if (!gid)
+        gid = vip_font_nominal_glyph(font, '-');
+    *advance = vip_font_glyph_advance(font, gid) * size * vip_font_size_adjust(font) / vip_font_get_metrics(font)->upem;
+    return gid;
+}
+
+/* Polish keeps a one-letter word (w, z, i, a, o, u) with the word after it: no line ends with one. */
+static int keeps_with_next(const para *p, size_t b)
+{
+    if (b < 2 || b >= p->n || p->cp[b - 1] != ' ' || !strchr("wziaouWZIAOU", (int)p->cp[b - 2]) || p->cp[b - 2] > 0x7F)
+        return 0;
+    return (b == 2 || !u_isalpha((UChar32)p->cp[b - 3])) && strcmp(p->lang[b - 2]->tag, "pl") == 0;
+}
+
+/* Where to hyphenate the word that does not fit on the line [start, from) (its text runs to `to`): the last
+ * hyphenation point that leaves the line, hyphen included, within width; 0 when there is none or the line is
+ * full enough without. Not in names (a capital first letter), addresses (a slash, an at sign, a dot inside), or
+ * short words. */
+static int hyphenate(vip_text *t, const para *p, size_t start, size_t from, size_t to, double width, double size,
+                     size_t *cut, vip_error *err)
+{
+    if (width - measure(p, start, from) < HYPHEN_SLACK * size)
+        return 0;
+    /* The whole space-delimited word: a URL's last part comes after a break the line breaker allows at '/'. */
+    size_t a = from, z = to;
+    while (a > 0 && !is_line_end_space(p->cp[a - 1]))
+        a--;
+    while (z < p->n && !is_line_end_space(p->cp[z]))
+        z++;
+    for (size_t i = a; i < z; i++)
+        if (p->cp[i] == '/' || p->cp[i] == '@' || (p->cp[i] == '.' && i + 1 < z && u_isalnum((UChar32)p->cp[i + 1])))
+            return 0;
+    size_t w0 = from;
+    while (w0 < to && !u_isalpha((UChar32)p->cp[w0]))
+        w0++;
+    size_t w1 = w0;
+    while (w1 < to && u_isalpha((UChar32)p->cp[w1]))
+        w1++;
+    unsigned char after[128];
+    if (w1 - w0 < 5 || w1 - w0 > sizeof after || u_isupper((UChar32)p->cp[w0]))
+        return 0;
+    if (!vip_hyphen_supported(p->lang[w0]->tag))
+        return 0;
+    vip_hyphen *h = hyphen_for(t, p->lang[w0]->tag, err);
+    if (!h)
+        return -1;
+    if (vip_hyphen_points(h, &p->cp[w0], w1 - w0, after)) {
+        vip_error_set(err, VIP_ERR_NOMEM, "out of memory");
+        return -1;
+    }
+    double hyphen_width;
+    hyphen_glyph(p->font[w1 - 1], size, &hyphen_width);
+    for (size_t k = w1 - w0 - 1; k-- > 0;)
+        if (after[k] && measure(p, start, w0 + k + 1) + hyphen_width <= width + 1e-6) {
+            *cut = w0 + k + 1;
+            return 1;
+        }
+    return 0;
+}
 
 /* The character at grapheme boundary g (the text's end for the last). */
 static size_t grapheme_char(const para *p, size_t g)
@@ -504,8 +597,8 @@ static size_t grapheme_char(const para *p, size_t g)
 }
 
 /* Greedy line filling over the break opportunities; a word wider than the line is cut between graphemes. */
-static int break_lines(vip_text *t, para *p, const vip_lang *lang, double width, line_range **out, size_t *count,
-                       vip_error *err)
+static int break_lines(vip_text *t, para *p, const vip_lang *lang, double width, double size, int justify,
+                       line_range **out, size_t *count, vip_error *err)
 {
     vip_breaker *br = breaker_for(t, lang->icu_locale, err);
     if (!br)
@@ -521,17 +614,18 @@ static int break_lines(vip_text *t, para *p, const vip_lang *lang, double width,
     size_t nb = p->break_count;
     rc = VIP_ERR_NOMEM;
     size_t start = 0, last_ok = 0;
-    int last_ok_hard = 0;
+    int last_ok_hard = 0, hyphenated = 0, in_a_row = 0;
     for (size_t k = 0; k < nb && start < p->n;) {
         size_t b = p->char_at[breaks[k].offset < p->len ? breaks[k].offset : p->len - 1];
         if (breaks[k].offset >= p->len)
             b = p->n;
-        if (b <= start) {
+        if (b <= start || keeps_with_next(p, b)) {
             k++;
             continue;
         }
         size_t end = 0;
         int hard = 0;
+        hyphenated = 0;
         if (measure(p, start, b) <= width + 1e-6) {
             last_ok = b;
             last_ok_hard = breaks[k].mandatory;
@@ -543,6 +637,20 @@ static int break_lines(vip_text *t, para *p, const vip_lang *lang, double width,
         } else if (last_ok > start) {
             end = last_ok;
             hard = last_ok_hard;
+            /* Justified text in a language with patterns: the word that does not fit is hyphenated rather than
+             * the line's spaces opened wide. */
+            size_t cut;
+            int h = justify && !hard && in_a_row < MAX_HYPHENATED_LINES
+                        ? hyphenate(t, p, start, last_ok, b, width, size, &cut, err)
+                        : 0;
+            if (h < 0) {
+                rc = err ? err->code : VIP_ERR_INTERNAL;
+                goto done;
+            }
+            if (h) {
+                end = cut;
+                hyphenated = 1;
+            }
         } else {
             /* Nothing fits: take as many whole graphemes as fit, at least one. */
             if (!p->graphemes &&
@@ -585,12 +693,13 @@ static int break_lines(vip_text *t, para *p, const vip_lang *lang, double width,
                     goto done;
                 lines = nl;
             }
-            lines[nlines++] = (line_range){start, end, hard};
+            lines[nlines++] = (line_range){start, end, hard, hyphenated};
+            in_a_row = hyphenated ? in_a_row + 1 : 0;
             start = last_ok = end;
         }
     }
     if (p->n == 0)
-        lines[nlines++] = (line_range){0, 0, 1};
+        lines[nlines++] = (line_range){0, 0, 1, 0};
     rc = VIP_OK;
 done:
     if (rc) {
@@ -745,7 +854,33 @@ static int build_line(vip_text *t, para *p, const line_range *lr, int last_line,
     double extra = 0;
     size_t slots = 0;
     int by_cluster = 0;
-    double content = measure(p, lr->first, lr->last);
+    double content = measure(p, lr->first, lr->last), hyphen_width = 0;
+    uint32_t hyphen_gid = lr->hyphen && visible > lr->first
+                              ? hyphen_glyph(p->font[visible - 1], style->size, &hyphen_width)
+                              : 0;
+    content += hyphen_width;
+    if (hyphen_gid && style->align == VIP_ALIGN_JUSTIFY) {
+        /* A cut inside a word may be shaped apart (kerning across it dropped): the line is justified by the
+         * widths its pieces will have. */
+        content = hyphen_width;
+        for (size_t k = 0; k < np; k++) {
+            shaped s;
+            int owned;
+            if ((rc = piece_glyphs(t, p, pieces[k].r, pieces[k].first, pieces[k].last, &s, &owned))) {
+                vip_error_set(err, rc, "out of memory");
+                goto done;
+            }
+            double scale = style->size * vip_font_size_adjust(pieces[k].r->font) /
+                           vip_font_get_metrics(pieces[k].r->font)->upem;
+            for (size_t g = 0; g < s.count; g++)
+                content += s.pos[g].x_advance * scale;
+            if (owned) {
+                free(s.info);
+                free(s.pos);
+            }
+        }
+        rc = VIP_ERR_NOMEM;
+    }
     if (style->align == VIP_ALIGN_JUSTIFY && !last_line && !lr->hard && content < width) {
         /* Chinese is justified between characters, even on a line with a few spaces (around an English name),
          * which would otherwise take all the extra width. */
@@ -774,7 +909,7 @@ static int build_line(vip_text *t, para *p, const line_range *lr, int last_line,
             goto done;
         }
         rc = VIP_ERR_NOMEM;
-        out->glyphs = malloc((s.count ? s.count : 1) * sizeof *out->glyphs);
+        out->glyphs = malloc((s.count + 1) * sizeof *out->glyphs); /* room for a hyphen */
         if (!out->glyphs) {
             if (owned) {
                 free(s.info);
@@ -839,6 +974,16 @@ static int build_line(vip_text *t, para *p, const line_range *lr, int last_line,
             }
         }
         out->glyph_count = s.count;
+        /* A hyphenated line's hyphen, after its last character (the last piece of a left-to-right line), in that
+         * character's cluster: drawn, but the text it stands for is the character alone, so the word copies
+         * whole. */
+        if (hyphen_gid && v + 1 == np && !out->rtl && s.count && r->font == p->font[visible - 1]) {
+            vip_text_glyph *o = &out->glyphs[out->glyph_count++];
+            int32_t adv = vip_font_glyph_advance(r->font, hyphen_gid);
+            *o = (vip_text_glyph){.gid = hyphen_gid, .cluster = s.info[s.count - 1].cluster, .x_advance = adv,
+                                  .x = pen, .y = 0, .advance = adv * scale};
+            pen += o->advance;
+        }
         out->width = pen;
         x += pen;
         if (owned) {
@@ -1316,7 +1461,8 @@ vip_paragraph *vip_text_layout_paragraph(vip_text *t, const char *utf8, size_t l
     }
     para *p = &c->p;
     measure_widths(p, style->size);
-    if ((rc = break_lines(t, p, base, width, &ranges, &nranges, err)))
+    if ((rc = break_lines(t, p, base, width, style->size, style->align == VIP_ALIGN_JUSTIFY, &ranges, &nranges,
+                          err)))
         goto fail;
 
     if (!(pg = calloc(1, sizeof *pg)) || !(pg->text = malloc(len + 1)) ||

@@ -9,6 +9,7 @@
 
 #include "check.h"
 #include "fonts.h"
+#include "hyphen.h"
 #include "text.h"
 
 static char warnings[4096];
@@ -95,6 +96,53 @@ static double ink_top(const vip_paragraph *p, const char *script, double *size)
     }
     *size = 0;
     return -1;
+}
+
+/* A word with its hyphenation points marked by '-' (code points in, UTF-8 out). */
+static void hyphenated(vip_hyphen *h, const char *word, char *out, size_t cap)
+{
+    uint32_t cps[128];
+    size_t n = 0;
+    for (const unsigned char *s = (const unsigned char *)word; *s && n < 128;) {
+        uint32_t c = *s++;
+        if (c >= 0xC0) {
+            int more = c >= 0xF0 ? 3 : c >= 0xE0 ? 2 : 1;
+            c &= 0x3F >> more;
+            while (more-- && *s)
+                c = (c << 6) | (*s++ & 0x3F);
+        }
+        cps[n++] = c;
+    }
+    unsigned char after[128];
+    size_t len = 0;
+    out[0] = '\0';
+    if (!h || vip_hyphen_points(h, cps, n, after))
+        return;
+    for (size_t i = 0; i < n && len + 6 < cap; i++) {
+        uint32_t c = cps[i];
+        if (c < 0x80)
+            out[len++] = (char)c;
+        else if (c < 0x800) {
+            out[len++] = (char)(0xC0 | (c >> 6));
+            out[len++] = (char)(0x80 | (c & 0x3F));
+        } else {
+            out[len++] = (char)(0xE0 | (c >> 12));
+            out[len++] = (char)(0x80 | ((c >> 6) & 0x3F));
+            out[len++] = (char)(0x80 | (c & 0x3F));
+        }
+        if (after[i])
+            out[len++] = '-';
+    }
+    out[len] = '\0';
+}
+
+/* The text of line l, spaces at its end left out. */
+static void line_text(const vip_paragraph *p, size_t l, char *out, size_t cap)
+{
+    size_t a = p->lines[l].start, b = p->lines[l].end;
+    while (b > a && p->text[b - 1] == ' ')
+        b--;
+    snprintf(out, cap, "%.*s", (int)(b - a), p->text + a);
 }
 
 int main(void)
@@ -412,6 +460,125 @@ int main(void)
         snprintf(name, sizeof name, "common_chars.%s.naskh_or_sans_only", lang);
         CHECK(name, p && common >= 10 && !bad[0], "%s (%zu common glyphs)", bad, common);
         vip_paragraph_destroy(p);
+    }
+
+    /* Hyphenation points from Debian's patterns (libhyphen): British English, Polish (an ISO 8859-2 file),
+     * Romanian; two letters at least before a hyphen, three after; none for a language without patterns. */
+    {
+        static const struct {
+            const char *lang, *word, *want;
+        } words[] = {
+            {"en", "acknowledgement", "ac-know-ledge-ment"},
+            {"en", "Investigating", "in-vest-ig-at-ing"},
+            {"pl", "przestępstwa", "prze-stęp-stwa"},
+            {"pl", "POLICJA", "po-li-cja"},
+            {"ro", "infracțiunii", "in-frac-țiu-nii"},
+        };
+        for (size_t w = 0; w < sizeof words / sizeof words[0]; w++) {
+            vip_hyphen *h = vip_hyphen_create(words[w].lang, &err);
+            char got[256], name[96];
+            hyphenated(h, words[w].word, got, sizeof got);
+            for (char *c = got; *c; c++) /* the points, compared in lower case */
+                *c = (char)(*c >= 'A' && *c <= 'Z' ? *c + 32 : *c);
+            snprintf(name, sizeof name, "hyphen.points.%s.%s", words[w].lang, words[w].want);
+            CHECK(name, h && strcmp(got, words[w].want) == 0, "got '%s' (%s)", got, h ? "" : err.message);
+            vip_hyphen_destroy(h);
+        }
+        CHECK("hyphen.not_for_other_languages", !vip_hyphen_supported("ar") && !vip_hyphen_supported("zh-Hans") &&
+              vip_hyphen_supported("pl"), "support differs");
+    }
+
+    /* Justified English, Polish and Romanian: a word that does not fit is hyphenated (a hyphen glyph after the
+     * line's last letter, in that letter's cluster, so the text copies whole) instead of opening the spaces; never
+     * a name, an address or a URL; Polish one-letter words stay with the next word, at every width. */
+    {
+        static const struct {
+            const char *lang, *text;
+        } paras[] = {
+            {"en", "Unfortunately, investigating officers occasionally require additional documentation concerning "
+                   "circumstances surrounding incidents; acknowledgement correspondence communicates responsibilities."},
+            {"pl", "Funkcjonariusze prowadzący postępowanie przygotowawcze niezwłocznie poinformują pokrzywdzonego "
+                   "o przysługujących uprawnieniach, a w szczególności o możliwości uzyskania odszkodowania."},
+            {"ro", "Ofițerii care investighează infracțiunea vă vor informa despre drepturile dumneavoastră, inclusiv "
+                   "despre posibilitatea obținerii despăgubirilor și a sprijinului specializat."},
+        };
+        for (size_t k = 0; k < 3; k++) {
+            int hyphens = 0, bad_cluster = 0, widest_ok = 1;
+            for (double width = 150; width <= 290; width += 10) { /* every word fits a line */
+                p = lay(t, paras[k].lang, paras[k].text, VIP_ALIGN_JUSTIFY, width, &err);
+                for (size_t l = 0; p && l + 1 < p->line_count; l++) {
+                    const vip_text_line *ln = &p->lines[l];
+                    const vip_text_run *last = &ln->runs[ln->run_count - 1];
+                    const vip_text_glyph *g = last->glyph_count ? &last->glyphs[last->glyph_count - 1] : NULL;
+                    /* A hyphenated line ends inside a word: its last character and the next line's first are
+                     * letters. */
+                    int inside = ln->end > 0 && ln->end < p->length && p->text[ln->end - 1] != ' ';
+                    if (!inside)
+                        continue;
+                    hyphens++;
+                    if (!g || last->glyph_count < 2 || g->cluster != last->glyphs[last->glyph_count - 2].cluster ||
+                        g->cluster >= ln->end)
+                        bad_cluster++;
+                    if (fabs(run_max_x(ln) - width) > 1e-3)
+                        widest_ok = 0;
+                }
+                vip_paragraph_destroy(p);
+            }
+            char name[64];
+            snprintf(name, sizeof name, "hyphenate.%s.words_broken", paras[k].lang);
+            CHECK(name, hyphens >= 5 && !bad_cluster && widest_ok, "%d hyphenated lines, %d with the hyphen outside "
+                  "the last letter's cluster, all full: %d", hyphens, bad_cluster, widest_ok);
+        }
+        /* Not justified: no hyphenation. Names and addresses: never. */
+        p = lay(t, "en", paras[0].text, VIP_ALIGN_START, 150, &err);
+        int ragged_inside = 0;
+        for (size_t l = 0; p && l + 1 < p->line_count; l++)
+            ragged_inside += p->text[p->lines[l].end - 1] != ' ';
+        CHECK("hyphenate.only_justified", p && !ragged_inside, "%d lines end inside a word", ragged_inside);
+        vip_paragraph_destroy(p);
+        const char *names = "Write to Northshire Constabulary Headquarters about victimsupport.org.uk/information "
+                            "or investigations@northshire.police.example whenever possible.";
+        int inside = 0;
+        for (double width = 230; width <= 330; width += 5) { /* the longest address fits a line */
+            p = lay(t, "en", names, VIP_ALIGN_JUSTIFY, width, &err);
+            for (size_t l = 0; p && l + 1 < p->line_count; l++) {
+                /* Broken inside a word (not after '/' or '.' of an address): the word must be neither a name
+                 * (capitalised) nor part of an address. */
+                size_t e = p->lines[l].end, a = e, z = e;
+                if (p->text[e - 1] == ' ' || strchr("/.@", p->text[e - 1]))
+                    continue;
+                while (a > 0 && p->text[a - 1] != ' ')
+                    a--;
+                while (z < p->length && p->text[z] != ' ')
+                    z++;
+                int protected_word = p->text[a] >= 'A' && p->text[a] <= 'Z';
+                for (size_t i = a; i < z; i++)
+                    protected_word |= strchr("/@", p->text[i]) != NULL ||
+                                      (p->text[i] == '.' && i + 1 < z && p->text[i + 1] != ' ');
+                inside += protected_word;
+            }
+            vip_paragraph_destroy(p);
+        }
+        CHECK("hyphenate.not_names_or_addresses", inside == 0, "%d lines broken inside a name", inside);
+        int single = 0;
+        char where[600] = "";
+        const char *pl = "Prosimy o kontakt w sprawie zgłoszenia i o podanie numeru, a także z innymi pytaniami "
+                         "w dowolnym momencie u funkcjonariusza.";
+        for (double width = 60; width <= 300; width += 3) {
+            p = lay(t, "pl", pl, VIP_ALIGN_JUSTIFY, width, &err);
+            for (size_t l = 0; p && l + 1 < p->line_count; l++) {
+                char txt[512];
+                line_text(p, l, txt, sizeof txt);
+                size_t n = strlen(txt);
+                if (n >= 2 && txt[n - 2] == ' ' && strchr("wziaou", txt[n - 1])) {
+                    single++;
+                    snprintf(where, sizeof where, "'%s' at %.0f pt", txt, width);
+                }
+            }
+            vip_paragraph_destroy(p);
+        }
+        CHECK("polish.one_letter_words_with_next", single == 0, "%d lines end with a one-letter word: %s", single,
+              where);
     }
 
     vip_text_destroy(t);
