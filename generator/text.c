@@ -536,12 +536,65 @@ static uint32_t hyphen_glyph(const vip_font *font, double size, double *advance)
     return gid;
 }
 
-/* Polish keeps a one-letter word (w, z, i, a, o, u) with the word after it: no line ends with one. */
+/* The year, month and day characters of Chinese and Japanese dates, and the hour and minute ones of times. */
+static int is_date_unit(uint32_t cp)
+{
+    return cp == 0x5E74 || cp == 0x6708 || cp == 0x65E5 || cp == 0x53F7 || cp == 0x65F6 || cp == 0x5206;
+}
+
+/* Break opportunities the line breaker gives that vipgen does not take: Polish keeps a one-letter word (w, z, i,
+ * a, o, u) with the word after it, so that no line ends with one; a Chinese date or time is never broken inside
+ * ("2024年3月2日": not between a number and its unit, nor after a unit before the next number). */
 static int keeps_with_next(const para *p, size_t b)
 {
-    if (b < 2 || b >= p->n || p->cp[b - 1] != ' ' || !strchr("wziaouWZIAOU", (int)p->cp[b - 2]) || p->cp[b - 2] > 0x7F)
+    if (b < 1 || b >= p->n)
+        return 0;
+    if ((is_digit_cp(p->cp[b - 1]) && is_date_unit(p->cp[b])) ||
+        (is_date_unit(p->cp[b - 1]) && p->cp[b - 1] != 0x65E5 && p->cp[b - 1] != 0x53F7 && is_digit_cp(p->cp[b])))
+        return 1;
+    if (b < 2 || p->cp[b - 1] != ' ' || p->cp[b - 2] > 0x7F || !strchr("wziaouWZIAOU", (int)p->cp[b - 2]))
         return 0;
     return (b == 2 || !u_isalpha((UChar32)p->cp[b - 3])) && strcmp(p->lang[b - 2]->tag, "pl") == 0;
+}
+
+/* Characters of a word written with spaces (Latin letters and digits, and what joins them in names and
+ * addresses): justification does not open the gaps between two of them. */
+static int is_word_char(uint32_t cp)
+{
+    UErrorCode status = U_ZERO_ERROR;
+    UScriptCode sc = uscript_getScript((UChar32)cp, &status);
+    return (u_isalnum((UChar32)cp) && sc != USCRIPT_HAN && sc != USCRIPT_HIRAGANA && sc != USCRIPT_KATAKANA &&
+            sc != USCRIPT_BOPOMOFO) ||
+           (cp < 0x80 && strchr(".-_@/'", (int)cp) && cp);
+}
+
+/* Whether justification without spaces may widen the gap before character i of a line starting at first. */
+static int is_cluster_gap(const para *p, size_t first, size_t i)
+{
+    return i > first && p->width[i] > 0 && !(is_word_char(p->cp[i - 1]) && is_word_char(p->cp[i]));
+}
+
+/* Chinese: a paragraph does not end with a line of one character (punctuation after it aside). The line before
+ * gives up its last character where the line breaker allows a break before it. */
+static void no_lone_last_character(const para *p, line_range *lines, size_t n)
+{
+    if (n < 2 || lines[n - 2].hard)
+        return;
+    line_range *prev = &lines[n - 2], *last = &lines[n - 1];
+    if (strcmp(p->lang[last->first]->script, "Hans") != 0)
+        return;
+    size_t chars = 0;
+    for (size_t i = last->first; i < last->last; i++)
+        chars += !u_ispunct((UChar32)p->cp[i]) && !is_line_end_space(p->cp[i]);
+    if (chars != 1)
+        return;
+    for (size_t k = 0; k < p->break_count; k++) {
+        size_t b = p->breaks[k].offset >= p->len ? p->n : p->char_at[p->breaks[k].offset];
+        if (b + 1 == prev->last && b > prev->first + 1 && !keeps_with_next(p, b)) {
+            prev->last = last->first = b;
+            return;
+        }
+    }
 }
 
 /* Where to hyphenate the word that does not fit on the line [start, from) (its text runs to `to`): the last
@@ -700,6 +753,7 @@ static int break_lines(vip_text *t, para *p, const vip_lang *lang, double width,
     }
     if (p->n == 0)
         lines[nlines++] = (line_range){0, 0, 1, 0};
+    no_lone_last_character(p, lines, nlines);
     rc = VIP_OK;
 done:
     if (rc) {
@@ -888,9 +942,10 @@ static int build_line(vip_text *t, para *p, const line_range *lr, int last_line,
         for (size_t i = lr->first; i < visible && !cjk; i++)
             slots += is_justify_space(p, i);
         if (slots == 0) {
+            /* Between characters; not inside a Latin word or number ("Northshire" is not letter-spaced). */
             by_cluster = 1;
             for (size_t i = lr->first + 1; i < visible; i++)
-                slots += p->width[i] > 0;
+                slots += is_cluster_gap(p, lr->first, i);
         }
         if (slots)
             extra = (width - content) / slots;
@@ -950,7 +1005,7 @@ static int build_line(vip_text *t, para *p, const line_range *lr, int last_line,
                 size_t ci = p->char_at[o->cluster];
                 /* Spaces widen; without spaces, each cluster start after the line's first widens the gap
                  * before it (in visual order: after the glyph for LTR, before it for RTL; both are gaps). */
-                if (by_cluster ? (ci > lr->first && p->width[ci] > 0 && (g == 0 || s.info[g - 1].cluster != o->cluster))
+                if (by_cluster ? (is_cluster_gap(p, lr->first, ci) && (g == 0 || s.info[g - 1].cluster != o->cluster))
                                : is_justify_space(p, ci)) {
                     if (by_cluster && !out->rtl) {
                         o->x += extra;

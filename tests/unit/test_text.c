@@ -581,6 +581,61 @@ int main(void)
               where);
     }
 
+    /* Chinese: justified between characters but never inside a Latin word; no paragraph ending on one
+     * character; a date never broken inside. At every width from 100 to 300 pt. */
+    {
+        const char *zh_text = "如果您在2024年3月2日之后需要帮助，请联系Northshire Police的警官，或者拨打电话0300 555 "
+                              "0152，我们会尽快回复您的问题并告诉您案件的进展情况和结果。";
+        const char *date = strstr(zh_text, "2024");
+        size_t date_from = (size_t)(date - zh_text), date_to = date_from + strlen("2024年3月2日");
+        int spaced = 0, lone = 0, broken_date = 0, laid = 0;
+        char where[256] = "";
+        for (double width = 100; width <= 300; width += 2) {
+            p = lay(t, "zh-Hans", zh_text, VIP_ALIGN_JUSTIFY, width, &err);
+            if (!p)
+                continue;
+            laid++;
+            for (size_t l = 0; l < p->line_count; l++) {
+                const vip_text_line *ln = &p->lines[l];
+                if (ln->start > date_from && ln->start < date_to) {
+                    broken_date++;
+                    snprintf(where, sizeof where, "date broken at %.0f pt", width);
+                }
+                for (size_t r = 0; r < ln->run_count; r++) {
+                    const vip_text_run *run = &ln->runs[r];
+                    for (size_t g = 1; g < run->glyph_count; g++) {
+                        char a = p->text[run->glyphs[g - 1].cluster], b = p->text[run->glyphs[g].cluster];
+                        int latin = ((a >= 'A' && a <= 'z') || (a >= '0' && a <= '9')) &&
+                                    ((b >= 'A' && b <= 'z') || (b >= '0' && b <= '9'));
+                        if (latin && fabs(run->glyphs[g].x - run->glyphs[g - 1].x - run->glyphs[g - 1].advance) > 1e-6) {
+                            spaced++;
+                            snprintf(where, sizeof where, "'%c%c' spaced at %.0f pt", a, b, width);
+                        }
+                    }
+                }
+            }
+            /* The last line: at least two characters besides punctuation. */
+            const vip_text_line *last = &p->lines[p->line_count - 1];
+            int chars = 0;
+            for (size_t i = last->start; i < last->end;) {
+                unsigned char c = (unsigned char)p->text[i];
+                size_t n = c < 0x80 ? 1 : c < 0xE0 ? 2 : c < 0xF0 ? 3 : 4;
+                chars += !(n == 3 && (unsigned char)p->text[i + 1] == 0x80 && (unsigned char)p->text[i + 2] == 0x82) &&
+                         !(n == 3 && (unsigned char)p->text[i] == 0xEF && (unsigned char)p->text[i + 1] == 0xBC) &&
+                         c != ' ';
+                i += n;
+            }
+            if (p->line_count > 1 && chars < 2) {
+                lone++;
+                snprintf(where, sizeof where, "last line of %d character at %.0f pt", chars, width);
+            }
+            vip_paragraph_destroy(p);
+        }
+        CHECK("chinese.latin_not_letter_spaced", laid == 101 && spaced == 0, "%d gaps (%s)", spaced, where);
+        CHECK("chinese.no_lone_last_character", laid == 101 && lone == 0, "%d paragraphs (%s)", lone, where);
+        CHECK("chinese.date_not_broken", laid == 101 && broken_date == 0, "%d lines (%s)", broken_date, where);
+    }
+
     vip_text_destroy(t);
     vip_fontset_destroy(fonts);
     return CHECK_DONE();
