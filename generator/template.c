@@ -21,7 +21,7 @@
 #define LRI "\xE2\x81\xA6" /* U+2066 LEFT-TO-RIGHT ISOLATE */
 #define NBSP "\xC2\xA0"     /* U+00A0 NO-BREAK SPACE */
 #define LINE_SEPARATOR "\xE2\x80\xA8"
-#define MAX_ARGS 48
+#define MAX_ARGS 64
 #define MAX_REPORTED_UNITS 512
 
 struct vip_template {
@@ -64,6 +64,7 @@ typedef struct merge {
     char *owned[MAX_ARGS];  /* strings made for args (translated codes) */
     size_t owned_count;
     vip_region region;
+    int section;            /* numbered sections so far */
 } merge;
 
 /* The footer is formatted per page during layout: it keeps what it needs here, owned by the document. */
@@ -571,13 +572,33 @@ static int check_tree(vip_template *t, const xmlNode *n, int in_footer, vip_erro
 }
 
 /* Case columns, `days` and the params are a merge's arguments: too many params could only fail at merge. */
+/* The numbered headings with an id, in document order: each id is an argument, its section's number. */
+static size_t numbered_headings(const xmlNode *parent, const xmlNode **out, size_t max, size_t count)
+{
+    for (const xmlNode *n = parent ? parent->children : NULL; n; n = n->next) {
+        if (n->type != XML_ELEMENT_NODE)
+            continue;
+        if (is_el(n, "h1")) {
+            char *num = prop(n, "number");
+            int numbered = num && (strcmp(num, "true") == 0 || strcmp(num, "1") == 0);
+            xmlFree(num);
+            if (numbered && count < max)
+                out[count++] = n;
+        } else if (is_el(n, "body") || is_el(n, "if")) {
+            count = numbered_headings(n, out, max, count);
+        }
+    }
+    return count;
+}
+
 static int check_params(const vip_template *t, vip_error *err)
 {
-    size_t count = VIP_CASE_FIELD_COUNT + 1;
+    const xmlNode *sections[MAX_ARGS];
+    size_t count = VIP_CASE_FIELD_COUNT + 1 + numbered_headings(t->root, sections, MAX_ARGS, 0);
     for (const xmlNode *n = t->root->children; n; n = n->next)
         if (is_el(n, "param") && ++count > MAX_ARGS)
-            return vip_error_set(err, VIP_ERR_INPUT, "%s:%d: <param>: more than %d parameters", t->path, line_of(n),
-                                 MAX_ARGS - VIP_CASE_FIELD_COUNT - 1);
+            return vip_error_set(err, VIP_ERR_INPUT, "%s:%d: <param>: more than %d parameters and numbered sections",
+                                 t->path, line_of(n), MAX_ARGS - VIP_CASE_FIELD_COUNT - 1);
     return VIP_OK;
 }
 
@@ -1169,6 +1190,21 @@ static int table(merge *m, inline_ctx *c, const xmlNode *n)
     return VIP_OK;
 }
 
+/* A numbered section's heading, "7. Victims' Right to Review", as the language writes it (common.section_heading),
+ * so that the contents and bookmarks carry the number the text's cross-references ({s7}) give. */
+static int number_heading(merge *m, inline_ctx *c, vip_block *b)
+{
+    vip_arg args[2] = {{.name = "number", .type = VIP_ARG_NUMBER, .number = ++m->section},
+                       {.name = "title", .type = VIP_ARG_STRING, .string = b->content.text ? b->content.text : ""}};
+    char *s = format_msg(m->t, c->cat, "common.section_heading", args, 2, c->warn, m->err);
+    if (!s)
+        return vip_error_prefix(m->err, "%s: ", b->where ? b->where : m->t->path);
+    vip_rich_free(&b->content);
+    int rc = vip_rich_append(&b->content, s, strlen(s), m->err);
+    free(s);
+    return rc;
+}
+
 static int block(merge *m, inline_ctx *c, const xmlNode *n)
 {
     vip_block *b;
@@ -1180,6 +1216,11 @@ static int block(merge *m, inline_ctx *c, const xmlNode *n)
         char *bm = prop(n, "bookmark");
         b->bookmark = bm && (strcmp(bm, "true") == 0 || strcmp(bm, "1") == 0);
         xmlFree(bm);
+        char *num = prop(n, "number");
+        int numbered = b->level == 1 && num && (strcmp(num, "true") == 0 || strcmp(num, "1") == 0);
+        xmlFree(num);
+        if (numbered && number_heading(m, c, b))
+            return m->err->code;
     } else if (is_el(n, "p")) {
         if (!(b = add(m, c, VIP_BLOCK_PARAGRAPH, n, n)))
             return m->err->code;
@@ -1345,6 +1386,25 @@ static void record_furniture(merge *m)
     }
 }
 
+/* Every numbered section with an id is an argument of that name, its number: "see section {s7}" in a message is the
+ * number the heading gets, whatever comes before it. */
+static int section_args(const vip_template *t, vip_arg *args, size_t *count, vip_error *err)
+{
+    const xmlNode *sections[MAX_ARGS];
+    size_t n = numbered_headings(t->root, sections, MAX_ARGS, 0);
+    for (size_t i = 0; i < n; i++) {
+        /* The id lives in the template's tree, which outlives every merge. */
+        xmlAttrPtr id = xmlHasProp((xmlNodePtr)sections[i], (const xmlChar *)"id");
+        if (!id || !id->children)
+            continue;
+        if (*count == MAX_ARGS)
+            return vip_error_set(err, VIP_ERR_INTERNAL, "too many message arguments");
+        args[(*count)++] = (vip_arg){.name = (const char *)id->children->content, .type = VIP_ARG_NUMBER,
+                                     .number = (double)(i + 1)};
+    }
+    return VIP_OK;
+}
+
 /* The chosen print variants over the page's own settings (all checked at load). */
 static void apply_print(const vip_template *t, const xmlNode *page, vip_doc *doc)
 {
@@ -1419,7 +1479,8 @@ vip_doc *vip_template_merge(vip_template *t, vip_catalog *cat, const vip_case_ro
     t->arg_unit_count = 0;
     t->record_to = NULL;
     if (case_args(t, cat, row, warn, m.args, &m.arg_count, m.owned, &m.owned_count, err) ||
-        param_args(t, cat, warn, m.args, &m.arg_count, m.owned, &m.owned_count, err))
+        param_args(t, cat, warn, m.args, &m.arg_count, m.owned, &m.owned_count, err) ||
+        section_args(t, m.args, &m.arg_count, err))
         goto fail;
     inline_ctx c = {t, cat, row, warn, m.args, m.arg_count, err};
     for (xmlNodePtr n = t->root->children; n; n = n->next) {

@@ -128,3 +128,28 @@ for line in sys.stdin:
 print(sizes.most_common(1)[0][0] if sizes else 0)')
     check "booklet.large_print.$lang" "/usr/bin/python3 -c 'import sys; sys.exit(0 if float(sys.argv[1]) >= 15.9 else 1)' '$body'" "body type $body pt: $(cat "$tmp/err")"
 done
+
+# Sections are numbered in headings, contents and bookmarks, and every cross-reference ("see section {s7}") names a
+# section that exists: its number, in the language's digits, is a numbered bookmark's.
+for lang in en pl ro ar fa ur pa zh-Hans; do
+    f="$tmp/booklet-$lang.pdf"
+    mutool show "$f" outline 2>/dev/null >"$tmp/outline"
+    pdftotext "$f" - 2>/dev/null >"$tmp/text"
+    /usr/bin/python3 - "$tmp/outline" "$tmp/text" "translations/$lang.xlf" >"$tmp/xref" 2>&1 <<'PY'
+import re, sys, unicodedata
+outline = open(sys.argv[1], encoding="utf-8").read().splitlines()
+def number(s):
+    m = re.match(r"\s*(\d+)\.", "".join(str(unicodedata.digit(ch)) if unicodedata.digit(ch, None) is not None else ch for ch in s))
+    return int(m.group(1)) if m else None
+# mutool: a top-level entry starts its line with its mark ("-", "+" or "|") and a tab; nested ones with two.
+tops = [re.search(r'"(.*)"', l).group(1) for l in outline if re.match(r'^[-+|]\t"', l)]
+nums = [number(t) for t in tops]
+ok = nums == list(range(1, len(nums) + 1)) and len(nums) == 14
+# the catalogue's cross-references: every {sN} a section that exists
+refs = sorted({int(n) for n in re.findall(r"\{s(\d+)\}", open(sys.argv[3], encoding="utf-8").read())})
+ok = ok and refs and all(1 <= r <= len(nums) for r in refs)
+print("ok" if ok else f"bookmarks {nums}; references {refs}")
+PY
+    check "booklet.$lang.sections_numbered_and_referenced" "grep -qx ok '$tmp/xref'" "$(cat "$tmp/xref")"
+done
+check booklet.en.cross_reference_printed "grep -q 'Section 10 explains this' '$tmp/text' || pdftotext '$tmp/booklet-en.pdf' - | grep -q 'Section 10 explains this'" "no 'Section 10 explains this'"

@@ -375,7 +375,7 @@ static void test_templates(void)
     for (int i = 0; i < 60; i++)
         snprintf(params + strlen(params), sizeof params - strlen(params), "\n  <param name=\"p%d\" value=\"v\"/>", i);
     check_template_refused("template.too_many_params", write_template("t.xml", "letter", "", "", params, ""),
-                           schema_path, "<param>: more than 22 parameters");
+                           schema_path, "<param>: more than 38 parameters");
     check_template_refused("template.image_width_zero",
                            write_template("t.xml", "letter", "", "", "", "<image src=\"logo.png\" width=\"0mm\"/>"),
                            schema_path, "t.xml:7: <image width=\"0mm\">: must be from 1 to 210 mm");
