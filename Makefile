@@ -130,6 +130,7 @@ bench: deps
 	$(BUILD)/bench/bench_engine
 	$(BUILD)/bench/bench_letters
 	tests/bench/bench_delivery.sh $(BUILD)/vipgen
+	tests/bench/bench_preview.sh $(BUILD)/vipgen
 
 $(BUILD)/bench/%: tests/bench/%.c $(BUILD)/libvip.a
 	@mkdir -p $(dir $@)

@@ -17,6 +17,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "case.h"
 #include "lang.h"
 
 #define PATH_SIZE 4096
@@ -31,6 +32,9 @@ typedef struct server {
     char status[2048];         /* status.json of the current render */
     int port;
     int loopback;              /* bound to a loopback address: the Host header must name one */
+    const vip_produce_paths *paths;
+    pthread_mutex_t render;    /* one document at a time in this process (the PDF backend's caches are not shared) */
+    unsigned booklets;         /* booklets made for the station page, for their temporary names */
 } server;
 
 static volatile sig_atomic_t stopping;
@@ -128,6 +132,170 @@ static int host_allowed(const server *s, const char *host)
     return 0;
 }
 
+/* ---- the station page: an officer prints the booklet for the victim in front of them ---- */
+
+static void html_escape(FILE *out, const char *s)
+{
+    for (; *s; s++) {
+        switch (*s) {
+        case '&': fputs("&amp;", out); break;
+        case '<': fputs("&lt;", out); break;
+        case '>': fputs("&gt;", out); break;
+        case '"': fputs("&quot;", out); break;
+        default: fputc(*s, out);
+        }
+    }
+}
+
+static enum MHD_Result respond_buffer(struct MHD_Connection *c, unsigned status, const char *type, char *data,
+                                      size_t len, const char *disposition)
+{
+    struct MHD_Response *resp = MHD_create_response_from_buffer(len, data, MHD_RESPMEM_MUST_FREE);
+    if (!resp) {
+        free(data);
+        return MHD_NO;
+    }
+    add_headers(resp, type);
+    if (disposition)
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_DISPOSITION, disposition);
+    enum MHD_Result r = MHD_queue_response(c, status, resp);
+    MHD_destroy_response(resp);
+    return r;
+}
+
+/* The form: the language, the case details (optional), how to print. Plain HTML, no script, no network. */
+static enum MHD_Result station_page(struct MHD_Connection *c, const char *problem)
+{
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *out = open_memstream(&buf, &len);
+    if (!out)
+        return MHD_NO;
+    fputs("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>Victim information booklet</title>\n"
+          "<style>body{font-family:sans-serif;max-width:40em;margin:2em auto;line-height:1.4}label{display:block;"
+          "margin:.8em 0 .2em;font-weight:bold}input,select{font-size:1em;padding:.3em;width:100%;box-sizing:border-box}"
+          "fieldset{margin-top:1em}.problem{border:2px solid #b00;padding:.5em;color:#b00}"
+          "button{font-size:1.1em;margin-top:1.2em;padding:.5em 1.2em}</style></head>\n<body>\n"
+          "<h1>Victim information booklet</h1>\n"
+          "<p>Choose the victim&#8217;s language. The case details are optional: without them the booklet has boxes "
+          "to write them in.</p>\n", out);
+    if (problem) {
+        fputs("<p class=\"problem\" role=\"alert\">", out);
+        html_escape(out, problem);
+        fputs("</p>\n", out);
+    }
+    fputs("<form method=\"get\" action=\"/station/booklet.pdf\">\n<label for=\"lang\">Language</label>\n"
+          "<select id=\"lang\" name=\"lang\" required>\n", out);
+    size_t n;
+    const vip_lang *all = vip_lang_all(&n);
+    for (size_t i = 0; i < n; i++)
+        fprintf(out, "<option value=\"%s\">%s (%s)</option>\n", all[i].tag, all[i].name, all[i].tag);
+    fputs("</select>\n"
+          "<label for=\"ref\">Crime reference</label><input id=\"ref\" name=\"ref\" autocomplete=\"off\">\n"
+          "<label for=\"officer\">Officer</label><input id=\"officer\" name=\"officer\" autocomplete=\"off\">\n"
+          "<label for=\"phone\">Officer&#8217;s phone</label><input id=\"phone\" name=\"phone\" autocomplete=\"off\">\n"
+          "<label for=\"email\">Officer&#8217;s email</label><input id=\"email\" name=\"email\" type=\"email\" "
+          "autocomplete=\"off\">\n"
+          "<fieldset><legend>Printing</legend>\n"
+          "<label><input type=\"radio\" name=\"print\" value=\"a4\" checked style=\"width:auto\"> A4 pages</label>\n"
+          "<label><input type=\"radio\" name=\"print\" value=\"a5-booklet\" style=\"width:auto\"> A5 booklet: print "
+          "two-sided, flip on the short edge, fold and staple</label>\n"
+          "<label><input type=\"checkbox\" name=\"large\" value=\"1\" style=\"width:auto\"> Large print (16 pt)</label>\n"
+          "</fieldset>\n<button type=\"submit\">Make the booklet</button>\n</form>\n</body></html>\n", out);
+    if (fclose(out) != 0) {
+        free(buf);
+        return MHD_NO;
+    }
+    return respond_buffer(c, problem ? MHD_HTTP_BAD_REQUEST : MHD_HTTP_OK, "text/html; charset=utf-8", buf, len, NULL);
+}
+
+/* A form value, decoded ('+' is a space, %XX by libmicrohttpd's own decoder), or NULL when empty or absent. */
+static char *form_value(struct MHD_Connection *c, const char *key)
+{
+    const char *raw = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, key);
+    if (!raw || !*raw)
+        return NULL;
+    char *v = strdup(raw);
+    if (!v)
+        return NULL;
+    for (char *p = v; *p; p++)
+        if (*p == '+')
+            *p = ' ';
+    MHD_http_unescape(v);
+    if (!*v) {
+        free(v);
+        return NULL;
+    }
+    return v;
+}
+
+static enum MHD_Result station_booklet(server *s, struct MHD_Connection *c)
+{
+    static const char *const keys[] = {"lang", "ref", "officer", "phone", "email", "print", "large"};
+    enum { LANG, REF, OFFICER, PHONE, EMAIL, PRINT, LARGE, KEYS };
+    char *v[KEYS];
+    for (int i = 0; i < KEYS; i++)
+        v[i] = form_value(c, keys[i]);
+    char problem[800] = "";
+    const vip_lang *lang = v[LANG] ? vip_lang_find(v[LANG], NULL) : NULL;
+    static const struct {
+        int key;
+        vip_case_field field;
+        const char *label;
+    } checks[] = {{REF, VIP_CASE_CRIME_REF, "Crime reference"}, {OFFICER, VIP_CASE_OFFICER_NAME, "Officer"},
+                  {PHONE, VIP_CASE_OFFICER_PHONE, "Officer's phone"}, {EMAIL, VIP_CASE_OFFICER_EMAIL, "Officer's email"}};
+    if (!lang)
+        snprintf(problem, sizeof problem, "Choose one of the languages in the list.");
+    for (size_t i = 0; !problem[0] && i < sizeof checks / sizeof checks[0]; i++) {
+        char why[600];
+        if (v[checks[i].key] && vip_case_check_value(checks[i].field, v[checks[i].key], why, sizeof why))
+            snprintf(problem, sizeof problem, "%s: the value %s.", checks[i].label, why);
+    }
+    int a5 = 0;
+    if (!problem[0] && v[PRINT] && strcmp(v[PRINT], "a4") != 0) {
+        if (strcmp(v[PRINT], "a5-booklet") == 0)
+            a5 = 1;
+        else
+            snprintf(problem, sizeof problem, "Printing: choose A4 pages or an A5 booklet.");
+    }
+    enum MHD_Result result;
+    if (problem[0]) {
+        result = station_page(c, problem);
+    } else {
+        vip_booklet_options bo = {.crime_ref = v[REF], .officer = v[OFFICER], .phone = v[PHONE], .email = v[EMAIL],
+                                  .a5_booklet = a5, .large_print = v[LARGE] != NULL};
+        char path[PATH_SIZE + 64];
+        vip_error e = {0};
+        pthread_mutex_lock(&s->render);
+        snprintf(path, sizeof path, "%s/station-%u.pdf", s->base, ++s->booklets);
+        int rc = vip_produce_booklet(s->paths, lang->tag, path, &bo, &e);
+        pthread_mutex_unlock(&s->render);
+        char *data = NULL;
+        size_t len = 0;
+        FILE *in = rc ? NULL : fopen(path, "rb");
+        if (in) {
+            struct stat st;
+            if (fstat(fileno(in), &st) == 0 && (data = malloc((size_t)st.st_size + 1)) &&
+                fread(data, 1, (size_t)st.st_size, in) == (size_t)st.st_size)
+                len = (size_t)st.st_size;
+            fclose(in);
+        }
+        unlink(path); /* it may hold a victim's case details: kept no longer than the answer needs */
+        if (len) {
+            char disposition[160];
+            snprintf(disposition, sizeof disposition, "inline; filename=\"booklet-%s%s%s.pdf\"", lang->tag,
+                     a5 ? "-a5" : "", v[LARGE] ? "-large" : "");
+            result = respond_buffer(c, MHD_HTTP_OK, "application/pdf", data, len, disposition);
+        } else {
+            free(data);
+            result = respond_text(c, MHD_HTTP_INTERNAL_SERVER_ERROR, rc ? e.message : "the booklet could not be read\n");
+        }
+    }
+    for (int i = 0; i < KEYS; i++)
+        free(v[i]);
+    return result;
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url, const char *method,
                                   const char *version, const char *upload_data, size_t *upload_data_size,
                                   void **con_cls)
@@ -148,6 +316,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
     if (url[0] != '/')
         return respond_text(c, MHD_HTTP_BAD_REQUEST, "bad request\n");
     const char *name = url[1] ? url + 1 : "index.html";
+    if (strcmp(name, "station") == 0 || strcmp(name, "station/") == 0)
+        return station_page(c, NULL);
+    if (strcmp(name, "station/booklet.pdf") == 0)
+        return station_booklet(s, c);
     if (strcmp(name, "status.json") == 0) {
         pthread_mutex_lock(&s->lock);
         struct MHD_Response *resp =
@@ -328,10 +500,11 @@ int vip_serve_run(const vip_produce_paths *paths, const vip_serve_options *o, vi
         snprintf(watched, sizeof watched, "%s/%s.xlf", paths->translations, lang->tag);
     struct sockaddr_storage addr;
     int ipv6 = 0;
-    server s = {.dir_fd = -1, .port = o->port};
+    server s = {.dir_fd = -1, .port = o->port, .paths = paths};
     if (bind_address(o->bind ? o->bind : "127.0.0.1", o->port, &addr, &ipv6, &s.loopback, err))
         return err->code;
     pthread_mutex_init(&s.lock, NULL);
+    pthread_mutex_init(&s.render, NULL);
     if (o->dir) {
         snprintf(s.base, sizeof s.base, "%s", o->dir);
         if (mkdir(s.base, 0700) != 0 && errno != EEXIST)
@@ -388,7 +561,9 @@ int vip_serve_run(const vip_produce_paths *paths, const vip_serve_options *o, vi
         if (!same_file(&now, &again))
             continue;
         seen = again;
+        pthread_mutex_lock(&s.render);
         rc = render_next(&s, preview, &o->preview, err);
+        pthread_mutex_unlock(&s.render);
     }
     if (daemon)
         MHD_stop_daemon(daemon);
@@ -405,5 +580,6 @@ int vip_serve_run(const vip_produce_paths *paths, const vip_serve_options *o, vi
     }
     vip_preview_destroy(preview);
     pthread_mutex_destroy(&s.lock);
+    pthread_mutex_destroy(&s.render);
     return rc;
 }

@@ -3,78 +3,25 @@
 // the open page to show the new text and its problem. Prints PASS/FAIL lines (tests/e2e/lib.sh's form).
 // usage: node --experimental-websocket live_preview.mjs URL CATALOG.xlf UNIT NEW_TEXT MARKER PROBLEM_KIND SHOTS_DIR
 // (MARKER: a word of NEW_TEXT found nowhere else; PROBLEM_KIND: what vipgen check must list for the new text)
-import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync, renameSync, rmSync, existsSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync, renameSync } from 'node:fs';
 import { join } from 'node:path';
+import { launch, sleep } from './cdp.mjs';
 
 const [url, catalog, unit, newText, marker, problemKind, shots] = process.argv.slice(2);
 const results = [];
 const pass = (name) => { results.push(true); console.log(`PASS ${name}`); };
 const fail = (name, why) => { results.push(false); console.log(`FAIL ${name}: ${why}`); };
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-
-const profile = mkdtempSync(join(tmpdir(), 'vipgen-chromium-'));
-const browser = spawn('/usr/bin/chromium', ['--headless=new', '--no-sandbox', '--disable-gpu',
-  '--disable-background-networking', '--no-first-run', '--no-default-browser-check', '--disable-extensions',
-  '--remote-debugging-address=127.0.0.1', '--remote-debugging-port=0', `--user-data-dir=${profile}`,
-  '--window-size=1200,1400', 'about:blank'], { stdio: ['ignore', 'ignore', 'ignore'] });
-
-let ws, nextId = 1;
-const pending = new Map();
-function send(method, params = {}) {
-  const id = nextId++;
-  ws.send(JSON.stringify({ id, method, params }));
-  return new Promise((resolve, reject) => {
-    pending.set(id, { resolve, reject });
-    setTimeout(() => { if (pending.delete(id)) reject(new Error(`${method}: no answer`)); }, 15000);
-  });
-}
-async function evaluate(expression) {
-  const r = await send('Runtime.evaluate', { expression, returnByValue: true });
-  if (r.exceptionDetails) throw new Error(r.exceptionDetails.text);
-  return r.result.value;
-}
-async function screenshot(name) {
-  const r = await send('Page.captureScreenshot', { format: 'png' });
-  writeFileSync(join(shots, name), Buffer.from(r.data, 'base64'));
-}
-// Waits (bounded) until the page's text satisfies test; the page may be reloading meanwhile.
-async function waitFor(test, ms) {
-  const end = Date.now() + ms;
-  while (Date.now() < end) {
-    try {
-      if (test(await evaluate('document.readyState === "complete" ? document.body.innerText : ""'))) return true;
-    } catch (e) { /* navigating */ }
-    await sleep(100);
-  }
-  return false;
-}
+let chrome, send, evaluate, waitFor;
+const screenshot = (name) => chrome.screenshot(join(shots, name));
 
 async function main() {
-  // Chromium writes the port it chose into DevToolsActivePort.
-  const portFile = join(profile, 'DevToolsActivePort');
-  for (let i = 0; i < 150 && !existsSync(portFile); i++) await sleep(100);
-  if (!existsSync(portFile)) throw new Error('chromium did not start');
-  const port = readFileSync(portFile, 'utf8').split('\n')[0];
-  const targets = await (await fetch(`http://127.0.0.1:${port}/json/list`)).json();
-  const page = targets.find((t) => t.type === 'page');
-  ws = new WebSocket(page.webSocketDebuggerUrl);
-  ws.onmessage = (m) => {
-    const msg = JSON.parse(m.data);
-    const p = msg.id && pending.get(msg.id);
-    if (p) { pending.delete(msg.id); msg.error ? p.reject(new Error(msg.error.message)) : p.resolve(msg.result); }
-  };
-  await new Promise((resolve, reject) => { ws.onopen = resolve; ws.onerror = reject; });
-  await send('Page.enable');
-  await send('Runtime.enable');
+  chrome = await launch();
+  ({ send, evaluate, waitFor } = chrome);
   // Requests to anywhere but the server are seen: the pages must need no network (no CDN).
   await send('Network.enable');
   const foreign = [];
-  ws.addEventListener('message', (m) => {
-    const msg = JSON.parse(m.data);
-    if (msg.method === 'Network.requestWillBeSent' && !msg.params.request.url.startsWith(url) &&
-        !msg.params.request.url.startsWith('data:')) foreign.push(msg.params.request.url);
+  chrome.on('Network.requestWillBeSent', (p) => {
+    if (!p.request.url.startsWith(url) && !p.request.url.startsWith('data:')) foreign.push(p.request.url);
   });
 
   await send('Page.navigate', { url });
@@ -136,9 +83,6 @@ try {
 } catch (e) {
   fail('browser', e.message);
 } finally {
-  try { ws && ws.close(); } catch (e) { /* closing */ }
-  browser.kill('SIGTERM');
-  await sleep(300);
-  rmSync(profile, { recursive: true, force: true });
+  if (chrome) await chrome.close();
 }
 process.exit(results.every(Boolean) ? 0 : 1);

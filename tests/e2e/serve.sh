@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # vipgen serve: a real headless Chromium (DevTools protocol, tests/browser/live_preview.mjs) loads the preview,
+# the station page (tests/browser/station.mjs) makes booklets from an officer's form,
 # the catalogue is saved with a changed unit, and the open page shows the new text and its problem; pages need no
 # network, run right to left for Farsi and are keyboard-usable. Then hostile requests — path traversal (plain,
 # encoded, through a symlink), bodies large and small, other methods, a huge header, a foreign Host, hundreds of
@@ -38,6 +39,8 @@ if [ -x /usr/bin/chromium ] && [ -n "$node_ws" ]; then
         "$tmp/fa.xlf" letter.thanks "از گزارش شما سپاسگزاریم  ZEBRA77." ZEBRA77 double-space "$tmp/shots"
     check "browser screenshots taken" "[ -s '$tmp/shots/index-after.png' ] && [ -s '$tmp/shots/page.png' ]" \
         "no screenshots"
+    # The station page: an officer makes the booklet for the victim in front of them (issue 11).
+    timeout 180 $node_ws tests/browser/station.mjs "http://127.0.0.1:$port/station" "$tmp/shots"
 else
     fail "browser" "chromium, or a Node.js with WebSocket (20.10 or later), missing"
 fi
