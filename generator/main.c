@@ -147,7 +147,8 @@ static const char serve_usage[] =
     "                    [--config FILE] [--templates DIR] [--translations DIR] [--fonts MANIFEST]\n"
     "\n"
     "Serves the preview (see vipgen preview --help) on http://127.0.0.1:PORT/ and makes it again within a second\n"
-    "whenever the catalogue file is saved; open pages reload themselves. Stops on Ctrl-C.\n"
+    "whenever the catalogue file is saved; open pages reload themselves. Stops on Ctrl-C. At /station, an officer\n"
+    "picks a victim's language, types the case details and gets the booklet to print (A4, A5 booklet, large print).\n"
     "  --port N          the port (default 8470; 0: any free port, printed on start)\n"
     "  --bind ADDR       the address to listen on (default 127.0.0.1: this computer only)\n"
     "  --dir DIR         where the rendered pages are kept (default: a new folder in $TMPDIR, removed on exit)\n";
