@@ -367,7 +367,17 @@ static void pick_fonts(vip_text *t, para *p, const char *where)
          * (never a font made for another language of the script: Naskh has no brackets, and Nastaliq's would
          * stand in Farsi text). */
         const vip_font *f = NULL;
-        if (is_common_cp(cp)) {
+        /* European digits, and the no-break spaces that join a number's groups, are all in the common font: one
+         * design of the digits in a document (a crime reference beside a date, a case value's phone number beside
+         * the catalogue's), and a space as wide as the digits' own (Nastaliq's is 1.5 pt). Arabic-Indic digits
+         * stay with the Arabic font. */
+        if ((cp >= '0' && cp <= '9') ||
+            (cp == 0xA0 && i > 0 && i + 1 < p->n && is_digit_cp(p->cp[i - 1]) && is_digit_cp(p->cp[i + 1]))) {
+            const vip_font *common = vip_fontset_primary(t->fonts, "Zyyy", p->lang[i]->tag, p->weight[i]);
+            if (common && vip_font_nominal_glyph(common, cp))
+                f = common;
+        }
+        if (!f && is_common_cp(cp)) {
             const vip_font *candidates[3] = {
                 vip_fontset_primary(t->fonts, script, p->lang[i]->tag, p->weight[i]),
                 vip_fontset_primary(t->fonts, "Zyyy", p->lang[i]->tag, p->weight[i]),
@@ -536,6 +546,25 @@ static uint32_t hyphen_glyph(const vip_font *font, double size, double *advance)
     return gid;
 }
 
+/* Whether the gap before character b lies inside a URL or an email address (a space-delimited stretch with a
+ * slash, an at sign, or a dot between letters): one breaks only after '/' or '.', never at its hyphens (a reader
+ * would take the hyphen for the line's). */
+static int in_address(const para *p, size_t b)
+{
+    if (is_line_end_space(p->cp[b - 1]) || is_line_end_space(p->cp[b]))
+        return 0;
+    size_t a = b, z = b;
+    while (a > 0 && !is_line_end_space(p->cp[a - 1]))
+        a--;
+    while (z < p->n && !is_line_end_space(p->cp[z]))
+        z++;
+    for (size_t i = a; i < z; i++)
+        if (p->cp[i] == '/' || p->cp[i] == '@' ||
+            (p->cp[i] == '.' && i > a && i + 1 < z && u_isalnum((UChar32)p->cp[i - 1]) && u_isalpha((UChar32)p->cp[i + 1])))
+            return 1;
+    return 0;
+}
+
 /* The year, month and day characters of Chinese and Japanese dates, and the hour and minute ones of times. */
 static int is_date_unit(uint32_t cp)
 {
@@ -549,6 +578,8 @@ static int keeps_with_next(const para *p, size_t b)
 {
     if (b < 1 || b >= p->n)
         return 0;
+    if (p->cp[b - 1] != '/' && p->cp[b - 1] != '.' && in_address(p, b))
+        return 1;
     if ((is_digit_cp(p->cp[b - 1]) && is_date_unit(p->cp[b])) ||
         (is_date_unit(p->cp[b - 1]) && p->cp[b - 1] != 0x65E5 && p->cp[b - 1] != 0x53F7 && is_digit_cp(p->cp[b])))
         return 1;

@@ -636,6 +636,55 @@ int main(void)
         CHECK("chinese.date_not_broken", laid == 101 && broken_date == 0, "%d lines (%s)", broken_date, where);
     }
 
+    /* A URL or an email address breaks only after '/' or '.', never at a hyphen (at every width where its parts
+     * fit a line). */
+    {
+        const char *url = "Read more at https://www.north-shire-police.example.org/victim-support/after-a-crime or "
+                          "write to victim-care@north-shire-police.example.org today.";
+        int bad = 0;
+        char where[300] = "";
+        for (double width = 250; width <= 400; width += 3) { /* the address fits a line */
+            p = lay(t, "en", url, VIP_ALIGN_START, width, &err);
+            for (size_t l = 0; p && l + 1 < p->line_count; l++) {
+                char c = p->text[p->lines[l].end - 1];
+                if (c != ' ' && c != '/' && c != '.') {
+                    bad++;
+                    snprintf(where, sizeof where, "line ends '%c' at %.0f pt", c, width);
+                }
+            }
+            vip_paragraph_destroy(p);
+        }
+        CHECK("url.breaks_only_after_slash_or_dot", bad == 0, "%d lines (%s)", bad, where);
+    }
+
+    /* Phone numbers and digits in Arabic-script text: European digits in one font (the common one), and the
+     * no-break spaces between a number's groups as wide as that font's, not Nastaliq's 1.5 pt. */
+    for (int l = 0; l < 3; l++) {
+        static const char *const langs[] = {"ur", "fa", "ar"};
+        const char *text = "\xD9\x81\xD9\x88\xD9\x86 08\xC2\xA0" "08 16\xC2\xA0" "89\xC2\xA0" "111 "
+                           "\xD9\x81\xD9\x88\xD9\x86 2024";
+        p = lay(t, langs[l], text, VIP_ALIGN_START, 400, &err);
+        int digits = 0, other_font = 0, narrow = 0;
+        for (size_t li = 0; p && li < p->line_count; li++)
+            for (size_t r = 0; r < p->lines[li].run_count; r++) {
+                const vip_text_run *run = &p->lines[li].runs[r];
+                for (size_t g = 0; g < run->glyph_count; g++) {
+                    unsigned char c = (unsigned char)p->text[run->glyphs[g].cluster];
+                    int nbsp = c == 0xC2 && (unsigned char)p->text[run->glyphs[g].cluster + 1] == 0xA0;
+                    if ((c >= '0' && c <= '9') || nbsp) {
+                        digits += !nbsp;
+                        other_font += strcmp(vip_font_name(run->font), "sans") != 0;
+                        narrow += nbsp && run->glyphs[g].advance < 0.2 * 11;
+                    }
+                }
+            }
+        char name[64];
+        snprintf(name, sizeof name, "digits.%s.one_font_and_wide_spaces", langs[l]);
+        CHECK(name, p && digits == 15 && !other_font && !narrow, "%d digits, %d glyphs in another font, %d narrow "
+              "spaces", digits, other_font, narrow);
+        vip_paragraph_destroy(p);
+    }
+
     vip_text_destroy(t);
     vip_fontset_destroy(fonts);
     return CHECK_DONE();
