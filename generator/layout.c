@@ -330,9 +330,10 @@ static int contents_entry(flow *f, const vip_block *h, size_t index)
 
 static int lay_contents(flow *f, size_t from)
 {
+    int levels = f->doc->blocks[from].level > 0 ? f->doc->blocks[from].level : 2;
     for (size_t i = from + 1; i < f->doc->block_count; i++) {
         const vip_block *b = &f->doc->blocks[i];
-        if (b->kind == VIP_BLOCK_HEADING && b->bookmark && b->level <= 2 && contents_entry(f, b, i))
+        if (b->kind == VIP_BLOCK_HEADING && b->bookmark && b->level <= levels && contents_entry(f, b, i))
             return f->err->code;
     }
     return VIP_OK;
@@ -730,6 +731,28 @@ static int lay_region(flow *f, vip_region region, double left, double right, dou
     return rc;
 }
 
+/* How near the paper's edge a mark may come: many office printers cannot print the outer few millimetres. */
+#define EDGE (10.5 * MM)
+
+/* A line's extent by its fonts' bounding boxes (what viewers and printers take as a glyph's box), not its ink. */
+static void font_extent(const vip_text_line *l, double *ascent, double *descent)
+{
+    *ascent = l->ascent;
+    *descent = l->descent;
+    for (size_t r = 0; r < l->run_count; r++) {
+        const vip_font_metrics *m = vip_font_get_metrics(l->runs[r].font);
+        *ascent = fmax(*ascent, fmax(m->ascender, m->bbox[3]) * l->runs[r].size / m->upem);
+        *descent = fmax(*descent, -fmin(m->descender, m->bbox[1]) * l->runs[r].size / m->upem);
+    }
+}
+
+static double footer_descent(const vip_text_line *l)
+{
+    double asc, desc;
+    font_extent(l, &asc, &desc);
+    return desc;
+}
+
 /* The running header (pages after the first) and footer (every page), once the page count is known. */
 static int furniture(flow *f)
 {
@@ -743,10 +766,14 @@ static int furniture(flow *f)
             if (!p)
                 return f->err->code;
             const char *kept = vip_page_doc_keep_text(f->out, p->text, p->length);
-            int rc = kept && p->line_count
-                         ? emit_line(f, &p->lines[0], kept, NULL, f->left, f->top - 7 * MM, COLOR_MUTED)
-                         : (kept ? VIP_OK : nomem(f));
-            vip_page_rule rule = {f->left, f->top - 5 * MM, f->right, f->top - 5 * MM, 0.5, COLOR_RULE};
+            double asc = 0, desc = 0;
+            if (p->line_count)
+                font_extent(&p->lines[0], &asc, &desc);
+            double base = fmax(f->top - 6 * MM, EDGE + asc);
+            int rc = kept && p->line_count ? emit_line(f, &p->lines[0], kept, NULL, f->left, base, COLOR_MUTED)
+                                           : (kept ? VIP_OK : nomem(f));
+            double rule_y = fmax(f->top - 4 * MM, base + fmin(desc, 0.35 * size) + 0.5 * MM);
+            vip_page_rule rule = {f->left, rule_y, f->right, rule_y, 0.5, COLOR_RULE};
             if (!rc && vip_page_add_rule(cur(f), &rule))
                 rc = nomem(f);
             vip_paragraph_destroy(p);
@@ -765,7 +792,12 @@ static int furniture(flow *f)
             if (p && !kept)
                 rc = nomem(f);
             if (!rc && p->line_count)
-                rc = emit_line(f, &p->lines[0], kept, NULL, f->left, f->ph - (f->doc->margin_bottom > 0 ? f->doc->margin_bottom : f->o->margin_bottom) / 2 + 1 * MM,
+                /* Half way into the bottom margin, and out of office printers' unprintable edge (10 mm, the
+                 * glyphs' full height counted). */
+                rc = emit_line(f, &p->lines[0], kept, NULL, f->left,
+                               fmin(f->ph - (f->doc->margin_bottom > 0 ? f->doc->margin_bottom : f->o->margin_bottom) / 2 -
+                                        2.5 * MM,
+                                    f->ph - EDGE - footer_descent(&p->lines[0])),
                                COLOR_MUTED);
             vip_paragraph_destroy(p);
             free(label);

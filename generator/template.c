@@ -1275,8 +1275,11 @@ static int block(merge *m, inline_ctx *c, const xmlNode *n)
         if (!add(m, c, VIP_BLOCK_PAGE_BREAK, n, NULL))
             return m->err->code;
     } else if (is_el(n, "contents")) {
-        if (!add(m, c, VIP_BLOCK_CONTENTS, n, NULL))
+        if (!(b = add(m, c, VIP_BLOCK_CONTENTS, n, NULL)))
             return m->err->code;
+        char *levels = prop(n, "levels"); /* the heading levels listed: 1, or 2 (the default) */
+        b->level = levels && strcmp(levels, "1") == 0 ? 1 : 2;
+        xmlFree(levels);
     } else if (is_el(n, "line")) {
         if (!(b = add(m, c, VIP_BLOCK_PARAGRAPH, n, n)))
             return m->err->code;

@@ -153,3 +153,33 @@ PY
     check "booklet.$lang.sections_numbered_and_referenced" "grep -qx ok '$tmp/xref'" "$(cat "$tmp/xref")"
 done
 check booklet.en.cross_reference_printed "grep -q 'Section 10 explains this' '$tmp/text' || pdftotext '$tmp/booklet-en.pdf' - | grep -q 'Section 10 explains this'" "no 'Section 10 explains this'"
+
+# Print-ready: the contents on one page (the first section starts on page 3), and nothing drawn within 10 mm of the
+# paper's edge, on any page of any booklet (pages drawn by poppler, in grey, at 72 dpi: the ink itself).
+for lang in en pl ro ar fa ur pa zh-Hans; do
+    f="$tmp/booklet-$lang.pdf"
+    first=$(mutool show "$f" outline 2>/dev/null | sed -n '1s/.*#page=\([0-9]*\).*/\1/p')
+    check "booklet.$lang.contents_one_page" "[ '$first' = 3 ]" "the first section is on page $first"
+    rm -f "$tmp"/edge-*.pgm
+    pdftoppm -gray -r 72 "$f" "$tmp/edge" 2>/dev/null
+    worst=$(/usr/bin/python3 - "$tmp" <<'PY'
+import glob, sys
+margin = round(10 * 72 / 25.4)  # 10 mm in pixels at 72 dpi
+worst = None
+for path in sorted(glob.glob(sys.argv[1] + "/edge-*.pgm")):
+    data = open(path, "rb").read()
+    parts = data.split(maxsplit=4)
+    w, h, body = int(parts[1]), int(parts[2]), parts[4]
+    for y in range(h):
+        row = body[y * w:(y + 1) * w]
+        inner = margin <= y < h - margin
+        for x in (range(w) if not inner else list(range(margin)) + list(range(w - margin, w))):
+            if row[x] < 200:
+                d = min(x, w - 1 - x, y, h - 1 - y)
+                if worst is None or d < worst[0]:
+                    worst = (d, path.rsplit("-", 1)[1])
+print("none" if worst is None else "%.1f mm on page %s" % (worst[0] * 25.4 / 72, worst[1].split(".")[0]))
+PY
+)
+    check "booklet.$lang.nothing_within_10mm_of_the_edge" "[ '$worst' = none ]" "ink $worst from the edge"
+done
