@@ -175,7 +175,7 @@ int main(void)
                              step);
                 }
                 for (int k = 0; k < 4; k++) {
-                    char prefix[8];
+                    char prefix[16];
                     snprintf(prefix, sizeof prefix, "%d ", k + 1);
                     size_t lines[16] = {0};
                     size_t total = lines_per_page(pd, prefix, lines, 16);
