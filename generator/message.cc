@@ -235,13 +235,15 @@ bool collect_uses(const icu::UnicodeString &pattern, std::vector<arg_use> &uses,
 // The language's ICU locale with the Gregorian calendar forced (fa and others would otherwise get their own
 // calendar) and dates shown in UTC: a calendar date is passed as 12:00 UTC, so with every date format in UTC
 // (nested ones in plurals and selects too, which MessageFormat::setFormat cannot reach) the day never shifts
-// with the machine's time zone. ICU reads the timezone keyword when it creates each calendar.
+// with the machine's time zone. ICU reads the timezone keyword when it creates each calendar. Numbers are European
+// digits in every language (translations/README.md, "Digits"): the case values a victim acts on (references, phone
+// numbers) are ASCII, and one document has one digit system.
 bool make_locale(const char *lang, icu::Locale &out, vip_error *err)
 {
     const vip_lang *l = vip_lang_find(lang, err);
     if (!l)
         return false;
-    std::string id = std::string(l->icu_locale) + "@calendar=gregorian;timezone=Etc/UTC";
+    std::string id = std::string(l->icu_locale) + "@calendar=gregorian;numbers=latn;timezone=Etc/UTC";
     out = icu::Locale::createFromName(id.c_str());
     if (out.isBogus()) {
         vip_error_set(err, VIP_ERR_INTERNAL, "ICU does not accept locale '%s'", id.c_str());

@@ -28,7 +28,8 @@ without_marks() { perl -CS -pe 's/[\x{200E}\x{200F}\x{202A}-\x{202E}]//g; s/\x{A
 rights_side_by_side() { # file rtl
     pdftotext -bbox "$1" - | RTL=$2 perl -CS -MUnicode::UCD=num -ne '
         $page++ if /<page /;
-        next unless /<word xMin="([\d.]+)" yMin="([\d.]+)"[^>]*>(\.?)(\p{Nd}+)(\.?)<\/word>/ && ($3 || $5);
+        # (in RTL text poppler may give the full stop as a word of its own beside European digits)
+        next unless /<word xMin="([\d.]+)" yMin="([\d.]+)"[^>]*>(\.?)(\p{Nd}+)(\.?)<\/word>/ && ($3 || $5 || $ENV{RTL});
         my $n = num($4);
         push @{$at{$n}}, [$page, $1, $2] if defined $n && ($n == 1 || $n == 7);
         END {
@@ -113,7 +114,8 @@ check letters.pattern_like_name "pdftotext -enc UTF-8 '$tmp/letters/NC-2024-0123
 check letters.enhanced_update_1_day "pdftotext -enc UTF-8 '$tmp/letters/NC-2024-012353_en.pdf' - | tr '\n' ' ' | grep -qE '1 working day'" "no '1 working day'"
 check letters.standard_update_5_days "pdftotext -enc UTF-8 '$tmp/letters/NC-2024-012345_en.pdf' - | tr '\n' ' ' | grep -qE '5 working days'" "no '5 working days'"
 check letters.english_date "pdftotext -enc UTF-8 '$tmp/letters/NC-2024-012345_en.pdf' - | grep -qF '2 March 2024'" "offence date not formatted"
-check letters.farsi_digits "pdftotext -enc UTF-8 '$tmp/letters/NC-2024-012349_fa.pdf' - | grep -qF '۲۰۲۴'" "no Persian digits in the Farsi letter"
+# One digit system per document: European digits in Farsi too (translations/README.md, "Digits").
+check letters.farsi_digits "pdftotext -enc UTF-8 '$tmp/letters/NC-2024-012349_fa.pdf' - | grep -qF '2024' && ! pdftotext -enc UTF-8 '$tmp/letters/NC-2024-012349_fa.pdf' - | grep -q '[۰-۹٠-٩]'" "Persian or Arabic-Indic digits in the Farsi letter"
 
 # Determinism.
 "$vipgen" letter examples/cases.csv -o "$tmp/again" 2>/dev/null

@@ -194,7 +194,7 @@ static void test_other_languages(void)
         static const struct {
             double n;
             const char *want;
-        } cases[] = {{0, "لا أيام"}, {1, "يوم واحد"}, {2, "يومان"}, {3, "٣ أيام"}, {11, "١١ يومًا"}, {100, "١٠٠ يوم"}};
+        } cases[] = {{0, "لا أيام"}, {1, "يوم واحد"}, {2, "يومان"}, {3, "3 أيام"}, {11, "11 يومًا"}, {100, "100 يوم"}};
         for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
             char label[64];
             vip_arg d = num("days", cases[i].n);
@@ -223,9 +223,9 @@ static void test_other_languages(void)
     CHECK("fa loads, fa-IR canonicalised", fa && strcmp(vip_catalog_lang(fa), "fa") == 0, "%s", err.message);
     if (fa) {
         vip_arg d = date("reported", 2024, 3, 5);
-        check_format(fa, "fa date Gregorian, Persian digits", "letter.reported", &d, 1, "گزارش شده در ۵ مارس ۲۰۲۴.", 0);
+        check_format(fa, "fa date Gregorian, European digits", "letter.reported", &d, 1, "گزارش شده در 5 مارس 2024.", 0);
         vip_arg n = num("days", 2);
-        check_format(fa, "fa plural Persian digits", "letter.days", &n, 1, "۲ روز", 0);
+        check_format(fa, "fa plural European digits", "letter.days", &n, 1, "2 روز", 0);
         /* The fallback is English text: English locale, so Latin digits and English plural rules. */
         check_format(fa, "fa fallback formatted in English", "letter.fallback", &n, 1, "2 days remaining", 1);
         vip_arg one = num("days", 1);
