@@ -9,25 +9,7 @@
 
 #include "../../generator/check.h" /* tests/unit/check.h is the test harness */
 #include "check.h"
-
-static char *slurp(const char *path)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *s = malloc((size_t)n + 1);
-    if (s && fread(s, 1, (size_t)n, f) != (size_t)n) {
-        free(s);
-        s = NULL;
-    }
-    if (s)
-        s[n] = '\0';
-    fclose(f);
-    return s;
-}
+#include "files.h"
 
 static int spit(const char *path, const char *s)
 {
@@ -169,7 +151,7 @@ static void expect(const vip_check *ck, const char *name, const char *file, cons
 
 static char *must_slurp(const char *path)
 {
-    char *s = slurp(path);
+    char *s = slurp(path, NULL);
     if (!s) {
         printf("FAIL read %s\n", path);
         exit(1);

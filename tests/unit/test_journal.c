@@ -20,19 +20,9 @@
 #include <unistd.h>
 
 #include "check.h"
+#include "files.h"
 #include "journal.h"
 #include "outfile.h"
-
-static char root[64];
-
-static char *in_root(const char *name)
-{
-    static char buf[8][512];
-    static int next;
-    char *p = buf[next++ % 8];
-    snprintf(p, 512, "%s/%s", root, name);
-    return p;
-}
 
 /* Runs a shell command and returns its first line of output (trimmed), or "" on failure. */
 static const char *run_line(const char *cmd)
@@ -72,20 +62,6 @@ static int sqlite_write(const char *db, const char *sql)
              "c.close()' '%s' \"%s\"",
              db, sql);
     return system(cmd);
-}
-
-static char *slurp(const char *path, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *buf = malloc(n > 0 ? (size_t)n : 1);
-    *len = buf ? fread(buf, 1, (size_t)n, f) : 0;
-    fclose(f);
-    return buf;
 }
 
 static int same_bytes(const char *a, size_t alen, const char *path)

@@ -15,18 +15,8 @@
 #include <unistd.h>
 
 #include "check.h"
+#include "files.h"
 #include "postpile.h"
-
-static char root[64];
-
-static char *in_root(const char *name)
-{
-    static char buf[16][512];
-    static int next;
-    char *p = buf[next++ % 16];
-    snprintf(p, 512, "%s/%s", root, name);
-    return p;
-}
 
 /* Runs a command and returns all of its standard output (empty on failure); *status its exit status. */
 static char *run(const char *cmd, int *status)
@@ -94,22 +84,6 @@ static void mediabox(const char *pdf, int page, char *out, size_t size)
     snprintf(out, size, "%s", m ? m + 9 : "none");
     out[strcspn(out, "\n")] = '\0';
     free(text);
-}
-
-static char *slurp(const char *path, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    *len = 0;
-    if (!f)
-        return NULL;
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *buf = malloc(n > 0 ? (size_t)n : 1);
-    if (buf)
-        *len = fread(buf, 1, (size_t)n, f);
-    fclose(f);
-    return buf;
 }
 
 static void test_compare_postcodes(void)
