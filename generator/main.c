@@ -185,7 +185,8 @@ static int setup_option(int argc, char **argv, int i, setup *s)
     return 2;
 }
 
-/* Reads the configuration (refused before anything is produced when it is wrong) and finds the data. */
+/* Reads the configuration (refused before anything is produced when it is wrong) and finds the data; on failure
+ * nothing is left to free. */
 static int setup_load(setup *s)
 {
     vip_error err = {0};
@@ -193,8 +194,11 @@ static int setup_load(setup *s)
         return fail(&err);
     const vip_settings *cfg = vip_config_settings(s->config);
     vip_paths_given from_config = {cfg->templates, cfg->translations, cfg->fonts};
-    if (vip_paths_find(&s->given, &from_config, &s->paths, &err))
+    if (vip_paths_find(&s->given, &from_config, &s->paths, &err)) {
+        vip_config_destroy(s->config);
+        s->config = NULL;
         return fail(&err);
+    }
     vip_outfile_set_mode((mode_t)cfg->file_mode);
     return EXIT_OK;
 }
@@ -236,10 +240,8 @@ static int cmd_render(int argc, char **argv)
     if (!lang)
         return fail(&err);
     int rc = setup_load(&s);
-    if (rc) {
-        vip_config_destroy(s.config);
+    if (rc)
         return rc;
-    }
     vip_fontset *fonts = NULL;
     vip_text *text = NULL;
     vip_doc *doc = NULL;
@@ -327,10 +329,8 @@ static int cmd_letter(int argc, char **argv)
         return EXIT_USAGE;
     }
     int rc = setup_load(&s);
-    if (rc) {
-        vip_config_destroy(s.config);
+    if (rc)
         return rc;
-    }
     const vip_settings *cfg = vip_config_settings(s.config);
     if (opt.deliver && !opt.eml_dir && !opt.smtp_url)
         opt.smtp_url = cfg->smtp_url; /* --deliver: the configured server, if any */
@@ -406,10 +406,8 @@ static int cmd_booklet(int argc, char **argv)
         return EXIT_USAGE;
     }
     int rc = setup_load(&s);
-    if (rc) {
-        vip_config_destroy(s.config);
+    if (rc)
         return rc;
-    }
     vip_error err = {0};
     vip_produce_paths paths = produce_paths(&s);
     rc = vip_produce_booklet(&paths, lang, out, &bo, &err);
@@ -524,10 +522,8 @@ static int cmd_preview(int argc, char **argv)
         return EXIT_USAGE;
     }
     int rc = setup_load(&s);
-    if (rc) {
-        vip_config_destroy(s.config);
+    if (rc)
         return rc;
-    }
     vip_error err = {0};
     vip_produce_paths paths = produce_paths(&s);
     vip_preview *preview = vip_preview_create(&paths, &err);
@@ -582,10 +578,8 @@ static int cmd_serve(int argc, char **argv)
         return EXIT_USAGE;
     }
     int rc = setup_load(&s);
-    if (rc) {
-        vip_config_destroy(s.config);
+    if (rc)
         return rc;
-    }
     vip_error err = {0};
     vip_produce_paths paths = produce_paths(&s);
     rc = vip_serve_run(&paths, &opt, &err) ? fail(&err) : EXIT_OK;
