@@ -440,9 +440,15 @@ static int build_email(run *r, vip_deliver_item *it, const unsigned char *pdf, s
     size_t nargs = sizeof args / sizeof args[0];
     if (!(subject = vip_catalog_format(cat, "email.subject", args, nargs, NULL, r->err)))
         rc = r->err->code;
-    for (size_t i = 0; !rc && i < PARAS; i++)
-        if (!(para[i] = vip_catalog_format(cat, ids[i], args, nargs, NULL, r->err)))
-            rc = r->err->code;
+    for (size_t i = 0; !rc && i < PARAS; i++) {
+        /* The signature is the configuration's ([mail] signature) where it sets one, else the catalogue's. */
+        if (!strcmp(ids[i], "email.signature") && s->mail_signature && *s->mail_signature)
+            para[i] = strdup(s->mail_signature);
+        else
+            para[i] = vip_catalog_format(cat, ids[i], args, nargs, NULL, r->err);
+        if (!para[i])
+            rc = r->err->code ? r->err->code : vip_error_set(r->err, VIP_ERR_NOMEM, "out of memory");
+    }
     if (!rc)
         rc = vip_mail_body_make(row->lang, subject, (const char *const *)para, PARAS, &body, r->err);
     if (!rc && !(id = vip_mail_message_id(row->value[VIP_CASE_CRIME_REF], row->value[VIP_CASE_VICTIM_ID], pdf,

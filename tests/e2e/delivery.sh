@@ -41,6 +41,7 @@ name = Northshire Police
 [mail]
 from = Northshire Police Victim Care <victim.letters@northshire.police.example>
 reply_to = victim.care@northshire.police.example
+signature = Northshire Police Victim Care Unit
 credentials_file = $tmp/auth
 ca_file = $tmp/cert.pem
 tries = 2
@@ -114,6 +115,7 @@ for i in 1 2 3 4 5 6 7 8; do
     "$py" tests/check_eml.py "$file" --to "$(name_of "$lang")" "victim$i@example.org" --message-id "$id" \
         --from "Northshire Police Victim Care" victim.letters@northshire.police.example \
         --reply-to "" victim.care@northshire.police.example --text "$ref" --text "0300 555 0147" \
+        --text "Northshire Police Victim Care Unit" \
         --lang "$lang" --dir "$dir" --pdf "$pdf" --filename "$(basename "$pdf")" >"$tmp/check" 2>&1
     check "delivery.message.$lang" "grep -qx ok '$tmp/check'" "$(head -n 5 "$tmp/check")"
     check "delivery.subject_names_no_offence.$lang" "$py -c '
