@@ -103,3 +103,12 @@ check import.config_unknown_key "[ $rc -eq 1 ] && grep -q 'bad2.conf:3: \[force\
 printf '[mail]\nconnections = many\n' >"$tmp/bad3.conf"
 "$vipgen" booklet --lang en -o "$tmp/b.pdf" --config "$tmp/bad3.conf" 2>"$tmp/err"
 check import.config_wrong_type "grep -q 'bad3.conf:2: \[mail\] connections = \"many\": expected a whole number' '$tmp/err'" "$(cat "$tmp/err")"
+
+# Progress on a terminal (script(1) gives the batch one), none when stderr is not a terminal or with --quiet; a summary
+# at the end either way but with --quiet.
+script -q -e -c "'$vipgen' letter examples/cases.csv -o '$tmp/tty' --config '$conf'" /dev/null >"$tmp/tty.out" 2>&1
+check import.progress_on_a_terminal "grep -aq 'of 9 letters' '$tmp/tty.out' && grep -aq 'summary:' '$tmp/tty.out'" "$(tail -c 400 "$tmp/tty.out")"
+"$vipgen" letter examples/cases.csv -o "$tmp/notty" --config "$conf" 2>"$tmp/notty.err"
+check import.no_progress_off_a_terminal "! grep -q 'of 9 letters' '$tmp/notty.err' && grep -q 'summary:' '$tmp/notty.err'" "$(tail -c 300 "$tmp/notty.err")"
+script -q -e -c "'$vipgen' letter examples/cases.csv -o '$tmp/quiet' --config '$conf' --quiet" /dev/null >"$tmp/quiet.out" 2>&1
+check import.quiet "! grep -aq 'of 9 letters' '$tmp/quiet.out' && ! grep -aq 'summary:' '$tmp/quiet.out'" "$(tail -c 300 "$tmp/quiet.out")"
