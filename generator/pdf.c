@@ -224,19 +224,45 @@ static void sb_utf16be_bytes(sbuf *b, const char *s)
 }
 
 /* ------------------------------------------------------------------------------------------------------------ */
-/* Per-font state: the used glyphs with their ToUnicode strings, in an open-addressing hash keyed by GID.         */
+/* Per-font state: the used glyphs (an open-addressing hash keyed by GID) and the codes the content draws them   */
+/* with. A code is a CID with its own ToUnicode text. In a TrueType (glyf) font one glyph may have several codes:  */
+/* a glyph drawn in clusters with different text (a Nastaliq body shared by several letters, a glyph that carries */
+/* a ligature's text in one word and nothing in another) gets a code per text, all drawn as the same glyph through */
+/* /CIDToGIDMap. A glyph that carries no text of its own (Nastaliq's dots, a mark whose text went to its base, the */
+/* second glyph of a reordered matra) is drawn with a code whose text is U+200B, a format character pdf.js drops; */
+/* poppler and PDFium keep it, so such glyphs are covered by ActualText where pdf.js does not suffer from it (see  */
+/* write_run). In a CFF font (CID-keyed, CID = GID) each glyph has one code, its CID.                             */
+
+#define NO_CODE UINT32_MAX
+
+enum code_kind {
+    CODE_PRIMARY, /* CID = GID */
+    CODE_EXTRA,   /* a further text for the glyph: a CID after the font's used GIDs */
+    CODE_NOTHING  /* no text of its own: U+200B, a CID after the font's used GIDs */
+};
+
+typedef struct code_entry {
+    uint32_t gid, cid;  /* cid is final once assign_cids has run */
+    uint32_t off, len;  /* ToUnicode string in the font's pool */
+    uint32_t next;      /* the glyph's next code, or NO_CODE */
+    enum code_kind kind;
+} code_entry;
 
 typedef struct glyph_entry {
     uint32_t key;      /* gid + 1; 0 marks an empty slot */
     int32_t width;     /* advance in 1/1000 em, as /W says */
-    uint32_t off, len; /* ToUnicode string in the font's pool; len 0: not mapped (yet) */
+    uint32_t first;    /* the glyph's first code, or NO_CODE */
 } glyph_entry;
 
 typedef struct pdf_font {
     const vip_font *font;
     HPDF_Dict type0;   /* indirect; referenced from content, filled in before saving */
+    int per_use;       /* codes per use (glyf fonts, through /CIDToGIDMap); 0: CID = GID (CFF) */
     glyph_entry *slots;
     size_t cap, count; /* cap is a power of two */
+    code_entry *codes;
+    size_t code_count, code_cap;
+    uint32_t max_cid;
     uint32_t *pool;    /* code points of the ToUnicode strings */
     size_t pool_len, pool_cap;
 } pdf_font;
@@ -286,6 +312,7 @@ static glyph_entry *glyph_add(pdf_font *f, uint32_t gid)
         i = (i + 1) & (f->cap - 1);
     e = &f->slots[i];
     e->key = gid + 1;
+    e->first = NO_CODE;
     const vip_font_metrics *m = vip_font_get_metrics(f->font);
     e->width = (int32_t)lround(vip_font_glyph_advance(f->font, gid) * 1000.0 / (m->upem ? m->upem : 1000));
     f->count++;
@@ -317,7 +344,12 @@ typedef struct ctx {
     unsigned char *seen; size_t seen_cap;
     uint32_t *cps; size_t cps_cap;       /* one cluster's characters */
     uint32_t *nominal; size_t nominal_cap;
-    uint32_t *strs; size_t strs_cap;     /* per glyph of a cluster: own char index or ~0 */
+    uint32_t *strs; size_t strs_cap;     /* per glyph of a cluster: own char index or ~0; or its text's length */
+    uint32_t *starts; size_t starts_cap; /* per glyph of a cluster: where its text starts */
+    uint32_t *txt; size_t txt_cap;       /* one glyph's text */
+    uint32_t *uses; size_t uses_cap;     /* the code of every glyph drawn, in drawing order (pass 1 to pass 2) */
+    size_t use_count, use_pos;
+    uint64_t *order; size_t order_cap;   /* a font's codes sorted by CID */
     uint32_t *gids; size_t gids_cap;     /* a font's sorted glyph set */
     int32_t *widths; size_t widths_cap;
 } ctx;
@@ -359,6 +391,7 @@ static pdf_font *font_state(ctx *c, const vip_font *font)
     pdf_font *f = &c->fonts[c->font_count];
     memset(f, 0, sizeof *f);
     f->font = font;
+    f->per_use = !vip_font_is_cff(font);
     /* The Type0 dict exists from the start so pages can refer to it; its contents come at the end. */
     f->type0 = HPDF_Dict_New(c->pdf->mmgr);
     if (!f->type0 || HPDF_Xref_Add(c->pdf->xref, f->type0) != HPDF_OK) {
@@ -381,6 +414,12 @@ static pdf_font *font_state(ctx *c, const vip_font *font)
 static int cmp_u32(const void *a, const void *b)
 {
     uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+    return (x > y) - (x < y);
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
     return (x > y) - (x < y);
 }
 
@@ -450,18 +489,158 @@ static long cluster_text(ctx *c, const vip_page_run *run, size_t nuniq, uint32_t
     return n;
 }
 
-/* Pass 1 for one cluster: glyphs[0..count) in visual order (reversed for RTL). A glyph that is the font's
- * nominal glyph for one of the cluster's characters maps to it; the characters left over go, in logical order,
- * to the first glyph without a character. A glyph keeps the first mapping the document gave it. */
+/* Appends a text to the font's pool; returns its offset, or UINT32_MAX when out of memory. */
+static uint32_t pool_add(pdf_font *f, const uint32_t *t, size_t n)
+{
+    if (f->pool_len + n > UINT32_MAX / 2 || reserve(&f->pool, &f->pool_cap, f->pool_len + n + 1, sizeof *f->pool))
+        return UINT32_MAX;
+    uint32_t off = (uint32_t)f->pool_len;
+    if (n)
+        memcpy(f->pool + off, t, n * sizeof *t);
+    f->pool_len += n;
+    return off;
+}
+
+/* Adds a code for gid to the font's list; returns its index, or NO_CODE when out of memory. */
+static uint32_t code_new(pdf_font *f, uint32_t gid, enum code_kind kind, const uint32_t *t, size_t n)
+{
+    glyph_entry *e = glyph_add(f, gid);
+    uint32_t off = e ? pool_add(f, t, n) : UINT32_MAX;
+    if (off == UINT32_MAX || f->code_count >= NO_CODE - 1 ||
+        reserve(&f->codes, &f->code_cap, f->code_count + 1, sizeof *f->codes))
+        return NO_CODE;
+    uint32_t index = (uint32_t)f->code_count++;
+    f->codes[index] = (code_entry){gid, kind == CODE_PRIMARY ? gid : 0, off, (uint32_t)n, NO_CODE, kind};
+    /* Appended at the end of the glyph's list: the first code stays the first text the document gave it. */
+    uint32_t *link = &e->first;
+    while (*link != NO_CODE)
+        link = &f->codes[*link].next;
+    *link = index;
+    return index;
+}
+
+/* The code drawing gid with text t[0..n) (n 0: no text), created at its first use; NO_CODE when out of memory. */
+static uint32_t code_for(pdf_font *f, uint32_t gid, const uint32_t *t, size_t n)
+{
+    const glyph_entry *e = glyph_find(f, gid);
+    int has_primary = 0;
+    for (uint32_t k = e ? e->first : NO_CODE; k != NO_CODE; k = f->codes[k].next) {
+        const code_entry *x = &f->codes[k];
+        if (x->len == n && (n ? memcmp(f->pool + x->off, t, n * sizeof *t) == 0 : x->kind == CODE_NOTHING))
+            return k;
+        has_primary |= x->kind == CODE_PRIMARY;
+    }
+    return code_new(f, gid, !n ? CODE_NOTHING : has_primary ? CODE_EXTRA : CODE_PRIMARY, t, n);
+}
+
+/* Joiners are text inside a word (Persian's ZWNJ, a ZWJ) that have no glyph of their own worth the name. */
+static int is_joiner(uint32_t cp)
+{
+    return cp == 0x200C || cp == 0x200D;
+}
+
+/* Appends a code to the document's list of glyph uses (read back in the same order by pass 2). */
+static int use_code(ctx *c, uint32_t code)
+{
+    if (code == NO_CODE || reserve(&c->uses, &c->uses_cap, c->use_count + 1, sizeof *c->uses))
+        return nomem(c);
+    c->uses[c->use_count++] = code;
+    return VIP_OK;
+}
+
+/* Pass 1 for one cluster in a font with a code per use: glyphs[0..count) in visual order (reversed for RTL).
+ * Walking the glyphs in logical order, a glyph that is the font's nominal glyph for one of the cluster's
+ * characters not yet given out takes it, with the characters before it that no glyph took (so that the texts,
+ * in logical order, are the cluster's text, whatever the glyph order: a reordered matra takes its consonant too),
+ * and the joiners after it; but when a glyph before it took nothing (a contextual form, a conjunct's half), those
+ * characters are that glyph's. What is left goes to such a glyph after the last match, else to the last glyph
+ * that took text, else to the first glyph with an advance. In right-to-left runs, marks and glyphs off the
+ * baseline take nothing: the engines read a glyph on another baseline as another line, and a mark drawn before
+ * its base in content order as a letter of its own, so the base carries the mark's text. Glyphs without text get
+ * a code with none. In RTL runs a glyph's text is written reversed: the three engines reverse the characters of a
+ * right-to-left word as they read it, a glyph's several characters included (this is what gave "اهلل" for الله).
+ * A joiner thus never ends a glyph's text, where pdf.js would take the glyph for an invisible format character and
+ * drop it. */
+static int map_cluster_per_use(ctx *c, pdf_font *f, const vip_page_glyph *glyphs, size_t count, int rtl,
+                               size_t ncp, int match)
+{
+    size_t pos = 0, last = SIZE_MAX, pending = SIZE_MAX;
+    for (size_t k = 0; k < count; k++) {
+        const vip_page_glyph *g = &glyphs[rtl ? count - 1 - k : k];
+        uint32_t gid = g->gid;
+        c->starts[k] = (uint32_t)pos;
+        c->strs[k] = 0;
+        if (rtl && (quantize(g->y, 3) != 0 || g->advance == 0))
+            continue;
+        for (size_t m = pos; match && gid && m < ncp; m++)
+            if (c->nominal[m] == gid) {
+                if (pending != SIZE_MAX && m > pos) {
+                    /* A glyph before it took no character of its own (a contextual form, a conjunct's
+                     * half): the characters in between are that glyph's. */
+                    c->starts[pending] = (uint32_t)pos;
+                    c->strs[pending] = (uint32_t)(m - pos);
+                    last = pending;
+                    pos = m;
+                }
+                c->starts[k] = (uint32_t)pos;
+                c->strs[k] = (uint32_t)(m + 1 - pos);
+                pos = m + 1;
+                break;
+            }
+        if (!c->strs[k] && pending == SIZE_MAX)
+            pending = k;
+        if (c->strs[k]) {
+            pending = SIZE_MAX;
+            for (; pos < ncp && is_joiner(c->cps[pos]); pos++)
+                c->strs[k]++;
+            last = k;
+        }
+    }
+    if (pos < ncp) {
+        if (pending != SIZE_MAX) {
+            /* The last characters belong to a glyph after the last one matched (a ligature of marks). */
+            last = pending;
+            c->starts[last] = (uint32_t)pos;
+        } else if (last == SIZE_MAX) {
+            last = 0;
+            for (size_t k = 0; k < count; k++)
+                if (glyphs[rtl ? count - 1 - k : k].advance > 0) {
+                    last = k;
+                    break;
+                }
+            c->starts[last] = (uint32_t)pos;
+        }
+        c->strs[last] += (uint32_t)(ncp - pos);
+    }
+    for (size_t i = 0; i < count; i++) {
+        size_t k = rtl ? count - 1 - i : i, n = c->strs[k];
+        const uint32_t *t = c->cps + c->starts[k];
+        for (size_t j = 0; j < n; j++)
+            c->txt[j] = t[rtl ? n - 1 - j : j];
+        int rc = use_code(c, code_for(f, glyphs[i].gid, c->txt, n));
+        if (rc)
+            return rc;
+    }
+    return VIP_OK;
+}
+
+/* Pass 1 for one cluster: glyphs[0..count) in visual order (reversed for RTL). In a CFF font a glyph has one
+ * code: a glyph that is the font's nominal glyph for one of the cluster's characters maps to it; the characters
+ * left over go, in logical order, to the first glyph without a character; a glyph keeps the first mapping the
+ * document gave it, and pass 2 gives a cluster those mappings cannot spell its text as ActualText. */
 static int map_cluster(ctx *c, pdf_font *f, const vip_page_glyph *glyphs, size_t count, int rtl, size_t ncp)
 {
     if (reserve(&c->nominal, &c->nominal_cap, ncp + 1, sizeof *c->nominal) ||
-        reserve(&c->strs, &c->strs_cap, count + 1, sizeof *c->strs))
+        reserve(&c->strs, &c->strs_cap, count + 1, sizeof *c->strs) ||
+        reserve(&c->starts, &c->starts_cap, count + 1, sizeof *c->starts) ||
+        reserve(&c->txt, &c->txt_cap, ncp + 1, sizeof *c->txt))
         return nomem(c);
     /* Nominal matching is quadratic in the cluster's size; a pathological cluster skips it. */
     int match = (uint64_t)count * ncp <= 4096;
     for (size_t m = 0; m < ncp; m++)
-        c->nominal[m] = match ? vip_font_nominal_glyph(f->font, c->cps[m]) : 0;
+        c->nominal[m] = match && !is_joiner(c->cps[m]) ? vip_font_nominal_glyph(f->font, c->cps[m]) : 0;
+    if (f->per_use)
+        return map_cluster_per_use(c, f, glyphs, count, rtl, ncp, match);
     size_t first_free = count;
     for (size_t k = 0; k < count; k++) {
         uint32_t gid = glyphs[rtl ? count - 1 - k : k].gid;
@@ -475,45 +654,58 @@ static int map_cluster(ctx *c, pdf_font *f, const vip_page_glyph *glyphs, size_t
         if (c->strs[k] == UINT32_MAX && first_free == count)
             first_free = k;
     }
-    for (size_t k = 0; k < count; k++) {
-        uint32_t gid = glyphs[rtl ? count - 1 - k : k].gid;
-        glyph_entry *e = glyph_add(f, gid);
-        if (!e)
-            return nomem(c);
-        if (e->len)
+    for (size_t i = 0; i < count; i++) {
+        size_t k = rtl ? count - 1 - i : i;
+        uint32_t gid = glyphs[i].gid;
+        const glyph_entry *e = glyph_find(f, gid);
+        uint32_t code = e && e->first != NO_CODE ? e->first : code_new(f, gid, CODE_PRIMARY, NULL, 0);
+        int rc = use_code(c, code);
+        if (rc)
+            return rc;
+        code_entry *x = &f->codes[code];
+        if (x->len)
             continue;
-        size_t start = f->pool_len;
+        size_t n = 0;
         if (c->strs[k] != UINT32_MAX) {
-            if (reserve(&f->pool, &f->pool_cap, f->pool_len + 1, sizeof *f->pool))
-                return nomem(c);
-            f->pool[f->pool_len++] = c->cps[c->strs[k]];
+            c->txt[n++] = c->cps[c->strs[k]];
         } else if (k == first_free) {
-            if (reserve(&f->pool, &f->pool_cap, f->pool_len + ncp, sizeof *f->pool))
-                return nomem(c);
             for (size_t m = 0; m < ncp; m++) {
                 int claimed = 0;
                 for (size_t j = 0; match && j < count && !claimed; j++)
                     claimed = c->strs[j] == m;
                 if (!claimed)
-                    f->pool[f->pool_len++] = c->cps[m];
+                    c->txt[n++] = c->cps[m];
             }
         }
-        e->off = (uint32_t)start;
-        e->len = (uint32_t)(f->pool_len - start);
+        uint32_t off = pool_add(f, c->txt, n);
+        if (off == UINT32_MAX)
+            return nomem(c);
+        x = &f->codes[code];
+        x->off = off;
+        x->len = (uint32_t)n;
     }
     return VIP_OK;
 }
 
-/* Pass 2 for one cluster: does extraction through the final ToUnicode maps give its text back? */
-static int cluster_extracts(ctx *c, const pdf_font *f, const vip_page_glyph *glyphs, size_t count, int rtl,
-                            size_t ncp)
+/* Whether a cluster has a glyph drawn with a code without text (poppler would extract its U+200B). */
+static int cluster_has_textless(const pdf_font *f, const uint32_t *codes, size_t count)
 {
+    for (size_t i = 0; f->per_use && i < count; i++)
+        if (f->codes[codes[i]].kind == CODE_NOTHING)
+            return 1;
+    return 0;
+}
+
+/* Pass 2 for one cluster, drawn with codes[0..count) in visual order: does extraction through the final
+ * ToUnicode maps give its text back? Always, by construction, in a font with a code per use. */
+static int cluster_extracts(ctx *c, const pdf_font *f, const uint32_t *codes, size_t count, int rtl, size_t ncp)
+{
+    if (f->per_use)
+        return 1;
     size_t pos = 0;
     for (size_t k = 0; k < count; k++) {
-        const glyph_entry *e = glyph_find(f, glyphs[rtl ? count - 1 - k : k].gid);
-        if (!e)
-            return 0;
-        /* A glyph that maps to no text (e->len 0) may sit in an empty pool: memcmp must not see its NULL. */
+        const code_entry *e = &f->codes[codes[rtl ? count - 1 - k : k]];
+        /* A code with no text (e->len 0) may sit in an empty pool: memcmp must not see its NULL. */
         if (e->len > ncp - pos || (e->len && memcmp(f->pool + e->off, c->cps + pos, e->len * sizeof *c->cps) != 0))
             return 0;
         pos += e->len;
@@ -545,6 +737,165 @@ static int check_run(ctx *c, const vip_page_run *run, size_t page)
     return VIP_OK;
 }
 
+/* Right-to-left runs with raised glyphs (Nastaliq's cascade, marks set with a text rise) are mapped a word at a
+ * time: the engines put a glyph on another baseline on another line, tearing the word apart. So each word's whole
+ * text goes to one glyph on the baseline (its anchor), written reversed as the engines read right-to-left text,
+ * and every other glyph of the word is drawn with a code without text. Words with digits keep the mapping per
+ * cluster: the engines read digits left to right inside right-to-left text. */
+static int run_by_words(const pdf_font *f, const vip_page_run *run)
+{
+    if (!f->per_use || !run->rtl)
+        return 0;
+    for (size_t i = 0; i < run->glyph_count; i++)
+        if (quantize(run->glyphs[i].y, 3) != 0 && (run->glyphs[i].advance > 0 || getenv("VIP_MARKWORDS")))
+            return 1;
+    return 0;
+}
+
+static int is_space_cp(uint32_t cp)
+{
+    return cp == 0x20 || cp == 0xA0 || cp == 0x202F || (cp >= 0x2000 && cp <= 0x200A) || cp == 0x3000;
+}
+
+static int is_digit_cp(uint32_t cp)
+{
+    return (cp >= '0' && cp <= '9') || (cp >= 0x660 && cp <= 0x669) || (cp >= 0x6F0 && cp <= 0x6F9);
+}
+
+/* Forgets that the text of the cluster starting at `cluster` was handed out (see cluster_text). */
+static void cluster_unsee(ctx *c, size_t nuniq, uint32_t cluster)
+{
+    size_t lo = 0, hi = nuniq;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        if (c->uniq[mid] < cluster)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    if (lo < nuniq)
+        c->seen[lo] = 0;
+}
+
+/* The end (exclusive) of the word that starts at glyph a of the run: its clusters up to a space. A space cluster
+ * is a word of its own. */
+static size_t word_end(ctx *c, const vip_page_run *run, size_t nuniq, size_t a, long *ncp_total, int *digits)
+{
+    size_t z = a;
+    *ncp_total = 0;
+    *digits = 0;
+    while (z < run->glyph_count) {
+        size_t b = z + 1;
+        while (b < run->glyph_count && run->glyphs[b].cluster == run->glyphs[z].cluster)
+            b++;
+        long n = cluster_text(c, run, nuniq, run->glyphs[z].cluster);
+        if (n < 0)
+            return SIZE_MAX;
+        int space = n > 0;
+        for (long m = 0; m < n; m++)
+            space &= is_space_cp(c->cps[m]);
+        if (space && z > a) {
+            cluster_unsee(c, nuniq, run->glyphs[z].cluster); /* the space is the next word's */
+            break;
+        }
+        if (reserve(&c->txt, &c->txt_cap, (size_t)(*ncp_total + n) + 1, sizeof *c->txt))
+            return SIZE_MAX;
+        /* Content order is visual: each cluster reversed, one after another, is the word reversed. */
+        for (long m = 0; m < n; m++) {
+            c->txt[*ncp_total + m] = c->cps[n - 1 - m];
+            *digits |= is_digit_cp(c->cps[m]);
+        }
+        *ncp_total += n;
+        z = b;
+        if (space)
+            break;
+    }
+    return z;
+}
+
+/* The longest text one glyph code is given in a run mapped by words, in UTF-16 units: mupdf ignores longer ones. */
+#define MAX_GLYPH_TEXT 8
+
+/* Glyphs [a, z) of a run mapped by words, whose text is c->txt[off..) (units UTF-16 units, reversed): all of it
+ * to one glyph on the baseline (else the first with an advance), none to the others. */
+static int map_piece(ctx *c, pdf_font *f, const vip_page_run *run, size_t a, size_t z, size_t off, size_t units)
+{
+    size_t anchor = SIZE_MAX, n = 0;
+    for (size_t u = 0; u < units; n++)
+        u += c->txt[off + n] >= 0x10000 ? 2 : 1;
+    for (size_t g = a; g < z && anchor == SIZE_MAX; g++)
+        if (quantize(run->glyphs[g].y, 3) == 0 && run->glyphs[g].advance > 0)
+            anchor = g;
+    for (size_t g = a; g < z && anchor == SIZE_MAX; g++)
+        if (run->glyphs[g].advance > 0)
+            anchor = g;
+    if (anchor == SIZE_MAX)
+        anchor = a;
+    for (size_t g = a; g < z; g++) {
+        int rc = use_code(c, code_for(f, run->glyphs[g].gid, c->txt + off, g == anchor ? n : 0));
+        if (rc)
+            return rc;
+    }
+    return VIP_OK;
+}
+
+/* Pass 1 for a run mapped by words (see run_by_words). */
+static int map_run_words(ctx *c, pdf_font *f, const vip_page_run *run, size_t nuniq)
+{
+    for (size_t a = 0, z; a < run->glyph_count; a = z) {
+        long n;
+        int digits;
+        z = word_end(c, run, nuniq, a, &n, &digits);
+        if (z == SIZE_MAX)
+            return nomem(c);
+        if (digits || z - a == 1) {
+            /* Cluster by cluster, as in other runs, reading the texts word_end handed out again. */
+            for (size_t g = a; g < z; g++)
+                cluster_unsee(c, nuniq, run->glyphs[g].cluster);
+            for (size_t g = a, h; g < z; g = h) {
+                for (h = g + 1; h < z && run->glyphs[h].cluster == run->glyphs[g].cluster; h++)
+                    ;
+                long ncp = cluster_text(c, run, nuniq, run->glyphs[g].cluster);
+                if (ncp < 0)
+                    return nomem(c);
+                int rc = map_cluster(c, f, run->glyphs + g, h - g, run->rtl, (size_t)ncp);
+                if (rc)
+                    return rc;
+            }
+            continue;
+        }
+        /* Pieces of at most 8 UTF-16 units (mupdf ignores longer ToUnicode strings), cluster by cluster. */
+        for (size_t g = a; g < z; g++)
+            cluster_unsee(c, nuniq, run->glyphs[g].cluster);
+        size_t pa = a, off = 0, units = 0;
+        for (size_t g = a, h; g < z; g = h) {
+            for (h = g + 1; h < z && run->glyphs[h].cluster == run->glyphs[g].cluster; h++)
+                ;
+            long ncp = cluster_text(c, run, nuniq, run->glyphs[g].cluster);
+            if (ncp < 0)
+                return nomem(c);
+            size_t cu = 0;
+            for (long m = 0; m < ncp; m++)
+                cu += c->cps[m] >= 0x10000 ? 2 : 1;
+            if (g > pa && units + cu > MAX_GLYPH_TEXT) {
+                int rc = map_piece(c, f, run, pa, g, off, units);
+                if (rc)
+                    return rc;
+                pa = g;
+                off += units;
+                units = 0;
+            }
+            units += cu;
+            if (h == z) {
+                int rc = map_piece(c, f, run, pa, z, off, units);
+                if (rc)
+                    return rc;
+            }
+        }
+    }
+    return VIP_OK;
+}
+
 static int analyse(ctx *c)
 {
     const vip_page_doc *doc = c->doc;
@@ -565,16 +916,74 @@ static int analyse(ctx *c)
             long nuniq = run_clusters(c, run);
             if (nuniq < 0)
                 return nomem(c);
+            if (run_by_words(f, run)) {
+                if ((rc = map_run_words(c, f, run, (size_t)nuniq)))
+                    return rc;
+                continue;
+            }
+            /* Joiners that begin a right-to-left cluster (Persian's ZWNJ, clustered with the letter after it)
+             * are carried to the end of the cluster before it in logical order, the next one drawn: written
+             * reversed, a glyph's text would otherwise end with the joiner, and pdf.js drops a glyph whose text
+             * ends with a format character, letter and all. */
+            uint32_t carry[4];
+            size_t carried = 0;
             for (size_t a = 0, b; a < run->glyph_count; a = b) {
                 for (b = a + 1; b < run->glyph_count && run->glyphs[b].cluster == run->glyphs[a].cluster; b++)
                     ;
                 long ncp = cluster_text(c, run, (size_t)nuniq, run->glyphs[a].cluster);
-                if (ncp < 0)
+                if (ncp < 0 || reserve(&c->cps, &c->cps_cap, (size_t)ncp + carried + 1, sizeof *c->cps))
                     return nomem(c);
+                for (size_t k = 0; k < carried; k++)
+                    c->cps[ncp++] = carry[k];
+                carried = 0;
+                if (f->per_use && run->rtl && b < run->glyph_count) {
+                    long lead = 0;
+                    while (lead < ncp && lead < 4 && is_joiner(c->cps[lead]))
+                        lead++;
+                    if (lead && lead < ncp) {
+                        memcpy(carry, c->cps, (size_t)lead * sizeof *carry);
+                        carried = (size_t)lead;
+                        memmove(c->cps, c->cps + lead, (size_t)(ncp - lead) * sizeof *c->cps);
+                        ncp -= lead;
+                    }
+                }
                 if ((rc = map_cluster(c, f, run->glyphs + a, b - a, run->rtl, (size_t)ncp)))
                     return rc;
             }
         }
+    }
+    return VIP_OK;
+}
+
+/* After pass 1: gives the codes of a font with a code per use their CIDs. Glyphs' first texts keep CID = GID;
+ * further texts, and glyphs without text, get CIDs after the largest GID. A code without text maps to U+200B ZERO
+ * WIDTH SPACE: an entry is needed (pdf.js and PDFium take an unmapped code for the character of that number), and
+ * both drop that character from what they extract; poppler does not, so pass 2 gives such clusters ActualText. */
+static int assign_cids(ctx *c, pdf_font *f)
+{
+    uint32_t next = 0;
+    for (size_t i = 0; i < f->cap; i++)
+        if (f->slots[i].key && f->slots[i].key - 1 > next)
+            next = f->slots[i].key - 1;
+    f->max_cid = next;
+    for (size_t i = 0; i < f->code_count; i++) {
+        code_entry *x = &f->codes[i];
+        if (x->kind == CODE_PRIMARY)
+            continue;
+        if (x->kind == CODE_NOTHING) {
+            static const uint32_t zero_width_space = 0x200B;
+            uint32_t off = pool_add(f, &zero_width_space, 1);
+            if (off == UINT32_MAX)
+                return nomem(c);
+            x = &f->codes[i];
+            x->off = off;
+            x->len = 1;
+        }
+        if (++next > 0xFFFF)
+            return vip_error_set(c->err, VIP_ERR_INPUT, "pdf: font '%s': more than 65536 glyph codes",
+                                 vip_font_name(f->font));
+        x->cid = next;
+        f->max_cid = next;
     }
     return VIP_OK;
 }
@@ -598,7 +1007,7 @@ static void tj_close(sbuf *b, tj_state *t)
     t->in_hex = t->in_array = 0;
 }
 
-static void emit_glyph(sbuf *b, tj_state *t, const vip_page_glyph *g, const glyph_entry *e, double size)
+static void emit_glyph(sbuf *b, tj_state *t, const vip_page_glyph *g, uint32_t cid, int32_t width, double size)
 {
     if (quantize(g->y, 3) != quantize(t->rise, 3)) {
         /* A vertical offset (Nastaliq's cascade, a raised mark) is a text rise around this glyph only. */
@@ -627,8 +1036,8 @@ static void emit_glyph(sbuf *b, tj_state *t, const vip_page_glyph *g, const glyp
         sb_char(b, '<');
         t->in_hex = 1;
     }
-    sb_hex(b, g->gid, 4);
-    t->pen += e->width * size / 1000.0;
+    sb_hex(b, cid, 4);
+    t->pen += width * size / 1000.0;
 }
 
 /* Text extraction (poppler) places each glyph's text in the box its /W width gives, and starts a new word at a
@@ -651,6 +1060,20 @@ static double cluster_box_gap(const pdf_font *f, const vip_page_run *run, size_t
         worst = fmax(worst, fabs(next - box_end));
     }
     return worst > 0.01 * run->size ? end : 0;
+}
+
+/* Whether no other text run shares the run's baseline on its page. pdf.js ends a text item at every marked-content
+ * operator and joins a line's items in drawing order, reordering a right-to-left line whose runs it would otherwise
+ * have joined; a run alone on its line loses nothing by a span of its own. */
+static int alone_on_line(const vip_page *page, const vip_page_run *run)
+{
+    for (size_t i = 0; i < page->item_count; i++) {
+        const vip_page_item *it = &page->items[i];
+        if (it->kind == VIP_PAGE_RUN && &it->u.run != run && it->u.run.glyph_count &&
+            fabs(it->u.run.y - run->y) < 0.5 * run->size)
+            return 0;
+    }
+    return 1;
 }
 
 static int write_run(ctx *c, HPDF_Page hpage, const vip_page *page, const vip_page_run *run)
@@ -682,7 +1105,30 @@ static int write_run(ctx *c, HPDF_Page hpage, const vip_page *page, const vip_pa
     long nuniq = run_clusters(c, run);
     if (nuniq < 0)
         return nomem(c);
+    if (c->use_pos + run->glyph_count > c->use_count)
+        return vip_error_set(c->err, VIP_ERR_INTERNAL, "pdf: pass 2 met glyphs pass 1 did not");
+    const uint32_t *codes = c->uses + c->use_pos;
+    c->use_pos += run->glyph_count;
     tj_state t = {0, 0, 0.0, 0.0};
+    int by_words = run_by_words(f, run);
+    /* A run mapped by words, alone on its line, gets its text as ActualText for poppler and PDFium, which would
+     * otherwise read its glyphs without text as U+200B: reversed, as they read right-to-left text. Shared with
+     * other runs, the line is left to pdf.js (see alone_on_line). */
+    int run_actual = by_words && alone_on_line(page, run);
+    if (run_actual) {
+        sb_str(b, "/Span <</ActualText <FEFF");
+        for (size_t a = 0, z; a < run->glyph_count; a = z) {
+            for (z = a + 1; z < run->glyph_count && run->glyphs[z].cluster == run->glyphs[a].cluster; z++)
+                ;
+            long ncp = cluster_text(c, run, (size_t)nuniq, run->glyphs[a].cluster);
+            if (ncp < 0)
+                return nomem(c);
+            for (long m = ncp; m-- > 0;)
+                sb_utf16(b, c->cps[m]);
+        }
+        sb_str(b, ">>> BDC\n");
+        memset(c->seen, 0, (size_t)nuniq);
+    }
     for (size_t a = 0, z; a < run->glyph_count; a = z) {
         for (z = a + 1; z < run->glyph_count && run->glyphs[z].cluster == run->glyphs[a].cluster; z++)
             ;
@@ -690,13 +1136,20 @@ static int write_run(ctx *c, HPDF_Page hpage, const vip_page *page, const vip_pa
         if (ncp < 0)
             return nomem(c);
         double box_end = cluster_box_gap(f, run, a, z);
-        int actual = box_end > 0 || !cluster_extracts(c, f, run->glyphs + a, z - a, run->rtl, (size_t)ncp);
+        /* A glyph without text in a left-to-right cluster: poppler and PDFium read U+200B for it, so the cluster
+         * gets its text as ActualText. Not in right-to-left runs, where a marked-content span splits pdf.js's
+         * text items and reorders the line (and pdf.js drops U+200B, a format character). */
+        int actual = !by_words && (box_end > 0 || !cluster_extracts(c, f, codes + a, z - a, run->rtl, (size_t)ncp) ||
+                                   (!run->rtl && cluster_has_textless(f, codes + a, z - a)));
         if (actual) {
-            /* Only this cluster: line- or word-wide ActualText makes poppler reverse RTL text. */
+            /* Only this cluster: line- or word-wide ActualText makes poppler reverse RTL text. In a font with a
+             * code per use, RTL text is written reversed as the glyphs' texts are (poppler and PDFium spread it
+             * over the cluster's box from the left, then read right to left). */
+            int reversed = f->per_use && run->rtl;
             tj_close(b, &t);
             sb_str(b, "/Span <</ActualText <FEFF");
             for (long m = 0; m < ncp; m++)
-                sb_utf16(b, c->cps[m]);
+                sb_utf16(b, c->cps[reversed ? ncp - 1 - m : m]);
             sb_str(b, ">>> BDC\n");
         }
         for (size_t i = a; i < z; i++) {
@@ -710,7 +1163,7 @@ static int write_run(ctx *c, HPDF_Page hpage, const vip_page *page, const vip_pa
                 sb_fixed(b, tc, 4);
                 sb_str(b, " Tc\n");
             }
-            emit_glyph(b, &t, &run->glyphs[i], e, run->size);
+            emit_glyph(b, &t, &run->glyphs[i], f->codes[codes[i]].cid, e->width, run->size);
             if (tc) {
                 tj_close(b, &t);
                 sb_str(b, "0 Tc\n");
@@ -723,6 +1176,8 @@ static int write_run(ctx *c, HPDF_Page hpage, const vip_page *page, const vip_pa
         }
     }
     tj_close(b, &t);
+    if (run_actual)
+        sb_str(b, "EMC\n");
     sb_str(b, "ET\nQ\n");
     return VIP_OK;
 }
@@ -1305,8 +1760,9 @@ static HPDF_STATUS add_int_array(ctx *c, HPDF_Dict dict, const char *key, const 
     return s;
 }
 
-/* /W as `c [w w ...]` runs over consecutive used glyphs, leaving out those whose width is /DW. */
-static HPDF_STATUS add_widths(ctx *c, HPDF_Dict cid, size_t n, int32_t dw)
+/* /W as `c [w w ...]` runs over consecutive used CIDs (cids[0..n), widths in c->widths), leaving out those whose
+ * width is /DW. */
+static HPDF_STATUS add_widths(ctx *c, HPDF_Dict cid, const uint32_t *cids, size_t n, int32_t dw)
 {
     HPDF_Array w = HPDF_Array_New(c->pdf->mmgr);
     HPDF_STATUS s = HPDF_Dict_Add(cid, "W", w);
@@ -1318,13 +1774,13 @@ static HPDF_STATUS add_widths(ctx *c, HPDF_Dict cid, size_t n, int32_t dw)
             continue;
         }
         size_t j = i + 1; /* extend over consecutive GIDs; trailing /DW widths are trimmed below */
-        while (j < n && c->gids[j] == c->gids[j - 1] + 1 && j - i < HPDF_LIMIT_MAX_ARRAY)
+        while (j < n && cids[j] == cids[j - 1] + 1 && j - i < HPDF_LIMIT_MAX_ARRAY)
             j++;
         size_t end = j;
         while (c->widths[end - 1] == dw)
             end--;
         HPDF_Array run;
-        if ((s = HPDF_Array_AddNumber(w, (HPDF_INT32)c->gids[i])) != HPDF_OK ||
+        if ((s = HPDF_Array_AddNumber(w, (HPDF_INT32)cids[i])) != HPDF_OK ||
             (s = HPDF_Array_Add(w, run = HPDF_Array_New(c->pdf->mmgr))) != HPDF_OK)
             return s;
         for (size_t k = i; k < end; k++)
@@ -1364,13 +1820,26 @@ static int32_t common_width(ctx *c, size_t n)
 }
 
 /* A single BMP character that is not a surrogate: what a bfrange can hold. */
-static int single_bmp(const pdf_font *f, const glyph_entry *e)
+static int single_bmp(const pdf_font *f, const code_entry *e)
 {
     return e->len == 1 && f->pool[e->off] < 0x10000;
 }
 
-/* The ToUnicode CMap: bfrange for runs of consecutive GIDs mapping to consecutive characters, bfchar for the
- * rest, at most 100 entries per block as the CMap format requires. */
+/* The font's codes sorted by CID into c->order (CID << 32 | code index); returns their number, or -1 when out
+ * of memory. */
+static long sorted_codes(ctx *c, const pdf_font *f)
+{
+    if (reserve(&c->order, &c->order_cap, f->code_count + 1, sizeof *c->order))
+        return -1;
+    for (size_t i = 0; i < f->code_count; i++)
+        c->order[i] = (uint64_t)f->codes[i].cid << 32 | i;
+    qsort(c->order, f->code_count, sizeof *c->order, cmp_u64);
+    return (long)f->code_count;
+}
+
+/* The ToUnicode CMap over the codes sorted in c->order[0..n): bfrange for runs of consecutive CIDs mapping to
+ * consecutive characters, bfchar for the rest, at most 100 entries per block as the CMap format requires. Codes
+ * without text have no entry. */
 static void to_unicode_text(ctx *c, const pdf_font *f, size_t n)
 {
     sbuf *b = &c->out;
@@ -1379,21 +1848,23 @@ static void to_unicode_text(ctx *c, const pdf_font *f, size_t n)
               "/CIDSystemInfo << /Registry (Adobe) /Ordering (UCS) /Supplement 0 >> def\n"
               "/CMapName /Adobe-Identity-UCS def\n/CMapType 2 def\n"
               "1 begincodespacerange\n<0000> <FFFF>\nendcodespacerange\n");
+#define CODE_AT(i) (&f->codes[(uint32_t)c->order[i]])
+#define CID_AT(i) ((uint32_t)(c->order[i] >> 32))
     for (int ranges = 0; ranges < 2; ranges++) {
         /* Collect the entries of this kind into blocks of up to 100. */
         size_t block_start = b->len, in_block = 0;
         for (size_t i = 0; i < n;) {
-            const glyph_entry *e = glyph_find(f, c->gids[i]);
-            if (!e || !e->len) {
+            const code_entry *e = CODE_AT(i);
+            if (!e->len) {
                 i++;
                 continue;
             }
             size_t j = i + 1;
             if (single_bmp(f, e)) {
                 uint32_t cp = f->pool[e->off];
-                while (j < n && c->gids[j] == c->gids[i] + (j - i) && (c->gids[j] >> 8) == (c->gids[i] >> 8)) {
-                    const glyph_entry *x = glyph_find(f, c->gids[j]);
-                    if (!x || !single_bmp(f, x) || f->pool[x->off] != cp + (j - i) || ((cp + (j - i)) & 0xFF) == 0)
+                while (j < n && CID_AT(j) == CID_AT(i) + (j - i) && (CID_AT(j) >> 8) == (CID_AT(i) >> 8)) {
+                    const code_entry *x = CODE_AT(j);
+                    if (!single_bmp(f, x) || f->pool[x->off] != cp + (j - i) || ((cp + (j - i)) & 0xFF) == 0)
                         break;
                     j++;
                 }
@@ -1410,10 +1881,10 @@ static void to_unicode_text(ctx *c, const pdf_font *f, size_t n)
                     sb_str(b, ranges ? "beginbfrange\n" : "beginbfchar\n");
                 }
                 sb_char(b, '<');
-                sb_hex(b, c->gids[i], 4);
+                sb_hex(b, CID_AT(i), 4);
                 if (ranges) {
                     sb_str(b, "> <");
-                    sb_hex(b, c->gids[j - 1], 4);
+                    sb_hex(b, CID_AT(j - 1), 4);
                 }
                 sb_str(b, "> <");
                 for (uint32_t k = 0; k < e->len; k++)
@@ -1433,7 +1904,35 @@ static void to_unicode_text(ctx *c, const pdf_font *f, size_t n)
             }
         }
     }
+#undef CODE_AT
+#undef CID_AT
     sb_str(b, "endcmap\nCMapName currentdict /CMap defineresource pop\nend\nend\n");
+}
+
+/* /CIDToGIDMap: CIDs are GIDs unless a glyph has further codes; then a stream of big-endian GIDs by CID. */
+static int add_cid_to_gid(ctx *c, const pdf_font *f, HPDF_Dict cid, size_t n)
+{
+    int identity = 1;
+    for (size_t i = 0; i < f->code_count && identity; i++)
+        identity = f->codes[i].cid == f->codes[i].gid;
+    if (identity)
+        return HPDF_Dict_AddName(cid, "CIDToGIDMap", "Identity") == HPDF_OK ? VIP_OK
+                                                                           : hpdf_fail(c, "filling a CID font");
+    size_t len = 2 * ((size_t)f->max_cid + 1);
+    unsigned char *map = calloc(len, 1);
+    if (!map)
+        return nomem(c);
+    for (size_t i = 0; i < n; i++) {
+        const code_entry *e = &f->codes[(uint32_t)c->order[i]];
+        map[2 * e->cid] = (unsigned char)(e->gid >> 8);
+        map[2 * e->cid + 1] = (unsigned char)(e->gid & 0xFF);
+    }
+    HPDF_Dict stream = HPDF_DictStream_New(c->pdf->mmgr, c->pdf->xref);
+    int rc = !stream || HPDF_Dict_Add(cid, "CIDToGIDMap", stream) != HPDF_OK
+                 ? hpdf_fail(c, "writing a CIDToGIDMap")
+                 : write_deflating(c, stream, (const char *)map, len, "writing a CIDToGIDMap");
+    free(map);
+    return rc;
 }
 
 static int build_font(ctx *c, pdf_font *f)
@@ -1443,21 +1942,30 @@ static int build_font(ctx *c, pdf_font *f)
     double scale = 1000.0 / (m->upem ? m->upem : 1000);
     int cff = vip_font_is_cff(f->font);
 
-    /* The glyph set, sorted, with the widths /W will say (the same ones the TJ adjustments assumed). */
+    /* The glyph set, sorted, for the subset. */
     size_t n = 0;
-    if (reserve(&c->gids, &c->gids_cap, f->count, sizeof *c->gids) ||
-        reserve(&c->widths, &c->widths_cap, f->count, sizeof *c->widths))
+    if (reserve(&c->gids, &c->gids_cap, f->count, sizeof *c->gids))
         return nomem(c);
     for (size_t i = 0; i < f->cap; i++)
         if (f->slots[i].key)
             c->gids[n++] = f->slots[i].key - 1;
     qsort(c->gids, n, sizeof *c->gids, cmp_u32);
-    for (size_t i = 0; i < n; i++)
-        c->widths[i] = glyph_find(f, c->gids[i])->width;
 
     HPDF_Dict file = font_file(c, f, n);
     if (!file)
         return c->err->code;
+
+    /* The codes, sorted by CID, with the widths /W will say (the same ones the TJ adjustments assumed). */
+    long ncodes = sorted_codes(c, f);
+    uint32_t *cids = ncodes >= 0 ? malloc(((size_t)ncodes + 1) * sizeof *cids) : NULL;
+    if (!cids || reserve(&c->widths, &c->widths_cap, (size_t)ncodes + 1, sizeof *c->widths)) {
+        free(cids);
+        return nomem(c);
+    }
+    for (long i = 0; i < ncodes; i++) {
+        cids[i] = (uint32_t)(c->order[i] >> 32);
+        c->widths[i] = glyph_find(f, f->codes[(uint32_t)c->order[i]].gid)->width;
+    }
 
     /* Names are at most 127 bytes: TAG+ (7), the PostScript name, and "-Identity-H" (11) for CFF. */
     char tag[7], base[128], type0_name[128];
@@ -1484,7 +1992,7 @@ static int build_font(ctx *c, pdf_font *f)
     if (s != HPDF_OK)
         return hpdf_fail(c, "filling a font descriptor");
 
-    int32_t dw = common_width(c, n);
+    int32_t dw = ncodes ? common_width(c, (size_t)ncodes) : 1000;
     HPDF_Dict sysinfo = HPDF_Dict_New(mm);
     s |= HPDF_Dict_AddName(cid, "Type", "Font");
     s |= HPDF_Dict_AddName(cid, "Subtype", cff ? "CIDFontType0" : "CIDFontType2");
@@ -1497,13 +2005,18 @@ static int build_font(ctx *c, pdf_font *f)
     }
     s |= HPDF_Dict_Add(cid, "FontDescriptor", desc);
     s |= HPDF_Dict_AddNumber(cid, "DW", dw);
-    s |= add_widths(c, cid, n, dw);
-    if (!cff)
-        s |= HPDF_Dict_AddName(cid, "CIDToGIDMap", "Identity"); /* the subset kept the original GIDs */
+    s |= add_widths(c, cid, cids, (size_t)ncodes, dw);
+    free(cids);
     if (s != HPDF_OK)
         return hpdf_fail(c, "filling a CID font");
+    /* The subset kept the original GIDs (/CIDToGIDMap maps codes to them); a CFF subset its CIDs. */
+    if (!cff) {
+        int rc = add_cid_to_gid(c, f, cid, (size_t)ncodes);
+        if (rc)
+            return rc;
+    }
 
-    to_unicode_text(c, f, n);
+    to_unicode_text(c, f, (size_t)ncodes);
     if (c->out.failed)
         return nomem(c);
     HPDF_Dict tounicode = HPDF_DictStream_New(mm, c->pdf->xref);
@@ -1616,6 +2129,7 @@ static void ctx_free(ctx *c)
 {
     for (size_t i = 0; i < c->font_count; i++) {
         free(c->fonts[i].slots);
+        free(c->fonts[i].codes);
         free(c->fonts[i].pool);
     }
     free(c->fonts);
@@ -1628,6 +2142,10 @@ static void ctx_free(ctx *c)
     free(c->cps);
     free(c->nominal);
     free(c->strs);
+    free(c->starts);
+    free(c->txt);
+    free(c->uses);
+    free(c->order);
     free(c->gids);
     free(c->widths);
     if (c->pdf)
@@ -1673,6 +2191,8 @@ int vip_pdf_render(const vip_page_doc *doc, unsigned char **out, size_t *out_len
     c.pdf->pdf_version = HPDF_VER_17;
     if (!rc)
         rc = analyse(&c);
+    for (size_t i = 0; !rc && i < c.font_count; i++)
+        rc = c.fonts[i].per_use ? assign_cids(&c, &c.fonts[i]) : VIP_OK;
     if (!rc)
         rc = draw_pages(&c);
     for (size_t i = 0; !rc && i < c.font_count; i++)
