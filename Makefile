@@ -1,7 +1,14 @@
 # vipgen — build, install, set-up, tests, demo and benchmark. `make demo` and `make test` install what is missing
 # first. `make` builds; `make install` (PREFIX=/usr/local, DESTDIR) installs; nothing here deletes outputs.
 
-VERSION := $(shell sed -n 's/^\#define VIP_VERSION "\(.*\)"/\1/p' generator/version.h)
+VERSION := $(shell sed -n 's/^\#define VIP_VERSION "\(.*\)"/\1/p' generator/util/version.h)
+
+# The program's stages, each a folder of modules (see README.md, "Layout of the repository"); main.c and the
+# batch (produce) sit above them.
+VIP_DIRS := generator generator/input generator/text generator/layout generator/output generator/delivery \
+            generator/tools generator/util
+VIP_INC  := $(addprefix -I,$(VIP_DIRS))
+VIP_HDR  := $(foreach d,$(VIP_DIRS),$(wildcard $(d)/*.h))
 
 CC       ?= cc
 CXX      ?= c++
@@ -14,8 +21,8 @@ CFLAGS   ?= -O2 -g
 CXXFLAGS ?= -O2 -g
 CPPFLAGS ?=
 LDFLAGS  ?=
-VIP_CFLAGS   = -std=c17 -D_POSIX_C_SOURCE=200809L -Wall -Wextra $(WERROR) -Igenerator
-VIP_CXXFLAGS = -std=c++17 -Wall -Wextra $(WERROR) -Igenerator
+VIP_CFLAGS   = -std=c17 -D_POSIX_C_SOURCE=200809L -Wall -Wextra $(WERROR) $(VIP_INC)
+VIP_CXXFLAGS = -std=c++17 -Wall -Wextra $(WERROR) $(VIP_INC)
 DEPCFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 DEPLIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lhpdf -lcsv -lhyphen -lpng -lz -lm
 include tests/fuzz/fuzz.mk
@@ -38,7 +45,8 @@ DEBS := build-essential pkg-config libhpdf-dev libharfbuzz-dev libharfbuzz-bin l
         poppler-utils qpdf mupdf-tools unicode-data valgrind scdoc man-db python3 $(FUZZ_DEBS)
 
 BUILD   := build
-LIB_SRC := $(filter-out generator/main.c,$(wildcard generator/*.c)) $(wildcard generator/*.cc)
+LIB_SRC := $(filter-out generator/main.c generator/output/check_libharu.c,$(foreach d,$(VIP_DIRS),$(wildcard $(d)/*.c))) \
+           $(foreach d,$(VIP_DIRS),$(wildcard $(d)/*.cc))
 LIB_OBJ := $(patsubst generator/%,$(BUILD)/obj/%.o,$(LIB_SRC))
 TEST_SRC := $(wildcard tests/unit/test_*.c)
 TEST_BIN := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(TEST_SRC))
@@ -58,16 +66,16 @@ deps:
 
 build: $(BUILD)/vipgen $(TEST_BIN)
 
-$(BUILD)/obj/%.c.o: generator/%.c $(wildcard generator/*.h) $(BUILD)/.libharu-ok
+$(BUILD)/obj/%.c.o: generator/%.c $(VIP_HDR) $(BUILD)/.libharu-ok
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(VIP_CFLAGS) -DVIPGEN_DATADIR='"$(DATADIR)/vipgen"' $(CFLAGS) $(SAN) $(DEPCFLAGS) -c $< -o $@
 
-$(BUILD)/obj/%.cc.o: generator/%.cc $(wildcard generator/*.h)
+$(BUILD)/obj/%.cc.o: generator/%.cc $(VIP_HDR)
 	@mkdir -p $(dir $@)
 	$(CXX) $(CPPFLAGS) $(VIP_CXXFLAGS) $(CXXFLAGS) $(SAN) $(DEPCFLAGS) -c $< -o $@
 
 # The PDF backend relies on libharu 2.3's struct layouts (they change in 2.4): refuse to build against another.
-$(BUILD)/.libharu-ok: generator/check_libharu.c
+$(BUILD)/.libharu-ok: generator/output/check_libharu.c
 	@mkdir -p $(BUILD)
 	$(CC) $(CPPFLAGS) $(VIP_CFLAGS) $(CFLAGS) -fsyntax-only $<
 	@touch $@
@@ -79,7 +87,7 @@ $(BUILD)/libvip.a: $(LIB_OBJ)
 $(BUILD)/vipgen: $(BUILD)/obj/main.o $(BUILD)/libvip.a
 	$(CXX) $(LDFLAGS) $(SAN) $^ $(DEPLIBS) -o $@
 
-$(BUILD)/obj/main.o: generator/main.c $(wildcard generator/*.h)
+$(BUILD)/obj/main.o: generator/main.c $(VIP_HDR)
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(VIP_CFLAGS) $(CFLAGS) $(SAN) $(DEPCFLAGS) -c $< -o $@
 
@@ -89,7 +97,7 @@ $(BUILD)/tests/%: tests/unit/%.c $(wildcard tests/unit/*.h) $(BUILD)/libvip.a
 	$(CXX) $(LDFLAGS) $(SAN) $@.o $(BUILD)/libvip.a $(DEPLIBS) -o $@
 
 # The manual page, from its scdoc source.
-$(BUILD)/vipgen.1: doc/vipgen.1.scd generator/version.h
+$(BUILD)/vipgen.1: doc/vipgen.1.scd generator/util/version.h
 	@mkdir -p $(BUILD)
 	sed 's/@VERSION@/$(VERSION)/g' $< | scdoc > $@
 

@@ -32,26 +32,30 @@ FUZZ_DEPCFLAGS = $(shell pkg-config --cflags $(FUZZ_PKGS))
 FUZZ_DEPLIBS   = $(shell pkg-config --libs $(FUZZ_PKGS)) $(sort -lhpdf -lcsv -lpng -lz -lm $(filter -l%,$(DEPLIBS)))
 
 FUZZ_DIR      := tests/fuzz
-FUZZ_LIB_C    := $(filter-out generator/main.c,$(wildcard generator/*.c))
-FUZZ_LIB_CC   := $(wildcard generator/*.cc)
+# The stages' folders (the Makefile's VIP_DIRS when it is defined before this file is included).
+FUZZ_DIRS     := $(if $(VIP_DIRS),$(VIP_DIRS),generator $(wildcard generator/*/))
+FUZZ_LIB_C    := $(filter-out generator/main.c %/check_libharu.c,$(foreach d,$(FUZZ_DIRS),$(wildcard $(d)/*.c)))
+FUZZ_LIB_CC   := $(foreach d,$(FUZZ_DIRS),$(wildcard $(d)/*.cc))
+FUZZ_HDR      := $(foreach d,$(FUZZ_DIRS),$(wildcard $(d)/*.h))
+FUZZ_INC      := $(addprefix -I,$(FUZZ_DIRS))
 FUZZ_LIB_OBJ  := $(patsubst generator/%,$(FUZZ_BUILD)/obj/%.o,$(FUZZ_LIB_C) $(FUZZ_LIB_CC))
 FUZZ_SRC      := $(wildcard $(FUZZ_DIR)/fuzz_*.c)
 FUZZ_NAMES    := $(patsubst $(FUZZ_DIR)/%.c,%,$(FUZZ_SRC))
 FUZZ_BIN      := $(addprefix $(FUZZ_BUILD)/,$(FUZZ_NAMES))
 FUZZ_RUN      := $(if $(FUZZ_ONLY),$(FUZZ_ONLY),$(FUZZ_NAMES))
 # The library is someone else's code compiled by another compiler: its warnings are shown, not made errors.
-FUZZ_CFLAGS   := -std=c17 -D_POSIX_C_SOURCE=200809L -O1 -g -Wall -Wextra -Igenerator
-FUZZ_CXXFLAGS := -std=c++17 -O1 -g -Wall -Wextra -Igenerator
+FUZZ_CFLAGS   := -std=c17 -D_POSIX_C_SOURCE=200809L -O1 -g -Wall -Wextra $(FUZZ_INC)
+FUZZ_CXXFLAGS := -std=c++17 -O1 -g -Wall -Wextra $(FUZZ_INC)
 
 .PHONY: fuzz-build fuzz fuzz-smoke
 
 fuzz-build: $(FUZZ_BIN)
 
-$(FUZZ_BUILD)/obj/%.c.o: generator/%.c $(wildcard generator/*.h)
+$(FUZZ_BUILD)/obj/%.c.o: generator/%.c $(FUZZ_HDR)
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) $(FUZZ_LIBSAN) $(FUZZ_DEPCFLAGS) -c $< -o $@
 
-$(FUZZ_BUILD)/obj/%.cc.o: generator/%.cc $(wildcard generator/*.h)
+$(FUZZ_BUILD)/obj/%.cc.o: generator/%.cc $(FUZZ_HDR)
 	@mkdir -p $(dir $@)
 	$(FUZZ_CXX) $(FUZZ_CXXFLAGS) $(FUZZ_LIBSAN) $(FUZZ_DEPCFLAGS) -c $< -o $@
 
@@ -60,7 +64,7 @@ $(FUZZ_BUILD)/libvip-fuzz.a: $(FUZZ_LIB_OBJ)
 	ar rcs $@ $^
 
 # Linked by clang++: the MessageFormat bridge is C++.
-$(FUZZ_BUILD)/fuzz_%: $(FUZZ_DIR)/fuzz_%.c $(FUZZ_DIR)/fuzz_common.h $(wildcard generator/*.h) $(FUZZ_BUILD)/libvip-fuzz.a
+$(FUZZ_BUILD)/fuzz_%: $(FUZZ_DIR)/fuzz_%.c $(FUZZ_DIR)/fuzz_common.h $(FUZZ_HDR) $(FUZZ_BUILD)/libvip-fuzz.a
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -Werror $(FUZZ_SAN) -DVIP_SOURCE_DIR='"$(FUZZ_ROOT)"' $(FUZZ_DEPCFLAGS) -c $< -o $@.o
 	$(FUZZ_CXX) $(FUZZ_SAN) $@.o $(FUZZ_BUILD)/libvip-fuzz.a $(FUZZ_DEPLIBS) -o $@
 

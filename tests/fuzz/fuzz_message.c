@@ -1,4 +1,4 @@
-/* fuzz_message: ICU MessageFormat through generator/message.h. The input is
+/* fuzz_message: ICU MessageFormat through generator/input/message.h. The input is
  *   byte 0       the language (index into vip_lang_all)
  *   byte 1       the argument types: two bits per argument, in turn (string, number, date, string)
  *   bytes 2-5    a number and a date for the arguments (the date kept to a calendar date, as the case reader does)

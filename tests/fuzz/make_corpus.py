@@ -12,7 +12,7 @@ import xml.etree.ElementTree as ET
 
 ROOT = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
 CORPUS = os.path.join(ROOT, "tests", "fuzz", "corpus")
-LANGS = ["en", "pl", "ro", "ar", "fa", "ur", "pa", "zh-Hans"]  # generator/lang.c's order: byte values index it
+LANGS = ["en", "pl", "ro", "ar", "fa", "ur", "pa", "zh-Hans"]  # generator/text/lang.c order: byte values index it
 XLIFF = "{urn:oasis:names:tc:xliff:document:2.0}"
 TEMPLATE = "{urn:vipgen:template:1}"
 ET.register_namespace("", "urn:vipgen:template:1")

@@ -7,7 +7,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "../../generator/check.h" /* tests/unit/check.h is the test harness */
+#include "../../generator/tools/check.h" /* tests/unit/check.h is the test harness */
 #include "check.h"
 #include "files.h"
 
