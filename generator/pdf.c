@@ -20,6 +20,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <hb-subset.h>
+#include <ctype.h>
 #include <hb.h>
 #include <math.h>
 #include <png.h>
@@ -352,6 +353,7 @@ typedef struct ctx {
     uint64_t *order; size_t order_cap;   /* a font's codes sorted by CID */
     uint32_t *gids; size_t gids_cap;     /* a font's sorted glyph set */
     int32_t *widths; size_t widths_cap;
+    int in_line_span;                    /* drawing runs inside a line's ActualText span */
 } ctx;
 
 static void hpdf_on_error(HPDF_STATUS error_no, HPDF_STATUS detail_no, void *user)
@@ -747,7 +749,7 @@ static int run_by_words(const pdf_font *f, const vip_page_run *run)
     if (!f->per_use || !run->rtl)
         return 0;
     for (size_t i = 0; i < run->glyph_count; i++)
-        if (quantize(run->glyphs[i].y, 3) != 0 && (run->glyphs[i].advance > 0 || getenv("VIP_MARKWORDS")))
+        if (quantize(run->glyphs[i].y, 3) != 0 && run->glyphs[i].advance > 0)
             return 1;
     return 0;
 }
@@ -1062,18 +1064,136 @@ static double cluster_box_gap(const pdf_font *f, const vip_page_run *run, size_t
     return worst > 0.01 * run->size ? end : 0;
 }
 
-/* Whether no other text run shares the run's baseline on its page. pdf.js ends a text item at every marked-content
- * operator and joins a line's items in drawing order, reordering a right-to-left line whose runs it would otherwise
- * have joined; a run alone on its line loses nothing by a span of its own. */
-static int alone_on_line(const vip_page *page, const vip_page_run *run)
+/* Right-to-left lines for poppler and PDFium. In a right-to-left run, glyphs without text (marks and glyphs off the
+ * baseline, whose text went to their base, the glyphs of a word mapped by words) read as U+200B there, inside words,
+ * and a glyph off the baseline as a line of its own. So a line with such a run gets the text of all its runs as
+ * one ActualText span around them, in the order those engines read glyphs: left to right on the page, each
+ * right-to-left run reversed. pdf.js reads no ActualText and drops U+200B; it ends a text item at every
+ * marked-content operator, so the span wraps the whole line (a span around one run of a line would split the line
+ * into items that pdf.js joins in drawing order, reordering it). */
+#define LINE_SPAN_MAX_RUNS 64
+
+/* Whether the run (its codes in uses) is right-to-left with a glyph without text or mapped by words. */
+static int run_needs_span(const pdf_font *f, const vip_page_run *run, const uint32_t *uses)
 {
-    for (size_t i = 0; i < page->item_count; i++) {
-        const vip_page_item *it = &page->items[i];
-        if (it->kind == VIP_PAGE_RUN && &it->u.run != run && it->u.run.glyph_count &&
-            fabs(it->u.run.y - run->y) < 0.5 * run->size)
-            return 0;
+    if (!f->per_use || !run->rtl || !run->glyph_count)
+        return 0;
+    if (run_by_words(f, run))
+        return 1;
+    for (size_t i = 0; i < run->glyph_count; i++)
+        if (f->codes[uses[i]].kind == CODE_NOTHING)
+            return 1;
+    return 0;
+}
+
+/* Whether a left-to-right run holds an address or reference: letters or digits on both sides of '.', '/', '@' or
+ * ':' (victimsupport.org.uk, NC/2025/100001). PDFium's own bidi reverses the pieces of such a text on a
+ * right-to-left line ("uk.org.victimsupport"); read from the glyphs, with the line's right-to-left text torn onto
+ * other lines, it comes back whole. Such a line keeps its glyphs' text in PDFium (and in poppler). */
+static int run_has_address(const vip_page_run *run)
+{
+    if (run->rtl || !run->text)
+        return 0;
+    const unsigned char *t = (const unsigned char *)run->text;
+    for (uint32_t i = run->text_start + 1; i + 1 < run->text_end; i++)
+        if (t[i] && strchr("./@:", t[i]) && (isalnum(t[i - 1]) || t[i - 1] >= 0x80) &&
+            (isalnum(t[i + 1]) || t[i + 1] >= 0x80)) /* a word joiner may follow */
+            return 1;
+    return 0;
+}
+
+/* The visual extent of a run on the page, in points from the left. */
+static void run_extent(const vip_page_run *run, double *left, double *right)
+{
+    *left = INFINITY;
+    *right = -INFINITY;
+    for (size_t i = 0; i < run->glyph_count; i++) {
+        *left = fmin(*left, run->x + run->glyphs[i].x);
+        *right = fmax(*right, run->x + run->glyphs[i].x + run->glyphs[i].advance);
     }
-    return 1;
+}
+
+/* Appends the run's text as those engines read its glyphs (left to right; a right-to-left run reversed) to the
+ * ActualText being written; *last is the last character written (0 at the start). */
+static int span_run_text(ctx *c, const vip_page_run *run, uint32_t *last)
+{
+    long nuniq = run_clusters(c, run);
+    if (nuniq < 0)
+        return nomem(c);
+    for (size_t a = 0, z; a < run->glyph_count; a = z) {
+        for (z = a + 1; z < run->glyph_count && run->glyphs[z].cluster == run->glyphs[a].cluster; z++)
+            ;
+        long ncp = cluster_text(c, run, (size_t)nuniq, run->glyphs[a].cluster);
+        if (ncp < 0)
+            return nomem(c);
+        for (long m = 0; m < ncp; m++) {
+            uint32_t cp = c->cps[run->rtl ? ncp - 1 - m : m];
+            sb_utf16(&c->out, cp);
+            *last = cp;
+        }
+    }
+    return VIP_OK;
+}
+
+/* If the line that starts with item i (the consecutive runs on its baseline) needs a span, opens it and returns
+ * the item that ends the line (exclusive); otherwise returns i. uses: the codes of item i's glyphs onwards. */
+static size_t open_line_span(ctx *c, const vip_page *page, size_t i, const uint32_t *uses, size_t uses_left)
+{
+    const vip_page_run *first = &page->items[i].u.run;
+    size_t order[LINE_SPAN_MAX_RUNS], n = 0, end = i, used = 0;
+    int needed = 0;
+    while (end < page->item_count && page->items[end].kind == VIP_PAGE_RUN && n < LINE_SPAN_MAX_RUNS) {
+        const vip_page_run *r = &page->items[end].u.run;
+        if (fabs(r->y - first->y) >= 0.5 * first->size || used + r->glyph_count > uses_left)
+            break;
+        if (r->glyph_count && r->font) {
+            const pdf_font *f = NULL;
+            for (size_t k = 0; k < c->font_count && !f; k++)
+                if (c->fonts[k].font == r->font)
+                    f = &c->fonts[k];
+            needed |= f && run_needs_span(f, r, uses + used);
+            order[n++] = end;
+        }
+        used += r->glyph_count;
+        end++;
+    }
+    /* Any run on this baseline, wherever the page lists it. */
+    for (size_t k = 0; needed > 0 && k < page->item_count; k++)
+        if (page->items[k].kind == VIP_PAGE_RUN && fabs(page->items[k].u.run.y - first->y) < 0.5 * first->size &&
+            run_has_address(&page->items[k].u.run))
+            needed = 0;
+    if (needed <= 0 || (end < page->item_count && page->items[end].kind == VIP_PAGE_RUN && n == LINE_SPAN_MAX_RUNS))
+        return i;
+    /* Left to right on the page. */
+    double left[LINE_SPAN_MAX_RUNS], right[LINE_SPAN_MAX_RUNS];
+    for (size_t k = 0; k < n; k++)
+        run_extent(&page->items[order[k]].u.run, &left[k], &right[k]);
+    for (size_t k = 1; k < n; k++)
+        for (size_t m = k; m > 0 && left[m] < left[m - 1]; m--) {
+            size_t t = order[m];
+            order[m] = order[m - 1];
+            order[m - 1] = t;
+            double l = left[m], r = right[m];
+            left[m] = left[m - 1];
+            right[m] = right[m - 1];
+            left[m - 1] = l;
+            right[m - 1] = r;
+        }
+    sb_str(&c->out, "/Span <</ActualText <FEFF");
+    uint32_t last = 0;
+    for (size_t k = 0; k < n; k++) {
+        const vip_page_run *r = &page->items[order[k]].u.run;
+        /* Runs set apart with no space character between them (the space dropped at a run's edge). */
+        if (k && last != ' ' && left[k] - right[k - 1] > 0.15 * r->size) {
+            sb_utf16(&c->out, ' ');
+            last = ' ';
+        }
+        if (span_run_text(c, r, &last))
+            return SIZE_MAX;
+    }
+    sb_str(&c->out, ">>> BDC\n");
+    c->in_line_span = 1;
+    return end;
 }
 
 static int write_run(ctx *c, HPDF_Page hpage, const vip_page *page, const vip_page_run *run)
@@ -1111,24 +1231,6 @@ static int write_run(ctx *c, HPDF_Page hpage, const vip_page *page, const vip_pa
     c->use_pos += run->glyph_count;
     tj_state t = {0, 0, 0.0, 0.0};
     int by_words = run_by_words(f, run);
-    /* A run mapped by words, alone on its line, gets its text as ActualText for poppler and PDFium, which would
-     * otherwise read its glyphs without text as U+200B: reversed, as they read right-to-left text. Shared with
-     * other runs, the line is left to pdf.js (see alone_on_line). */
-    int run_actual = by_words && alone_on_line(page, run);
-    if (run_actual) {
-        sb_str(b, "/Span <</ActualText <FEFF");
-        for (size_t a = 0, z; a < run->glyph_count; a = z) {
-            for (z = a + 1; z < run->glyph_count && run->glyphs[z].cluster == run->glyphs[a].cluster; z++)
-                ;
-            long ncp = cluster_text(c, run, (size_t)nuniq, run->glyphs[a].cluster);
-            if (ncp < 0)
-                return nomem(c);
-            for (long m = ncp; m-- > 0;)
-                sb_utf16(b, c->cps[m]);
-        }
-        sb_str(b, ">>> BDC\n");
-        memset(c->seen, 0, (size_t)nuniq);
-    }
     for (size_t a = 0, z; a < run->glyph_count; a = z) {
         for (z = a + 1; z < run->glyph_count && run->glyphs[z].cluster == run->glyphs[a].cluster; z++)
             ;
@@ -1139,7 +1241,7 @@ static int write_run(ctx *c, HPDF_Page hpage, const vip_page *page, const vip_pa
         /* A glyph without text in a left-to-right cluster: poppler and PDFium read U+200B for it, so the cluster
          * gets its text as ActualText. Not in right-to-left runs, where a marked-content span splits pdf.js's
          * text items and reorders the line (and pdf.js drops U+200B, a format character). */
-        int actual = !by_words && (box_end > 0 || !cluster_extracts(c, f, codes + a, z - a, run->rtl, (size_t)ncp) ||
+        int actual = !by_words && !c->in_line_span && (box_end > 0 || !cluster_extracts(c, f, codes + a, z - a, run->rtl, (size_t)ncp) ||
                                    (!run->rtl && cluster_has_textless(f, codes + a, z - a)));
         if (actual) {
             /* Only this cluster: line- or word-wide ActualText makes poppler reverse RTL text. In a font with a
@@ -1176,8 +1278,6 @@ static int write_run(ctx *c, HPDF_Page hpage, const vip_page *page, const vip_pa
         }
     }
     tj_close(b, &t);
-    if (run_actual)
-        sb_str(b, "EMC\n");
     sb_str(b, "ET\nQ\n");
     return VIP_OK;
 }
@@ -1430,9 +1530,19 @@ static int draw_pages(ctx *c)
                                  p + 1, page->width, page->height);
         c->pages[p] = hpage;
         c->out.len = 0;
+        size_t span_end = 0;
         for (size_t i = 0; i < page->item_count; i++) {
             const vip_page_item *it = &page->items[i];
             int rc = VIP_OK;
+            if (c->in_line_span && i == span_end) {
+                sb_str(&c->out, "EMC\n");
+                c->in_line_span = 0;
+            }
+            if (!c->in_line_span && it->kind == VIP_PAGE_RUN) {
+                span_end = open_line_span(c, page, i, c->uses + c->use_pos, c->use_count - c->use_pos);
+                if (span_end == SIZE_MAX)
+                    return c->err->code;
+            }
             switch (it->kind) {
             case VIP_PAGE_RUN: rc = write_run(c, hpage, page, &it->u.run); break;
             case VIP_PAGE_RULE: write_rule(&c->out, page, &it->u.rule); break;
@@ -1441,6 +1551,10 @@ static int draw_pages(ctx *c)
             }
             if (rc)
                 return rc;
+        }
+        if (c->in_line_span) {
+            sb_str(&c->out, "EMC\n");
+            c->in_line_span = 0;
         }
         int rc = flush_content(c, hpage);
         if (!rc)
