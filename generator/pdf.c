@@ -1086,8 +1086,8 @@ static int run_needs_span(const pdf_font *f, const vip_page_run *run, const uint
     return 0;
 }
 
-/* Whether a left-to-right run holds an address or reference: letters or digits on both sides of '.', '/', '@' or
- * ':' (victimsupport.org.uk, NC/2025/100001). PDFium's own bidi reverses the pieces of such a text on a
+/* Whether a left-to-right run holds an address, a reference or grouped digits: letters or digits on both sides of
+ * '.', '/', '@' or ':' (victimsupport.org.uk, NC/2025/100001), digits a space apart. PDFium's own bidi reverses the pieces of such a text on a
  * right-to-left line ("uk.org.victimsupport"); read from the glyphs, with the line's right-to-left text torn onto
  * other lines, it comes back whole. Such a line keeps its glyphs' text in PDFium (and in poppler). */
 static int run_has_address(const vip_page_run *run)
@@ -1095,6 +1095,16 @@ static int run_has_address(const vip_page_run *run)
     if (run->rtl || !run->text)
         return 0;
     const unsigned char *t = (const unsigned char *)run->text;
+    /* Numbers in groups (18001 101, 08 08 16 89 111): read from the span, poppler would reorder the groups. */
+    for (uint32_t i = run->text_start; i < run->text_end; i++) {
+        if (!isdigit(t[i]))
+            continue;
+        uint32_t k = i + 1;
+        while (k < run->text_end && (t[k] == ' ' || (t[k] == 0xC2 && k + 1 < run->text_end && t[k + 1] == 0xA0)))
+            k += t[k] == 0xC2 ? 2 : 1; /* a space or a no-break space */
+        if (k > i + 1 && k < run->text_end && isdigit(t[k]))
+            return 1;
+    }
     for (uint32_t i = run->text_start + 1; i + 1 < run->text_end; i++)
         if (t[i] && strchr("./@:", t[i]) && (isalnum(t[i - 1]) || t[i - 1] >= 0x80) &&
             (isalnum(t[i + 1]) || t[i + 1] >= 0x80)) /* a word joiner may follow */
@@ -1142,11 +1152,20 @@ static size_t open_line_span(ctx *c, const vip_page *page, size_t i, const uint3
     const vip_page_run *first = &page->items[i].u.run;
     size_t order[LINE_SPAN_MAX_RUNS], n = 0, end = i, used = 0;
     int needed = 0;
+    double group_left = INFINITY, group_right = -INFINITY;
     while (end < page->item_count && page->items[end].kind == VIP_PAGE_RUN && n < LINE_SPAN_MAX_RUNS) {
         const vip_page_run *r = &page->items[end].u.run;
         if (fabs(r->y - first->y) >= 0.5 * first->size || used + r->glyph_count > uses_left)
             break;
         if (r->glyph_count && r->font) {
+            /* Runs that touch (or stand a space apart): a list marker, a table cell or another column is text of
+             * its own, with its own place on the page. */
+            double l, rt;
+            run_extent(r, &l, &rt);
+            if (n && (l > group_right + 0.5 * r->size || rt < group_left - 0.5 * r->size))
+                break;
+            group_left = fmin(group_left, l);
+            group_right = fmax(group_right, rt);
             const pdf_font *f = NULL;
             for (size_t k = 0; k < c->font_count && !f; k++)
                 if (c->fonts[k].font == r->font)
