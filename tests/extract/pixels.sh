@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Proves that a change to the PDF writer's text layer leaves every rendered pixel as it was. Builds vipgen twice
-# from one snapshot of the working tree, once as it is and once with generator/pdf.c and pdf.h as at REF (default
+# from one snapshot of the working tree, once as it is and once with generator/output/pdf.c and pdf.h as at REF (default
 # HEAD), renders with each every booklet, every letter of examples/cases.csv and tests/extract/cases.csv and every
 # examples/samples/*.txt, draws every page with `pdftoppm -r 100 -png` and compares the PNGs byte for byte.
 #     tests/extract/pixels.sh [REF]
@@ -17,8 +17,10 @@ langs="en pl ro ar fa ur pa zh-Hans"
 tar -c --exclude='./build*' --exclude='./out' --exclude='./.git' --exclude='./tests/extract/node_modules' \
     --exclude='./tests/fuzz/corpus' . | (mkdir "$tmp/after" && tar -x -C "$tmp/after") || exit 1
 cp -a "$tmp/after" "$tmp/before"
-for f in generator/pdf.c generator/pdf.h; do
-    git show "$ref:$f" >"$tmp/before/$f" || { echo "pixels: no $f at $ref" >&2; exit 1; }
+for f in generator/output/pdf.c generator/output/pdf.h; do
+    # (before the tree was grouped by stage, the PDF writer was generator/pdf.c)
+    git show "$ref:$f" >"$tmp/before/$f" 2>/dev/null || git show "$ref:generator/${f##*/}" >"$tmp/before/$f" ||
+        { echo "pixels: no $f at $ref" >&2; exit 1; }
 done
 for side in before after; do
     if ! make -C "$tmp/$side" -j2 BUILD=b b/vipgen >"$tmp/$side.build.log" 2>&1; then
