@@ -140,19 +140,9 @@ static char *plain_text(loader *ld, const xmlNode *n, const char *unit_id)
             return NULL;
         }
     }
-    char *s = malloc(len + 1);
-    if (!s) {
+    char *s = vip_xml_text(n);
+    if (!s)
         ld->nomem = 1;
-        return NULL;
-    }
-    size_t at = 0;
-    for (const xmlNode *c = n->children; c; c = c->next)
-        if ((c->type == XML_TEXT_NODE || c->type == XML_CDATA_SECTION_NODE) && c->content) {
-            size_t k = strlen((const char *)c->content);
-            memcpy(s + at, c->content, k);
-            at += k;
-        }
-    s[at] = '\0';
     return s;
 }
 

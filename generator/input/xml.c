@@ -233,3 +233,23 @@ xmlDocPtr vip_xml_read_file(const char *path, vip_error *err)
     free(buf);
     return doc;
 }
+
+char *vip_xml_text(const xmlNode *n)
+{
+    size_t len = 0;
+    for (const xmlNode *c = n->children; c; c = c->next)
+        if ((c->type == XML_TEXT_NODE || c->type == XML_CDATA_SECTION_NODE) && c->content)
+            len += strlen((const char *)c->content);
+    char *s = malloc(len + 1);
+    if (!s)
+        return NULL;
+    size_t at = 0;
+    for (const xmlNode *c = n->children; c; c = c->next)
+        if ((c->type == XML_TEXT_NODE || c->type == XML_CDATA_SECTION_NODE) && c->content) {
+            size_t k = strlen((const char *)c->content);
+            memcpy(s + at, c->content, k);
+            at += k;
+        }
+    s[at] = '\0';
+    return s;
+}
