@@ -15,6 +15,7 @@
 
 #include "catalog.h"
 #include "check.h"
+#include "run.h"
 #include "lang.h"
 #include "mail.h"
 
@@ -32,26 +33,6 @@ static int write_file(const char *path, const void *data, size_t len)
         return -1;
     int ok = fwrite(data, 1, len, f) == len;
     return fclose(f) == 0 && ok ? 0 : -1;
-}
-
-/* Runs argv (argv[0] a full path) and returns its exit status (-1 if it could not run); *out gets stdout+stderr. */
-static int run(char **argv, char **out)
-{
-    char *o = NULL, *e = NULL;
-    int status = 0;
-    GError *gerr = NULL;
-    *out = NULL;
-    if (!g_spawn_sync(NULL, argv, NULL, G_SPAWN_DEFAULT, NULL, NULL, &o, &e, &status, &gerr)) {
-        *out = g_strdup(gerr->message);
-        g_error_free(gerr);
-        return -1;
-    }
-    *out = g_strconcat(o ? o : "", e ? e : "", NULL);
-    g_free(o);
-    g_free(e);
-    if (WIFEXITED(status))
-        return WEXITSTATUS(status);
-    return -1;
 }
 
 static void test_body(void)

@@ -20,6 +20,7 @@
 #include <valgrind/valgrind.h>
 
 #include "check.h"
+#include "run.h"
 #include "mail.h"
 #include "smtp.h"
 
@@ -50,23 +51,6 @@ static double cpu_s(void)
     struct timespec t;
     clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
     return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
-}
-
-static int run(char **argv, char **out)
-{
-    char *o = NULL, *e = NULL;
-    int status = 0;
-    GError *gerr = NULL;
-    *out = NULL;
-    if (!g_spawn_sync(NULL, argv, NULL, G_SPAWN_DEFAULT, NULL, NULL, &o, &e, &status, &gerr)) {
-        *out = g_strdup(gerr->message);
-        g_error_free(gerr);
-        return -1;
-    }
-    *out = g_strconcat(o ? o : "", e ? e : "", NULL);
-    g_free(o);
-    g_free(e);
-    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
 typedef struct server {
