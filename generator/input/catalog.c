@@ -95,15 +95,9 @@ static void loader_free(loader *ld)
 
 static int is_xliff(const xmlNode *n, const char *name)
 {
-    return n->type == XML_ELEMENT_NODE && n->ns && n->ns->href &&
-           strcmp((const char *)n->ns->href, XLIFF_NS) == 0 && (!name || strcmp((const char *)n->name, name) == 0);
+    return vip_xml_is_element(n, XLIFF_NS, name);
 }
 
-static int line_of(const xmlNode *n)
-{
-    long l = xmlGetLineNo(n);
-    return l > 0 && l < 0x7fffffff ? (int)l : 0;
-}
 
 /* An attribute without namespace as a malloc'd string (libxml2's own allocator is not ours to mix), or NULL. */
 static char *attr(loader *ld, const xmlNode *n, const char *name)
@@ -127,16 +121,16 @@ static char *plain_text(loader *ld, const xmlNode *n, const char *unit_id)
         if (c->type == XML_TEXT_NODE || c->type == XML_CDATA_SECTION_NODE) {
             len += c->content ? strlen((const char *)c->content) : 0;
             if (len > MAX_MESSAGE_BYTES) {
-                problem(ld, line_of(n), "unit %s: <%s> is longer than %d bytes (%d KiB), the most a message may be",
+                problem(ld, vip_xml_line(n), "unit %s: <%s> is longer than %d bytes (%d KiB), the most a message may be",
                         unit_id, (const char *)n->name, MAX_MESSAGE_BYTES, MAX_MESSAGE_BYTES / 1024);
                 return NULL;
             }
         } else if (c->type == XML_ELEMENT_NODE) {
-            problem(ld, line_of(c), "unit %s: inline element <%s> in <%s> is not supported (plain text only)",
+            problem(ld, vip_xml_line(c), "unit %s: inline element <%s> in <%s> is not supported (plain text only)",
                     unit_id, (const char *)c->name, (const char *)n->name);
             return NULL;
         } else if (c->type != XML_COMMENT_NODE && c->type != XML_PI_NODE) {
-            problem(ld, line_of(n), "unit %s: unexpected content in <%s>", unit_id, (const char *)n->name);
+            problem(ld, vip_xml_line(n), "unit %s: unexpected content in <%s>", unit_id, (const char *)n->name);
             return NULL;
         }
     }
@@ -215,7 +209,7 @@ static void compare_arguments(loader *ld, const unit *u, int target_line)
 static void read_unit(loader *ld, const xmlNode *n)
 {
     vip_catalog *cat = ld->cat;
-    int line = line_of(n);
+    int line = vip_xml_line(n);
     unit u = {0};
     u.line = line;
     u.id = attr(ld, n, "id");
@@ -252,9 +246,9 @@ static void read_unit(loader *ld, const xmlNode *n)
                     break;
             }
         } else if (strcmp((const char *)c->name, "ignorable") == 0) {
-            problem(ld, line_of(c), "unit %s: <ignorable> is not supported (one <segment> per unit)", u.id);
+            problem(ld, vip_xml_line(c), "unit %s: <ignorable> is not supported (one <segment> per unit)", u.id);
         } else if (strcmp((const char *)c->name, "originalData") != 0) {
-            problem(ld, line_of(c), "unit %s: unexpected element <%s>", u.id, (const char *)c->name);
+            problem(ld, vip_xml_line(c), "unit %s: unexpected element <%s>", u.id, (const char *)c->name);
         }
     }
     if (segments != 1) {
@@ -275,17 +269,17 @@ static void read_unit(loader *ld, const xmlNode *n)
                                : strcmp((const char *)c->name, "target") == 0 ? &target
                                                                                : NULL;
         if (!slot) {
-            problem(ld, line_of(c), "unit %s: unexpected element <%s> in <segment>", u.id, (const char *)c->name);
+            problem(ld, vip_xml_line(c), "unit %s: unexpected element <%s> in <segment>", u.id, (const char *)c->name);
             ok = 0;
         } else if (*slot) {
-            problem(ld, line_of(c), "unit %s: more than one <%s>", u.id, (const char *)c->name);
+            problem(ld, vip_xml_line(c), "unit %s: more than one <%s>", u.id, (const char *)c->name);
             ok = 0;
         } else {
             *slot = c;
         }
     }
     if (!source) {
-        problem(ld, line_of(segment), "unit %s: <segment> has no <source>", u.id);
+        problem(ld, vip_xml_line(segment), "unit %s: <segment> has no <source>", u.id);
         ok = 0;
     }
     /* XLIFF 2.0 gives state the default "initial": a segment nobody has marked translated is not used. */
@@ -293,7 +287,7 @@ static void read_unit(loader *ld, const xmlNode *n)
     int initial = !state || strcmp(state, "initial") == 0;
     if (state && !initial && strcmp(state, "translated") != 0 && strcmp(state, "reviewed") != 0 &&
         strcmp(state, "final") != 0) {
-        problem(ld, line_of(segment), "unit %s: unknown state '%s' (initial, translated, reviewed or final)", u.id,
+        problem(ld, vip_xml_line(segment), "unit %s: unknown state '%s' (initial, translated, reviewed or final)", u.id,
                 state);
         ok = 0;
     }
@@ -309,7 +303,7 @@ static void read_unit(loader *ld, const xmlNode *n)
         unit_free(&u);
         return;
     }
-    int source_line = line_of(source), target_line = target ? line_of(target) : line;
+    int source_line = vip_xml_line(source), target_line = target ? vip_xml_line(target) : line;
     int has_target = u.target && !blank(u.target);
     u.status = !has_target ? VIP_UNIT_FALLBACK : initial ? VIP_UNIT_INITIAL : VIP_UNIT_TRANSLATED;
 
@@ -373,7 +367,7 @@ static void read_container(loader *ld, const xmlNode *n)
         else if (strcmp(name, "group") == 0)
             read_container(ld, c);
         else if (strcmp(name, "notes") != 0 && strcmp(name, "skeleton") != 0)
-            problem(ld, line_of(c), "unexpected element <%s> in <%s>", name, (const char *)n->name);
+            problem(ld, vip_xml_line(c), "unexpected element <%s> in <%s>", name, (const char *)n->name);
     }
 }
 
@@ -438,7 +432,7 @@ vip_catalog *vip_catalog_load(const char *path, vip_error *err)
     }
     loader ld = {.cat = cat, .path = cat->path};
     const xmlNode *root = xmlDocGetRootElement(doc);
-    int root_line = line_of(root);
+    int root_line = vip_xml_line(root);
     char *version = NULL, *src_lang = NULL, *trg_lang = NULL;
     const vip_lang *src = NULL;
     vip_error e = {0};
@@ -493,7 +487,7 @@ vip_catalog *vip_catalog_load(const char *path, vip_error *err)
             files++;
             read_container(&ld, c);
         } else {
-            problem(&ld, line_of(c), "unexpected element <%s> in <xliff>", (const char *)c->name);
+            problem(&ld, vip_xml_line(c), "unexpected element <%s> in <xliff>", (const char *)c->name);
         }
     }
     if (!files && !ld.problems)

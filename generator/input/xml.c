@@ -253,3 +253,15 @@ char *vip_xml_text(const xmlNode *n)
     s[at] = '\0';
     return s;
 }
+
+int vip_xml_line(const xmlNode *n)
+{
+    long l = xmlGetLineNo(n);
+    return l > 0 && l < 0x7fffffff ? (int)l : 0;
+}
+
+int vip_xml_is_element(const xmlNode *n, const char *ns, const char *name)
+{
+    return n->type == XML_ELEMENT_NODE && n->ns && n->ns->href && strcmp((const char *)n->ns->href, ns) == 0 &&
+           (!name || strcmp((const char *)n->name, name) == 0);
+}

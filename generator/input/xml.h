@@ -16,6 +16,12 @@ xmlDocPtr vip_xml_read_memory(const char *data, size_t len, const char *name, vi
  * say what is too big or too deep (not "use XML_PARSE_HUGE"), an encoding error names the bytes. */
 void vip_xml_describe_error(int code, const char *message, char *out, size_t size);
 
+/* n's line in its file (0 when libxml2 does not know it). */
+int vip_xml_line(const xmlNode *n);
+
+/* Whether n is an element in namespace ns named name (name NULL: any name). */
+int vip_xml_is_element(const xmlNode *n, const char *ns, const char *name);
+
 /* The text and CDATA children of n joined (entities already decoded), malloc'd; NULL when out of memory. Other
  * children (elements, comments) are the caller's to check and are left out. */
 char *vip_xml_text(const xmlNode *n);

@@ -124,15 +124,9 @@ static void add(vip_check *ck, vip_check_severity sev, const char *file, int lin
 
 static int is_xliff(const xmlNode *n, const char *name)
 {
-    return n->type == XML_ELEMENT_NODE && n->ns && n->ns->href &&
-           strcmp((const char *)n->ns->href, XLIFF_NS) == 0 && (!name || strcmp((const char *)n->name, name) == 0);
+    return vip_xml_is_element(n, XLIFF_NS, name);
 }
 
-static int line_of(const xmlNode *n)
-{
-    long l = xmlGetLineNo(n);
-    return l > 0 && l < 0x7fffffff ? (int)l : 0;
-}
 
 static char *attr(vip_check *ck, const xmlNode *n, const char *name, const char *ns)
 {
@@ -156,7 +150,7 @@ static char *plain_text(vip_check *ck, ccat *cat, int report, const xmlNode *n, 
             len += c->content ? strlen((const char *)c->content) : 0;
         } else if (c->type == XML_ELEMENT_NODE) {
             if (report)
-                ERROR(ck, cat->path, line_of(c), id, "structure",
+                ERROR(ck, cat->path, vip_xml_line(c), id, "structure",
                       "inline element <%s> in <%s>: vipgen's messages are plain text; write the text only",
                       (const char *)c->name, (const char *)n->name);
             return NULL;
@@ -164,7 +158,7 @@ static char *plain_text(vip_check *ck, ccat *cat, int report, const xmlNode *n, 
     }
     if (len > MAX_TEXT_BYTES) {
         if (report)
-            ERROR(ck, cat->path, line_of(n), id, "structure",
+            ERROR(ck, cat->path, vip_xml_line(n), id, "structure",
                   "<%s> is %zu bytes, more than the %d a message may have; split the text over several units",
                   (const char *)n->name, len, MAX_TEXT_BYTES);
         return NULL;
@@ -184,7 +178,7 @@ static long limit_attr(vip_check *ck, ccat *cat, int report, const xmlNode *n, c
     long l = strtol(v, &end, 10);
     if (*end || end == v || l < 1 || l > MAX_TEXT_BYTES) {
         if (report)
-            ERROR(ck, cat->path, line_of(n), id, "length-attribute",
+            ERROR(ck, cat->path, vip_xml_line(n), id, "length-attribute",
                   "slr:%s=\"%s\" is not a whole number from 1 to %d; write the limit from the English catalogue",
                   name, v, MAX_TEXT_BYTES);
         l = -1;
@@ -206,7 +200,7 @@ static void read_unit(vip_check *ck, ccat *cat, int report, const xmlNode *n)
         cat->cap = cap;
     }
     cunit u = {0};
-    u.line = line_of(n);
+    u.line = vip_xml_line(n);
     u.size_limit = u.storage_limit = -1;
     u.id = attr(ck, n, "id", NULL);
     if (!u.id || !*u.id) {
@@ -227,7 +221,7 @@ static void read_unit(vip_check *ck, ccat *cat, int report, const xmlNode *n)
                 segment = c;
         } else if (strcmp((const char *)c->name, "notes") != 0 && strcmp((const char *)c->name, "originalData") != 0) {
             if (report)
-                ERROR(ck, cat->path, line_of(c), u.id, "structure",
+                ERROR(ck, cat->path, vip_xml_line(c), u.id, "structure",
                       "unexpected element <%s> in <unit>: a unit holds <notes> and one <segment>",
                       (const char *)c->name);
         }
@@ -250,12 +244,12 @@ static void read_unit(vip_check *ck, ccat *cat, int report, const xmlNode *n)
                                                                                : NULL;
         if (!slot) {
             if (report)
-                ERROR(ck, cat->path, line_of(c), u.id, "structure",
+                ERROR(ck, cat->path, vip_xml_line(c), u.id, "structure",
                       "unexpected element <%s> in <segment>: a segment holds one <source> and one <target>",
                       (const char *)c->name);
         } else if (*slot) {
             if (report)
-                ERROR(ck, cat->path, line_of(c), u.id, "structure", "a second <%s> in the segment; keep one",
+                ERROR(ck, cat->path, vip_xml_line(c), u.id, "structure", "a second <%s> in the segment; keep one",
                       (const char *)c->name);
         } else {
             *slot = c;
@@ -264,18 +258,18 @@ static void read_unit(vip_check *ck, ccat *cat, int report, const xmlNode *n)
     u.state = attr(ck, segment, "state", NULL);
     if (!source) {
         if (report)
-            ERROR(ck, cat->path, line_of(segment), u.id, "structure",
+            ERROR(ck, cat->path, vip_xml_line(segment), u.id, "structure",
                   "<segment> has no <source>: copy it from the English unit");
         cat->units[cat->count++] = u;
         return;
     }
-    u.source_line = line_of(source);
+    u.source_line = vip_xml_line(source);
     u.source = plain_text(ck, cat, report, source, u.id);
     if (target) {
-        u.target_line = line_of(target);
+        u.target_line = vip_xml_line(target);
         u.target = plain_text(ck, cat, report, target, u.id);
     } else {
-        u.target_line = line_of(segment);
+        u.target_line = vip_xml_line(segment);
     }
     u.usable = u.source && (!target || u.target);
     cat->units[cat->count++] = u;
@@ -292,7 +286,7 @@ static void read_container(vip_check *ck, ccat *cat, int report, const xmlNode *
         else if (strcmp(name, "group") == 0)
             read_container(ck, cat, report, c);
         else if (strcmp(name, "notes") != 0 && strcmp(name, "skeleton") != 0 && report)
-            ERROR(ck, cat->path, line_of(c), NULL, "structure", "unexpected element <%s> in <%s>", name,
+            ERROR(ck, cat->path, vip_xml_line(c), NULL, "structure", "unexpected element <%s> in <%s>", name,
                   (const char *)n->name);
     }
 }
@@ -377,17 +371,17 @@ static ccat *read_units(vip_check *ck, const char *path, const xmlNode *root, in
             continue;
         if (strcmp((const char *)c->name, "file") == 0) {
             if (!files++)
-                cat->file_line = line_of(c);
+                cat->file_line = vip_xml_line(c);
             read_container(ck, cat, report, c);
         } else if (report) {
-            ERROR(ck, path, line_of(c), NULL, "structure", "unexpected element <%s> in <xliff>",
+            ERROR(ck, path, vip_xml_line(c), NULL, "structure", "unexpected element <%s> in <xliff>",
                   (const char *)c->name);
         }
     }
     if (!files && report)
-        ERROR(ck, path, line_of(root), NULL, "structure", "<xliff> has no <file>: copy the structure of en.xlf");
+        ERROR(ck, path, vip_xml_line(root), NULL, "structure", "<xliff> has no <file>: copy the structure of en.xlf");
     if (!cat->file_line)
-        cat->file_line = line_of(root);
+        cat->file_line = vip_xml_line(root);
     if (cat->count && !ck->nomem) {
         if (!(cat->by_id = malloc(cat->count * sizeof *cat->by_id))) {
             ck->nomem = 1;
@@ -1146,7 +1140,7 @@ static int problem_order(const void *a, const void *b)
 static int check_doc(vip_check *ck, const char *path, xmlDocPtr doc, vip_error *err)
 {
     const xmlNode *root = xmlDocGetRootElement(doc);
-    int root_line = line_of(root);
+    int root_line = vip_xml_line(root);
     if (!is_xliff(root, "xliff")) {
         ERROR(ck, path, root_line, NULL, "structure",
               "not an XLIFF 2.0 catalogue: the root is <%s>%s%s; it must be <xliff> in %s (copy the start of "
