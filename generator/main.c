@@ -114,16 +114,22 @@ static const char render_usage[] =
     "The PDF is written to a temporary file and renamed: OUT.pdf is never left half-written.\n";
 
 static const char check_usage[] =
-    "usage: vipgen check CATALOG.xlf... [--format text|json] [--english en.xlf] [--glossary FILE]\n"
+    "usage: vipgen check CATALOG.xlf... [--format text|json] [--english en.xlf] [--glossary FILE] [--cases FILE]\n"
+    "                    [--no-widths] [--templates DIR] [--fonts FILE] [--config FILE]\n"
     "\n"
     "Checks translation catalogues and lists every problem with its file, line, unit id and what to do:\n"
     "XLIFF structure, srcLang/trgLang, units against the English catalogue (missing, extra, duplicate), ICU\n"
     "syntax and arguments, plural and select cases against the language's plural rules, untranslated and stale\n"
     "units, length limits (slr:sizeRestriction), script and orthography, typography, and the glossary's terms.\n"
+    "Each unit is also set by the layout engine where it is printed, in every letter variant and the booklet:\n"
+    "a unit wider than its table cell, title line, box or column is reported in millimetres (kind width), and a\n"
+    "document longer than its page limit at full type size (kind pages).\n"
     "  --format json     one JSON document for tools (errors, warnings, problems: file, line, unit, severity,\n"
     "                    kind, message)\n"
     "  --english FILE    the English catalogue (default: en.xlf beside each catalogue)\n"
     "  --glossary FILE   the glossary (default: glossary.tsv beside each catalogue, if there is one)\n"
+    "  --cases FILE      case data whose first row the letters are made from (default: examples/cases.csv)\n"
+    "  --no-widths       do not lay the documents out (no width and page checks)\n"
     "Exit code 0 when there are no errors (warnings only), 1 when there are errors; see translations/README.md.\n";
 
 static const char preview_usage[] =
@@ -418,10 +424,20 @@ static int cmd_booklet(int argc, char **argv)
 static int cmd_check(int argc, char **argv)
 {
     vip_check_options opt = {0};
-    int json = 0;
+    setup s = {0};
+    int json = 0, widths = 1;
     int first = -1, files = 0;
     for (int i = 0; i < argc; i++) {
-        if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
+        int used = setup_option(argc, argv, i, &s);
+        if (!used && !strcmp(argv[i], "--cases") && i + 1 < argc) {
+            opt.cases = argv[i + 1];
+            used = 2;
+        }
+        if (used) {
+            i += used - 1;
+        } else if (!strcmp(argv[i], "--no-widths")) {
+            widths = 0;
+        } else if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
             fputs(check_usage, stdout);
             return EXIT_OK;
         } else if (!strcmp(argv[i], "--format") && i + 1 < argc) {
@@ -449,13 +465,23 @@ static int cmd_check(int argc, char **argv)
         return EXIT_USAGE;
     }
     vip_error err = {0};
+    vip_fit *fit = NULL;
+    if (widths) {
+        int rc = setup_load(&s);
+        if (rc)
+            return rc;
+        vip_produce_paths paths = produce_paths(&s);
+        if (!(opt.fit = fit = vip_fit_create(&paths, &err))) {
+            vip_config_destroy(s.config);
+            return fail(&err);
+        }
+    }
     vip_check *check = vip_check_create(&opt, &err);
-    if (!check)
-        return fail(&err);
-    int rc = EXIT_OK;
+    int rc = check ? EXIT_OK : fail(&err);
     for (int i = first; i < argc && rc == EXIT_OK; i++) {
-        if (!strcmp(argv[i], "--format") || !strcmp(argv[i], "--english") || !strcmp(argv[i], "--glossary")) {
-            i++;
+        if (argv[i][0] == '-') {
+            /* the options, read above; those with a value skip it */
+            i += strcmp(argv[i], "--no-widths") != 0;
             continue;
         }
         if (vip_check_file(check, argv[i], &err))
@@ -469,6 +495,8 @@ static int cmd_check(int argc, char **argv)
             rc = vip_check_errors(check) ? EXIT_INPUT : EXIT_OK;
     }
     vip_check_destroy(check);
+    vip_fit_destroy(fit);
+    vip_config_destroy(s.config);
     return rc;
 }
 

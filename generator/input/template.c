@@ -1104,6 +1104,9 @@ static vip_block *add(merge *m, inline_ctx *c, vip_block_kind kind, const xmlNod
     if (!b)
         return NULL;
     b->region = m->region;
+    char *lines = prop(n, "lines"); /* the schema allows a positive whole number */
+    b->max_lines = lines ? atoi(lines) : 0;
+    xmlFree(lines);
     if (m->t->record) {
         m->t->record_to = b->units;
         m->t->record_count = &b->unit_count;
@@ -1177,14 +1180,23 @@ static int table(merge *m, inline_ctx *c, const xmlNode *n)
             return vip_error_set(m->err, VIP_ERR_INPUT, "%s:%d: the row has %zu cells but the table %zu columns",
                                  m->t->path, line_of(tr), cells, nw);
         if (!(b->cells = calloc(cells ? cells : 1, sizeof *b->cells)) ||
-            !(b->columns = calloc(cells ? cells : 1, sizeof *b->columns)))
+            !(b->columns = calloc(cells ? cells : 1, sizeof *b->columns)) ||
+            !(b->cell_lines = calloc(cells ? cells : 1, sizeof *b->cell_lines)))
             return vip_error_set(m->err, VIP_ERR_NOMEM, "out of memory");
         for (const xmlNode *td = tr->children; td; td = td->next) {
             if (!is_el(td, "td"))
                 continue;
             b->columns[b->cell_count] = widths[b->cell_count];
-            if (inline_content(c, td, &b->cells[b->cell_count++]))
+            char *lines = prop(td, "lines");
+            b->cell_lines[b->cell_count] = lines ? atoi(lines) : 0;
+            xmlFree(lines);
+            size_t recorded = b->unit_count;
+            if (inline_content(c, td, &b->cells[b->cell_count]))
                 return m->err->code;
+            /* Previews and vipgen check: which cell's text a unit is, for what does not fit there. */
+            for (size_t k = recorded; k < b->unit_count; k++)
+                b->unit_cell[k] = (unsigned char)b->cell_count;
+            b->cell_count++;
         }
     }
     return VIP_OK;

@@ -80,6 +80,7 @@ void vip_doc_destroy(vip_doc *d)
             vip_rich_free(&b->cells[c]);
         free(b->cells);
         free(b->columns);
+        free(b->cell_lines);
         free(b->marker);
         free(b->image_path);
         free(b->lang);

@@ -64,6 +64,9 @@ typedef struct vip_block {
     vip_rich *cells;       /* table rows */
     size_t cell_count;
     double *columns;       /* table rows: relative column widths, one per cell */
+    int *cell_lines;       /* table rows: the most lines each cell's text may take (0: any), NULL: any */
+    int max_lines;         /* the most lines the block's text may take where it is printed (0: any); more is
+                            * reported as an overflow (vip_page_overflow), never cut */
     int header;            /* table rows: a header row (bold, shaded, repeated after a page break) */
     char *image_path;      /* images: a PNG file */
     double width, height;  /* images: size in points; spaces: height in points */
@@ -72,6 +75,7 @@ typedef struct vip_block {
     /* Previews: the catalogue units whose text the block prints (ids owned by the catalogue), recorded when the
      * template is asked to (vip_template_record_units). */
     const char *units[VIP_DOC_MAX_UNITS];
+    unsigned char unit_cell[VIP_DOC_MAX_UNITS]; /* table rows: the cell each of those units is printed in */
     size_t unit_count;
 } vip_block;
 

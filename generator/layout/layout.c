@@ -61,6 +61,7 @@ typedef struct flow {
     double scale;                   /* applied to every type size (1 unless fitting into max_pages) */
     double leading;                 /* fraction of the size between lines */
     double spacing;                 /* applied to the space between lines and paragraphs (1, less to save a page) */
+    int in_contents;                /* laying out the table of contents */
 } flow;
 
 static vip_page *cur(flow *f)
@@ -110,6 +111,77 @@ static int ensure(flow *f, double need)
     return VIP_OK;
 }
 
+/* The block (and table cell, else SIZE_MAX) whose text r is; SIZE_MAX when it is none's (header, footer). */
+static size_t block_of(const flow *f, const vip_rich *r, size_t *cell)
+{
+    *cell = SIZE_MAX;
+    for (size_t i = 0; r && i < f->doc->block_count; i++) {
+        const vip_block *b = &f->doc->blocks[i];
+        if (r == &b->content)
+            return i;
+        if (b->cell_count && r >= b->cells && r < b->cells + b->cell_count) {
+            *cell = (size_t)(r - b->cells);
+            return i;
+        }
+    }
+    return SIZE_MAX;
+}
+
+/* Notes a block's text that is wider than its place (see vip_page_overflow); once per block, cell and kind, at
+ * the most it was over. */
+static int note_overflow(flow *f, const vip_rich *r, const vip_paragraph *p, const vip_text_style *style,
+                         double width, const char *where)
+{
+    size_t cell, block = block_of(f, r, &cell);
+    if (block == SIZE_MAX)
+        return VIP_OK;
+    const vip_block *b = &f->doc->blocks[block];
+    int limit = f->in_contents ? 0 : cell == SIZE_MAX ? b->max_lines : b->cell_lines ? b->cell_lines[cell] : 0;
+    vip_page_place place = f->in_contents                     ? VIP_PLACE_CONTENTS
+                           : cell != SIZE_MAX                 ? VIP_PLACE_CELL
+                           : b->region == VIP_REGION_LETTERHEAD ? VIP_PLACE_LETTERHEAD
+                           : b->region == VIP_REGION_ADDRESS  ? VIP_PLACE_ADDRESS
+                           : b->region == VIP_REGION_REFERENCE ? VIP_PLACE_REFERENCE
+                           : b->kind == VIP_BLOCK_LIST_ITEM && b->list_columns == 2 ? VIP_PLACE_LIST_COLUMN
+                           : f->in_box                        ? VIP_PLACE_BOX
+                                                              : VIP_PLACE_COLUMN;
+    for (int kind = 0; kind < 2; kind++) {
+        double excess = p->overflow;
+        if (kind == 0 && excess <= 0.05)
+            continue;
+        if (kind == 1) {
+            if (limit <= 0 || p->line_count <= (size_t)limit)
+                break;
+            /* How much narrower the text must get: its width on one line (its own line breaks kept) against the
+             * room of the lines it may take. */
+            vip_paragraph *wide = vip_text_layout_paragraph(f->text, r->text ? r->text : "", r->length, style,
+                                                            r->spans, r->span_count, 1e6, where, f->err);
+            if (!wide)
+                return f->err->code;
+            double natural = 0;
+            for (size_t l = 0; l < wide->line_count; l++)
+                natural += wide->lines[l].width;
+            vip_paragraph_destroy(wide);
+            excess = fmax(0, natural - limit * width);
+        }
+        vip_page_overflow *o = f->out->overflows;
+        while (o && !(o->block == block && o->cell == cell && o->lines == (kind ? limit : 0)))
+            o = o->next;
+        if (o) {
+            o->excess = fmax(o->excess, excess);
+            o->line_count = p->line_count > o->line_count ? p->line_count : o->line_count;
+            continue;
+        }
+        vip_page_overflow note = {block, cell, place, kind ? limit : 0, p->line_count, excess, width, style->size,
+                                  f->out->overflows};
+        /* Kept in the document's storage, so that it goes with the document. */
+        if (!(o = (vip_page_overflow *)vip_page_doc_keep_text(f->out, (const char *)&note, sizeof note)))
+            return nomem(f);
+        f->out->overflows = o;
+    }
+    return VIP_OK;
+}
+
 static vip_paragraph *lay(flow *f, const vip_rich *r, const char *lang, vip_dir dir, vip_align align, double size,
                           vip_weight weight, double width, const char *where)
 {
@@ -119,8 +191,13 @@ static vip_paragraph *lay(flow *f, const vip_rich *r, const char *lang, vip_dir 
                             .size = size,
                             .leading = f->leading,
                             .weight = weight};
-    return vip_text_layout_paragraph(f->text, r->text ? r->text : "", r->length, &style, r->spans, r->span_count,
-                                     width, where, f->err);
+    vip_paragraph *p = vip_text_layout_paragraph(f->text, r->text ? r->text : "", r->length, &style, r->spans,
+                                                 r->span_count, width, where, f->err);
+    if (p && note_overflow(f, r, p, &style, width, where)) {
+        vip_paragraph_destroy(p);
+        return NULL;
+    }
+    return p;
 }
 
 static double line_height(const vip_text_line *l)
@@ -132,12 +209,7 @@ static double line_height(const vip_text_line *l)
  * one. Header, footer and contents lines (r NULL, or not a block's text) are not a block's. */
 static int note_area(flow *f, const vip_text_line *line, const vip_rich *r, double x0, double baseline)
 {
-    size_t block = SIZE_MAX;
-    for (size_t i = 0; r && i < f->doc->block_count && block == SIZE_MAX; i++) {
-        const vip_block *b = &f->doc->blocks[i];
-        if (r == &b->content || (b->cell_count && r >= b->cells && r < b->cells + b->cell_count))
-            block = i;
-    }
+    size_t cell, block = block_of(f, r, &cell);
     if (block == SIZE_MAX || !line->run_count)
         return VIP_OK;
     double x = x0 + line->runs[0].x, right = x0 + line->runs[line->run_count - 1].x +
@@ -331,11 +403,13 @@ static int contents_entry(flow *f, const vip_block *h, size_t index)
 static int lay_contents(flow *f, size_t from)
 {
     int levels = f->doc->blocks[from].level > 0 ? f->doc->blocks[from].level : 2;
+    f->in_contents = 1;
     for (size_t i = from + 1; i < f->doc->block_count; i++) {
         const vip_block *b = &f->doc->blocks[i];
         if (b->kind == VIP_BLOCK_HEADING && b->bookmark && b->level <= levels && contents_entry(f, b, i))
             return f->err->code;
     }
+    f->in_contents = 0;
     return VIP_OK;
 }
 
@@ -904,6 +978,7 @@ vip_page_doc *vip_layout_document(vip_text *text, const vip_doc *doc, const vip_
                                   vip_error *err)
 {
     vip_page_doc *out = lay_out(text, doc, options, 1.0, 1.0, err);
+    size_t full_size_pages = out ? out->page_count : 0;
     /* A document with a page limit (a letter) gets smaller type until it fits, down to 76 % but never below the
      * minimum body size: a letter that does not fit at the minimum takes more pages rather than shrink further
      * (one body size for the whole document either way). */
@@ -926,9 +1001,12 @@ vip_page_doc *vip_layout_document(vip_text *text, const vip_doc *doc, const vip_
         }
         if (tight->page_count < out->page_count) {
             vip_page_doc_destroy(out);
-            return tight;
+            out = tight;
+            break;
         }
         vip_page_doc_destroy(tight);
     }
+    if (out)
+        out->full_size_pages = full_size_pages;
     return out;
 }

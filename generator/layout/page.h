@@ -91,6 +91,32 @@ typedef struct vip_page_area {
     struct vip_page_area *next;   /* the previous area placed (the list runs from the last one back) */
 } vip_page_area;
 
+/* Where a block's text is wider than its place (for vipgen check and previews): a piece with no break opportunity
+ * (a long word) wider than the place, which is then cut between characters; or more lines than the template allows
+ * there (<p lines="1">), and how much narrower the text must get to fit in them. */
+typedef enum {
+    VIP_PLACE_COLUMN,      /* the page's text column */
+    VIP_PLACE_BOX,         /* inside a shaded box */
+    VIP_PLACE_CELL,        /* a table cell */
+    VIP_PLACE_LIST_COLUMN, /* a column of a two-column list */
+    VIP_PLACE_CONTENTS,    /* a line of the table of contents */
+    VIP_PLACE_LETTERHEAD,  /* the letterhead at the top of the first page */
+    VIP_PLACE_ADDRESS,     /* the envelope window */
+    VIP_PLACE_REFERENCE    /* the date and reference lines beside the address window */
+} vip_page_place;
+
+typedef struct vip_page_overflow {
+    size_t block;                 /* index into the vip_doc's blocks */
+    size_t cell;                  /* table rows: the cell; else SIZE_MAX */
+    vip_page_place place;
+    int lines;                    /* 0: a piece too wide, cut; else the template's line limit, exceeded */
+    size_t line_count;            /* lines the text took */
+    double excess;                /* points by which the text is too wide (0 when it cannot be put so) */
+    double room;                  /* the place's width in points */
+    double size;                  /* type size in points */
+    struct vip_page_overflow *next; /* the one noted before */
+} vip_page_overflow;
+
 typedef struct vip_page_doc {
     vip_page *pages;
     size_t page_count, page_cap;
@@ -100,6 +126,8 @@ typedef struct vip_page_doc {
     size_t outline_count, outline_cap;
     double address_overflow;  /* points by which the address is taller than the envelope window (0: it fits) */
     vip_page_area *areas;     /* where each block was printed, last first; in the storage below */
+    vip_page_overflow *overflows; /* what did not fit its place, last first; in the storage below */
+    size_t full_size_pages;   /* pages at full type size, before any fitting to the document's max_pages */
     /* Storage the runs point into (texts, glyph arrays); freed with the document. */
     void **blocks;
     size_t block_count, block_cap;

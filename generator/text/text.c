@@ -682,8 +682,9 @@ static size_t grapheme_char(const para *p, size_t g)
 
 /* Greedy line filling over the break opportunities; a word wider than the line is cut between graphemes. */
 static int break_lines(vip_text *t, para *p, const vip_lang *lang, double width, double size, int justify,
-                       line_range **out, size_t *count, vip_error *err)
+                       line_range **out, size_t *count, double *overflow, vip_error *err)
 {
+    *overflow = 0;
     vip_breaker *br = breaker_for(t, lang->icu_locale, err);
     if (!br)
         return err ? err->code : VIP_ERR_INTERNAL;
@@ -736,7 +737,9 @@ static int break_lines(vip_text *t, para *p, const vip_lang *lang, double width,
                 hyphenated = 1;
             }
         } else {
-            /* Nothing fits: take as many whole graphemes as fit, at least one. */
+            /* Nothing fits: take as many whole graphemes as fit, at least one. How far the piece is too wide is
+             * reported (vipgen check: a word wider than its place). */
+            *overflow = fmax(*overflow, measure(p, start, b) - width);
             if (!p->graphemes &&
                 (rc = vip_breaker_graphemes(br, p->text, p->len, &p->graphemes, &p->grapheme_count, err)))
                 goto done;
@@ -1547,8 +1550,9 @@ vip_paragraph *vip_text_layout_paragraph(vip_text *t, const char *utf8, size_t l
     }
     para *p = &c->p;
     measure_widths(p, style->size);
+    double overflow;
     if ((rc = break_lines(t, p, base, width, style->size, style->align == VIP_ALIGN_JUSTIFY, &ranges, &nranges,
-                          err)))
+                          &overflow, err)))
         goto fail;
 
     if (!(pg = calloc(1, sizeof *pg)) || !(pg->text = malloc(len + 1)) ||
@@ -1558,6 +1562,7 @@ vip_paragraph *vip_text_layout_paragraph(vip_text *t, const char *utf8, size_t l
     pg->text[len] = '\0';
     pg->length = len;
     pg->rtl = vip_bidi_is_rtl(p->bidi);
+    pg->overflow = overflow;
     for (size_t i = 0; i < nranges; i++) {
         pg->line_count++;
         if ((rc = build_line(t, p, &ranges[i], i + 1 == nranges, style, width, &pg->lines[i], err)))

@@ -72,6 +72,8 @@ typedef struct vip_paragraph {
     vip_text_line *lines;
     size_t line_count;
     double height;             /* sum of the lines' ascent + descent + leading */
+    double overflow;           /* points by which the widest piece with no break opportunity (a long word) is
+                                * wider than the line; such a piece is cut between graphemes. 0: all fit */
     int packed;                /* held in one allocation (see vip_paragraph_destroy) */
 } vip_paragraph;
 

@@ -58,7 +58,8 @@ typedef struct gloss {
 } gloss;
 
 struct vip_check {
-    const char *english_opt, *glossary_opt;
+    const char *english_opt, *glossary_opt, *cases_opt;
+    vip_fit *fit;
     stored_problem *problems;
     size_t count, cap, errors, warnings, files;
     /* The English catalogue and the glossary, read once per path (usually one of each). */
@@ -1137,6 +1138,52 @@ static int problem_order(const void *a, const void *b)
     return (x->seq > y->seq) - (x->seq < y->seq);
 }
 
+/* ---- shaped widths ---- */
+
+typedef struct fit_context {
+    vip_check *ck;
+    const char *path;
+    const ccat *cat;
+} fit_context;
+
+static void fit_problem(void *user, const vip_fit_finding *f)
+{
+    fit_context *fc = user;
+    const cunit *u = f->unit ? find(fc->cat, f->unit) : NULL;
+    int line = u ? (u->target_line ? u->target_line : u->line) : fc->cat->file_line;
+    size_t before = fc->ck->count;
+    add(fc->ck, f->error ? VIP_CHECK_ERROR : VIP_CHECK_WARNING, fc->path, line, f->unit, f->kind, "%s", f->message);
+    if (fc->ck->count > before)
+        fc->ck->problems[before].p.excess_mm = f->excess_mm;
+}
+
+/* Each unit set by the layout engine where it is printed, as the program loads the catalogue. A catalogue it would
+ * refuse (its problems are reported above) cannot be laid out. */
+static int check_widths(vip_check *ck, const char *path, const ccat *cat, const vip_lang *lang, vip_error *err)
+{
+    vip_error e = {0};
+    vip_catalog *loaded = vip_catalog_load(path, &e);
+    if (!loaded) {
+        if (e.code == VIP_ERR_NOMEM)
+            return vip_error_set(err, VIP_ERR_NOMEM, "%s", e.message);
+        WARN(ck, path, cat->file_line, NULL, "width",
+             "the shaped widths were not checked, as vipgen cannot load the catalogue: %s", e.message);
+        return VIP_OK;
+    }
+    int rc = VIP_OK;
+    if (strcmp(vip_catalog_lang(loaded), lang->tag) == 0) { /* else reported above, and laid out in no language */
+        fit_context fc = {ck, path, cat};
+        if (vip_fit_catalog(ck->fit, loaded, ck->cases_opt, fit_problem, &fc, &e)) {
+            if (e.code == VIP_ERR_NOMEM)
+                rc = vip_error_set(err, VIP_ERR_NOMEM, "%s", e.message);
+            else
+                WARN(ck, path, cat->file_line, NULL, "width", "the shaped widths were not checked: %s", e.message);
+        }
+    }
+    vip_catalog_destroy(loaded);
+    return rc;
+}
+
 static int check_doc(vip_check *ck, const char *path, xmlDocPtr doc, vip_error *err)
 {
     const xmlNode *root = xmlDocGetRootElement(doc);
@@ -1234,9 +1281,12 @@ static int check_doc(vip_check *ck, const char *path, xmlDocPtr doc, vip_error *
             check_unit(&cx, u, eu, is_english);
         }
     }
+    int rc = ck->fit && lang && !ck->nomem ? check_widths(ck, path, cat, lang, err) : VIP_OK;
     vip_message_free_names(cx.cardinal, cx.ncardinal);
     vip_message_free_names(cx.ordinal, cx.nordinal);
     ccat_destroy(cat);
+    if (rc)
+        return rc;
     return ck->nomem ? vip_error_set(err, VIP_ERR_NOMEM, "out of memory checking %s", path) : VIP_OK;
 }
 
@@ -1250,6 +1300,8 @@ vip_check *vip_check_create(const vip_check_options *options, vip_error *err)
     if (options) {
         ck->english_opt = options->english;
         ck->glossary_opt = options->glossary;
+        ck->fit = options->fit;
+        ck->cases_opt = options->cases;
     }
     return ck;
 }
@@ -1377,6 +1429,8 @@ int vip_check_write_json(const vip_check *ck, FILE *out)
         json_string(out, p->kind);
         fputs(", \"message\": ", out);
         json_string(out, p->message);
+        if (p->excess_mm > 0)
+            fprintf(out, ", \"excess_mm\": %.1f", p->excess_mm);
         fputc('}', out);
     }
     fputs(ck->count ? "\n]}\n" : "]}\n", out);

@@ -12,6 +12,7 @@
 #include "catalog.h"
 #include "check.h"
 #include "doc.h"
+#include "fit.h"
 #include "fonts.h"
 #include "lang.h"
 #include "layout.h"
@@ -39,6 +40,7 @@ struct vip_preview {
     char last_dir[PATH_SIZE];       /* where the last render went ("" before the first) */
     drawn_page *drawn, *drawing;    /* the last render's pages; the current render's */
     size_t drawn_count, drawn_cap, drawing_count, drawing_cap;
+    vip_fit *fit;                   /* fonts, text context, templates; shared with check's width pass (one cache) */
     vip_fontset *fonts;
     vip_text *text;
     vip_template *letter, *booklet;
@@ -138,37 +140,6 @@ static int copy_path(char *dst, const char *src, const char *what, vip_error *er
     return VIP_OK;
 }
 
-/* The force's name, addresses and logo, as its letters print them. */
-static int apply_force(vip_template *tmpl, const vip_settings *s, vip_error *err)
-{
-    if (!s)
-        return VIP_OK;
-    const char *force[][2] = {{"force_name", s->force_name},       {"force_address", s->force_address},
-                              {"force_website", s->force_website}, {"force_phone", s->force_phone},
-                              {"force_email", s->force_email}};
-    for (size_t i = 0; i < sizeof force / sizeof force[0]; i++)
-        if (force[i][1] && *force[i][1] && vip_template_set_param(tmpl, force[i][0], force[i][1], err))
-            return err->code;
-    if (s->force_logo && vip_template_replace_image(tmpl, "logo.png", s->force_logo, err))
-        return vip_error_prefix(err, "the logo in vipgen.conf [force]: ");
-    return VIP_OK;
-}
-
-static vip_template *load_template(vip_preview *p, const char *name, const vip_settings *settings, vip_error *err)
-{
-    char path[PATH_SIZE + 64], schema[PATH_SIZE + 64];
-    snprintf(path, sizeof path, "%s/%s", p->templates, name);
-    snprintf(schema, sizeof schema, "%s/template.rng", p->templates);
-    vip_template *t = vip_template_load(path, schema, err);
-    if (t && apply_force(t, settings, err)) {
-        vip_template_destroy(t);
-        return NULL;
-    }
-    if (t)
-        vip_template_record_units(t, 1);
-    return t;
-}
-
 static void forget_documents(vip_preview *p);
 
 vip_preview *vip_preview_create(const vip_produce_paths *paths, vip_error *err)
@@ -186,13 +157,15 @@ vip_preview *vip_preview_create(const vip_produce_paths *paths, vip_error *err)
     vip_layout_default_options(&p->layout);
     if (copy_path(p->fonts_path, paths->fonts, "font manifest", err) ||
         copy_path(p->templates, paths->templates, "templates", err) ||
-        copy_path(p->translations, paths->translations, "translations", err) ||
-        !(p->fonts = vip_fontset_load(p->fonts_path, err)) || !(p->text = vip_text_create(p->fonts, err)) ||
-        !(p->letter = load_template(p, "letter.xml", paths->settings, err)) ||
-        !(p->booklet = load_template(p, "booklet.xml", paths->settings, err))) {
+        copy_path(p->translations, paths->translations, "translations", err) || !(p->fit = vip_fit_create(paths, err))) {
         vip_preview_destroy(p);
         return NULL;
     }
+    p->fonts = vip_fit_fonts(p->fit);
+    p->text = vip_fit_text(p->fit);
+    p->letter = vip_fit_letter(p->fit);
+    p->booklet = vip_fit_booklet(p->fit);
+    p->layout = *vip_fit_layout(p->fit);
     const vip_font *latin = vip_fontset_primary(p->fonts, "Latn", "en", VIP_WEIGHT_REGULAR);
     if (!latin) {
         vip_error_set(err, VIP_ERR_FONT, "%s: no Latin font for the margin labels", p->fonts_path);
@@ -203,8 +176,6 @@ vip_preview *vip_preview_create(const vip_produce_paths *paths, vip_error *err)
         vip_preview_destroy(p);
         return NULL;
     }
-    /* Characters no font has are check's business; a preview must not repeat them for every variant. */
-    vip_text_set_warnings(p->text, (vip_warn_sink){quiet, NULL});
     return p;
 }
 
@@ -212,14 +183,11 @@ void vip_preview_destroy(vip_preview *p)
 {
     if (!p)
         return;
-    vip_template_destroy(p->letter);
-    vip_template_destroy(p->booklet);
     vip_raster_font_destroy(p->label_font);
     forget_documents(p);
     free(p->kept);
     free(p->keeping);
-    vip_text_destroy(p->text);
-    vip_fontset_destroy(p->fonts);
+    vip_fit_destroy(p->fit);
     free(p->drawn);
     free(p->drawing);
     free(p);
@@ -838,6 +806,9 @@ static int render_document(render *r, vip_template *tmpl, const vip_case_row *ro
         if (doc->max_pages > 0 && pd->page_count > (size_t)doc->max_pages)
             snprintf(dc->note, sizeof dc->note, "runs to %zu pages, more than the %d allowed, even with its type "
                      "scaled down", pd->page_count, doc->max_pages);
+        else if (doc->max_pages > 0 && pd->full_size_pages > (size_t)doc->max_pages)
+            snprintf(dc->note, sizeof dc->note, "runs to %zu pages at full type size, more than the %d allowed: it "
+                     "is printed in smaller type to fit", pd->full_size_pages, doc->max_pages);
         kept_doc *k = &r->p->keeping[r->p->keeping_count];
         memset(k, 0, sizeof *k);
         k->doc = *dc;
@@ -878,73 +849,17 @@ static int render_document(render *r, vip_template *tmpl, const vip_case_row *ro
 
 /* ---- the letter variants ---- */
 
-/* The values that change the letter's text, each an axis; variant k takes value k mod n of every axis, so that
- * max(n) variants print every value of every axis. */
-enum { AXIS_OFFENCE, AXIS_NEEDS, AXIS_REFERRAL, AXIS_ENHANCED, AXIS_LOCATION, AXIS_OFFICER_EMAIL, AXIS_COUNT };
-
-static size_t code_count(vip_case_field f)
-{
-    size_t n = 0;
-    for (const char *const *c = vip_case_codes(f); c && c[n]; n++)
-        ;
-    return n;
-}
-
+/* Every letter variant vip_fit lays out for check, so that each finding is on a page here. */
 static int render_letters(render *r, const vip_case_row *first)
 {
-    const vip_case_field coded[3] = {VIP_CASE_OFFENCE, VIP_CASE_NEEDS_ASSESSMENT, VIP_CASE_REFERRAL};
-    size_t n[AXIS_COUNT] = {code_count(VIP_CASE_OFFENCE), code_count(VIP_CASE_NEEDS_ASSESSMENT),
-                            code_count(VIP_CASE_REFERRAL), 1 + code_count(VIP_CASE_ENHANCED_REASON), 2, 2};
-    size_t variants = 1;
-    for (int a = 0; a < AXIS_COUNT; a++)
-        variants = n[a] > variants ? n[a] : variants;
-    /* A place and an officer's email for the variants that print them, where the example row has none. */
-    const char *location = *first->value[VIP_CASE_LOCATION] ? first->value[VIP_CASE_LOCATION]
-                                                              : first->value[VIP_CASE_TOWN];
-    const char *officer_email = *first->value[VIP_CASE_OFFICER_EMAIL] ? first->value[VIP_CASE_OFFICER_EMAIL]
-                                                                      : "officer@police.example";
-    for (size_t k = 0; k < variants; k++) {
-        vip_case_row row = *first;
-        row.lang = r->lang->tag;
-        row.value[VIP_CASE_LANGUAGE] = (char *)r->lang->tag;
-        for (int a = 0; a < 3; a++)
-            row.value[coded[a]] = (char *)vip_case_codes(coded[a])[k % n[a]];
-        size_t e = k % n[AXIS_ENHANCED];
-        row.enhanced = e > 0;
-        row.value[VIP_CASE_ENHANCED_RIGHTS] = e ? "yes" : "no";
-        row.value[VIP_CASE_ENHANCED_REASON] = e ? (char *)vip_case_codes(VIP_CASE_ENHANCED_REASON)[e - 1] : "";
-        row.value[VIP_CASE_LOCATION] = (char *)(k % 2 == 0 ? location : "");
-        row.value[VIP_CASE_OFFICER_EMAIL] = (char *)((k / 2) % 2 == 0 ? officer_email : "");
+    for (size_t k = 0; k < vip_fit_letter_variants(); k++) {
+        vip_case_row row;
         char name[32], title[600];
-        snprintf(name, sizeof name, "letter-%02zu", k + 1);
-        snprintf(title, sizeof title, "Letter %zu: offence %s, needs assessment %s, referral %s, enhanced rights %s%s%s, "
-                 "%s, %s", k + 1, row.value[VIP_CASE_OFFENCE], row.value[VIP_CASE_NEEDS_ASSESSMENT],
-                 row.value[VIP_CASE_REFERRAL], e ? "yes (" : "no", e ? row.value[VIP_CASE_ENHANCED_REASON] : "",
-                 e ? ")" : "", *row.value[VIP_CASE_LOCATION] ? "with a place" : "no place",
-                 *row.value[VIP_CASE_OFFICER_EMAIL] ? "officer's email" : "no officer's email");
+        vip_fit_letter_variant(first, r->lang->tag, k, &row, name, sizeof name, title, sizeof title);
         if (render_document(r, r->p->letter, &row, name, title))
             return r->err->code;
     }
     return VIP_OK;
-}
-
-/* The example case data: the option, else examples/cases.csv beside the templates (source tree), in the
- * installed documentation (share/doc/vipgen/examples), or in the working directory. */
-static int find_cases(render *r, char *out, size_t size)
-{
-    if (r->o->cases) {
-        snprintf(out, size, "%s", r->o->cases);
-        return VIP_OK;
-    }
-    const char *tries[] = {"%s/../examples/cases.csv", "%s/../../doc/vipgen/examples/cases.csv",
-                           "examples/cases.csv" /* the source tree as the working directory */};
-    for (size_t i = 0; i < 3; i++) {
-        snprintf(out, size, tries[i], r->p->templates);
-        if (access(out, R_OK) == 0)
-            return VIP_OK;
-    }
-    return vip_error_set(r->err, VIP_ERR_IO, "preview: no example case data (examples/cases.csv) near %s; "
-                         "give one with --cases FILE", r->p->templates);
 }
 
 /* ---- the index ---- */
@@ -1209,7 +1124,7 @@ static int run_check(render *r)
     char english[PATH_SIZE + 64], glossary[PATH_SIZE + 64], path[PATH_SIZE + 64];
     snprintf(english, sizeof english, "%s/en.xlf", r->p->translations);
     snprintf(glossary, sizeof glossary, "%s/glossary.tsv", r->p->translations);
-    vip_check_options opt = {english, access(glossary, R_OK) == 0 ? glossary : NULL};
+    vip_check_options opt = {english, access(glossary, R_OK) == 0 ? glossary : NULL, r->p->fit, r->o->cases};
     if (!(r->check = vip_check_create(&opt, r->err)))
         return r->err->code;
     const char *cat_path = r->o->catalog;
@@ -1248,7 +1163,7 @@ int vip_preview_render(vip_preview *p, const vip_preview_options *o, const char 
     if (!rc)
         rc = load_units(&r);
     char cases_path[PATH_SIZE + 64];
-    if (!rc && !o->skip_letters && !(rc = find_cases(&r, cases_path, sizeof cases_path))) {
+    if (!rc && !o->skip_letters && !(rc = vip_fit_find_cases(p->fit, o->cases, cases_path, sizeof cases_path, err))) {
         double t = now_ms();
         if (!(cases = vip_case_read(cases_path, err)))
             rc = err->code;
