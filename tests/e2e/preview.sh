@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # vipgen preview: every unit printed somewhere or listed as unused; each unit's place is where pdftotext finds its
 # text in the PDF; the page pictures (read back by Python's zlib) carry the colour of each unit's state at its
-# place — orange for an English fallback, blue for a change since the baseline; links from the index land on the
+# place — orange for an English fallback, blue for a change since the baseline, purple for a unit wider than its
+# place (vipgen check's shaped width); links from the index land on the
 # unit's place; bad catalogues (not XML, another language) are one clear error, never a preview in another language.
 . "$(dirname "$0")/lib.sh"
 
@@ -19,6 +20,7 @@ def target(unit, text):
     s = s[:m.start(2)] + text + s[m.end(2):]
 target('letter.thanks', 'از گزارش شما سپاسگزاریم ZEBRA42.')
 target('letter.subject', '')
+target('letter.glance.offence_date', 'تاریخ وقوع جرم گزارش‌شده توسط شما به پلیس نورث‌شایر')  # too long for its cell
 open(path, 'w', encoding='utf-8').write(s)
 EOF
 
@@ -113,8 +115,16 @@ result('page picture is the A4 page at 1.5 px/pt (%dx%d)' % (w, h), (w, h) == (8
 result('the fallback unit is outlined in orange', has(seen, (0xE0, 0x7B, 0x00)), sorted(seen)[:8])
 w, h, seen = colours_around(units['letter.thanks']['places'][0])
 result('the changed unit is outlined in blue', has(seen, (0x1D, 0x5F, 0xD6)), sorted(seen)[:8])
+label = units['letter.glance.offence_date']
+w, h, seen = colours_around(label['places'][0])
+result('the unit too wide for its table cell is outlined in purple', label['overflow'] and
+       has(seen, (0xA2, 0x1C, 0xAF)), (label['overflow'], sorted(seen)[:8]))
+result('and its width problem listed in the index, in millimetres',
+       re.search(r'unit <a href="#unit-letter.glance.offence_date"><code>[^<]*</code></a>: is [0-9.]+ mm wider than '
+                 r'its table cell \([0-9.]+ mm\)[^[]*\[width\]', index) is not None)
 w, h, seen = colours_around(units['letter.title']['places'][0])
-result('an untouched unit is not', not has(seen, (0x1D, 0x5F, 0xD6)) and not has(seen, (0xE0, 0x7B, 0x00)))
+result('an untouched unit is not', not has(seen, (0x1D, 0x5F, 0xD6)) and not has(seen, (0xE0, 0x7B, 0x00)) and
+       not has(seen, (0xA2, 0x1C, 0xAF)))
 
 # Every link of the index lands on a page that has the anchor it names.
 class Links(html.parser.HTMLParser):
