@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# make bench: the translator's live preview. `vipgen serve` renders the Farsi preview (12 letter variants and the
+# make bench: vipgen check of each shipped catalogue, shaped widths included (limit 1 s each, best of three), and
+# the translator's live preview. `vipgen serve` renders the Farsi preview (12 letter variants and the
 # booklet); the catalogue is then saved with one changed unit, as a translator's tool saves it, and the re-render is
 # timed from status.json — for a letter unit (letters: limit 1 s) and for a booklet unit (booklet: limit 2 s). The
 # best of three saves each, wall clock and the render's processor time (the wall clock also counts waiting for a
@@ -11,6 +12,16 @@ tmp=$(mktemp -d)
 server=
 trap '[ -n "$server" ] && kill "$server" 2>/dev/null; rm -rf "$tmp"' EXIT
 py=/usr/bin/python3
+for f in translations/*.xlf; do
+    best=
+    for _ in 1 2 3; do
+        start=$(date +%s%N)
+        "$vipgen" check "$f" >/dev/null 2>&1
+        ms=$(( ($(date +%s%N) - start) / 1000000 ))
+        [ -z "$best" ] || [ "$ms" -lt "$best" ] && best=$ms
+    done
+    printf 'vipgen check %-26s %6d ms (limit 1000: %s)\n' "$f:" "$best" "$([ "$best" -lt 1000 ] && echo ok || echo OVER)"
+done
 cp translations/fa.xlf "$tmp/fa.xlf"
 "$vipgen" serve --lang fa --catalog "$tmp/fa.xlf" --cases examples/cases.csv --port 0 --dir "$tmp/serve" >"$tmp/out" 2>"$tmp/err" &
 server=$!
