@@ -325,13 +325,13 @@ static void emit(const notes *ns, vip_fit_sink sink, void *user)
             /* A warning, as vipgen letter reports a letter over its limit: it is still made, on more pages. */
             f.kind = "pages";
             if (n->pages > (size_t)n->max_pages)
-                snprintf(message, sizeof message, "the %s runs to %zu pages at full type size and still %zu in the "
-                         "smallest type vipgen may use, over its limit of %d (%s in the preview, for one): shorten "
-                         "the longest units", n->what, n->full_pages, n->pages, n->max_pages, n->name);
+                snprintf(message, sizeof message, "the %s runs to %zu pages at full type size and still %zu set as "
+                         "tight as vipgen may, over its limit of %d (%s in the preview, for one): shorten the "
+                         "longest units", n->what, n->full_pages, n->pages, n->max_pages, n->name);
             else
                 snprintf(message, sizeof message, "the %s runs to %zu pages at full type size, over its limit of "
-                         "%d (%s in the preview, for one): vipgen sets it in smaller type to fit; shorten the "
-                         "longest units so that it need not", n->what, n->full_pages, n->max_pages, n->name);
+                         "%d (%s in the preview, for one): vipgen sets it tighter to fit (smaller type, less space "
+                         "between lines); shorten the longest units so that it need not", n->what, n->full_pages, n->max_pages, n->name);
             sink(user, &f);
             continue;
         }
