@@ -5,6 +5,7 @@
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "check.h"
@@ -85,6 +86,66 @@ static int marker_with_first_line(const vip_page_doc *pd, const char *prefix)
     return marker_page != SIZE_MAX && marker_page == text_page && fabs(marker_y - text_y) < 0.01;
 }
 
+/* What does not fit its place is reported (vip_page_overflow), never silently cut: a word wider than its table cell,
+ * by its width against the cell's room; a heading the document keeps to one line that takes two, by its width on
+ * one line against the line's room; a paragraph that fits, not at all. */
+static void test_overflow(vip_text *text, const vip_layout_options *o)
+{
+    vip_error err = {0};
+    const char *word = "Supercalifragilisticexpialidociousnesses", *fits = "Date of offence";
+    const char *heading = "Written acknowledgement of your crime report, with everything you need to know next";
+    vip_doc *doc = vip_doc_create("t", "en", &err);
+    vip_block *row = doc ? vip_doc_add_block(doc, VIP_BLOCK_TABLE_ROW, 0, NULL, 0, VIP_ALIGN_START, "row", &err) : NULL;
+    if (row && (row->cells = calloc(2, sizeof *row->cells)) && (row->columns = calloc(2, sizeof *row->columns))) {
+        row->cell_count = 2;
+        row->columns[0] = 20;
+        row->columns[1] = 80;
+        vip_rich_append(&row->cells[0], word, strlen(word), &err);
+        vip_rich_append(&row->cells[1], fits, strlen(fits), &err);
+    }
+    vip_block *h = row ? vip_doc_add_block(doc, VIP_BLOCK_HEADING, 1, heading, strlen(heading), VIP_ALIGN_START,
+                                           "heading", &err) : NULL;
+    if (h)
+        h->max_lines = 1;
+    vip_block *p = h ? vip_doc_add_block(doc, VIP_BLOCK_PARAGRAPH, 0, fits, strlen(fits), VIP_ALIGN_START, "p", &err)
+                     : NULL;
+    vip_page_doc *pd = p ? vip_layout_document(text, doc, o, &err) : NULL;
+    const vip_page_overflow *cell = NULL, *line = NULL;
+    int others = 0;
+    for (const vip_page_overflow *v = pd ? pd->overflows : NULL; v; v = v->next) {
+        if (v->block == 0 && v->cell == 0 && v->place == VIP_PLACE_CELL && v->lines == 0)
+            cell = v;
+        else if (v->block == 1 && v->cell == SIZE_MAX && v->place == VIP_PLACE_COLUMN && v->lines == 1)
+            line = v;
+        else
+            others++;
+    }
+    /* The widths on one line, as the same engine sets them with no limit. */
+    vip_text_style body = {.lang = "en", .size = o->body_size, .leading = o->leading};
+    vip_text_style bold = {.lang = "en", .size = o->heading_size[0], .leading = o->leading, .weight = VIP_WEIGHT_BOLD};
+    vip_paragraph *w = vip_text_layout_paragraph(text, word, strlen(word), &body, NULL, 0, 1e6, NULL, &err);
+    vip_paragraph *hw = vip_text_layout_paragraph(text, heading, strlen(heading), &bold, NULL, 0, 1e6, NULL, &err);
+    double room = (o->page_width - o->margin_left - o->margin_right) * 0.2 - 2 * 1.2 * 72 / 25.4;
+    CHECK("overflow.word_wider_than_its_cell",
+          cell && w && fabs(cell->room - room) < 0.01 && fabs(cell->excess - (w->lines[0].width - room)) < 0.01 &&
+              cell->excess > 10,
+          "%s: room %.2f (expected %.2f), excess %.2f (expected %.2f)", cell ? "reported" : "not reported",
+          cell ? cell->room : 0, room, cell ? cell->excess : 0, w ? w->lines[0].width - room : 0);
+    double column = o->page_width - o->margin_left - o->margin_right;
+    CHECK("overflow.heading_over_its_line_limit",
+          line && hw && line->line_count == 2 && fabs(line->room - column) < 0.01 &&
+              fabs(line->excess - (hw->lines[0].width - column)) < 0.01,
+          "%s: %zu lines, excess %.2f (expected %.2f)", line ? "reported" : "not reported", line ? line->line_count : 0,
+          line ? line->excess : 0, hw ? hw->lines[0].width - column : 0);
+    CHECK("overflow.nothing_else", pd && others == 0, "%d other overflows %s", others, err.message);
+    CHECK("overflow.full_size_pages", pd && pd->full_size_pages == pd->page_count && pd->page_count == 1,
+          "%zu pages, %zu at full size", pd ? pd->page_count : 0, pd ? pd->full_size_pages : 0);
+    vip_paragraph_destroy(w);
+    vip_paragraph_destroy(hw);
+    vip_page_doc_destroy(pd);
+    vip_doc_destroy(doc);
+}
+
 int main(void)
 {
     vip_error err = {0};
@@ -96,6 +157,7 @@ int main(void)
     }
     vip_layout_options o;
     vip_layout_default_options(&o);
+    test_overflow(text, &o);
     for (size_t s = 0; s < sizeof samples / sizeof samples[0]; s++) {
         int stranded = 0, laid = 0;
         /* A space before the heading, 5 pt taller each time, moves it down its page and over the foot. */
