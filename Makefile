@@ -134,8 +134,9 @@ demo: deps
 	tests/demo.sh $(BUILD)/vipgen out
 
 bench: deps
-	$(MAKE) $(STRICT) build $(BUILD)/bench/bench_engine $(BUILD)/bench/bench_letters
+	$(MAKE) $(STRICT) build $(BUILD)/bench/bench_engine $(BUILD)/bench/bench_letters $(BUILD)/bench/bench_single
 	$(BUILD)/bench/bench_engine
+	$(BUILD)/bench/bench_single $(BUILD)/vipgen
 	$(BUILD)/bench/bench_letters
 	tests/bench/bench_delivery.sh $(BUILD)/vipgen
 	tests/bench/bench_preview.sh $(BUILD)/vipgen
