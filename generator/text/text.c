@@ -433,9 +433,8 @@ static int shape(vip_text *t, const para *p, const run *r, size_t first, size_t 
     hb_buffer_set_script(b, hb_script_from_string(uscript_getShortName(r->script), -1));
     hb_buffer_set_language(b, hb_language_from_string(r->lang->tag, -1));
     /* Default ignorables (joiners, bidi isolates and marks) steer shaping and ordering but draw nothing: removing
-     * them keeps invisible glyphs out of the PDF and its text layer. */
-    /* In Arabic script, HarfBuzz also tells where a tatweel would join two letters without changing their
-     * shapes (kashida justification); the glyphs themselves are the same either way. */
+     * them keeps invisible glyphs out of the PDF and its text layer. In Arabic script, HarfBuzz also tells where a
+     * tatweel would join two letters without changing their shapes (for kashida); the glyphs are the same. */
     hb_buffer_set_flags(b, (first == 0 ? HB_BUFFER_FLAG_BOT : 0) | (last == p->n ? HB_BUFFER_FLAG_EOT : 0) |
                                HB_BUFFER_FLAG_REMOVE_DEFAULT_IGNORABLES |
                                (r->script == USCRIPT_ARABIC ? HB_BUFFER_FLAG_PRODUCE_SAFE_TO_INSERT_TATWEEL : 0));
@@ -1156,14 +1155,16 @@ static int build_line(vip_text *t, para *p, const line_range *lr, int last_line,
         double pen = 0;
         size_t n = 0; /* glyphs out */
         for (size_t g = 0; g < s.count; g++) {
-            if (added && out->rtl && (g == 0 || s.info[g - 1].cluster != s.info[g].cluster)) {
+            int cluster_start = g == 0 || s.info[g - 1].cluster != s.info[g].cluster;
+            if (added && out->rtl && cluster_start) {
                 /* A kashida joining this cluster's letter to the next one, drawn to its left (before it in visual
                  * order) in its cluster: extraction gives the letter, and the tatweels no text of their own. */
                 size_t ci = p->char_at[s.info[g].cluster];
                 double advance;
                 uint32_t gid = tatweel_glyph(r->font, style->size, &advance);
                 int32_t units = vip_font_glyph_advance(r->font, gid);
-                for (int k = ci + 1 < pc->last ? tatweels[ci + 1 - lr->first] : 0; k > 0; k--) {
+                uint8_t *k = ci + 1 < pc->last ? &tatweels[ci + 1 - lr->first] : NULL;
+                for (; k && *k > 0; --*k) { /* used up: never more glyphs than counted above */
                     out->glyphs[n++] = (vip_text_glyph){.gid = gid, .cluster = s.info[g].cluster, .x_advance = units,
                                                         .x = pen, .y = 0, .advance = advance};
                     pen += advance;
@@ -1179,7 +1180,7 @@ static int build_line(vip_text *t, para *p, const line_range *lr, int last_line,
             o->y = s.pos[g].y_offset * scale;
             o->advance = s.pos[g].x_advance * scale;
             pen += o->advance;
-            if (space_stretch > 0 && is_justify_space(p, p->char_at[o->cluster]))
+            if (space_stretch > 0 && cluster_start && is_justify_space(p, p->char_at[o->cluster]))
                 pen += space_stretch * p->width[p->char_at[o->cluster]];
             if (extra > 0) {
                 size_t ci = p->char_at[o->cluster];
