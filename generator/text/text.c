@@ -991,14 +991,30 @@ static int justify_arabic(const para *p, size_t first, size_t visible, double si
     double room = MAX_SPACE_STRETCH * spaces, added = 0;
     int kashida = p->kashida && !holds_address(p, first, visible);
     for (int round = 0; kashida && round < MAX_TATWEELS && slack - added > room + 1e-9; round++)
-        for (int pr = 1; pr <= VIP_KASHIDA_PRIORITIES && slack - added > room + 1e-9; pr++)
-            for (size_t i = first + 1; i < visible && slack - added > room + 1e-9; i++)
-                if (p->kashida[i] == pr) {
-                    double advance;
+        for (int pr = 1; pr <= VIP_KASHIDA_PRIORITIES && slack - added > room + 1e-9; pr++) {
+            /* The places of this priority still at `round` tatweels; when fewer tatweels are wanted than there are
+             * places, every (places / wanted)-th takes one, so that they spread over the line. */
+            size_t places = 0, wanted = 0, seen = 0;
+            double advance = 0;
+            for (size_t i = first + 1; i < visible; i++)
+                if (p->kashida[i] == pr && tatweels[i - first] == round && !places++)
                     tatweel_glyph(p->font[i - 1], size, &advance);
-                    added += advance;
-                    tatweels[i - first]++;
+            if (!places || advance <= 0)
+                continue;
+            wanted = (size_t)ceil((slack - added - room) / advance - 1e-9);
+            for (int pass = 0; pass < 2; pass++)
+                for (size_t i = first + 1; i < visible && slack - added > room + 1e-9; i++) {
+                    if (p->kashida[i] != pr || tatweels[i - first] != round)
+                        continue;
+                    int take = pass || wanted >= places || (seen + 1) * wanted / places > seen * wanted / places;
+                    seen += !pass;
+                    if (take) {
+                        tatweel_glyph(p->font[i - 1], size, &advance);
+                        added += advance;
+                        tatweels[i - first]++;
+                    }
                 }
+        }
     if (slack - added > room + 1e-9 || added > slack + 1e-9 || (spaces <= 0 && added < slack - 1e-6)) {
         memset(tatweels, 0, visible - first + 1);
         return 0;
