@@ -9,6 +9,7 @@
 
 #include "bidi.h"
 #include "hyphen.h"
+#include "kashida.h"
 #include "lang.h"
 #include "linebreak.h"
 
@@ -87,6 +88,8 @@ typedef struct para {
     vip_bidi *bidi;
     vip_break *breaks;      /* line-break opportunities, found on first use */
     size_t break_count;
+    uint8_t *kashida;       /* per character: the priority of the kashida place joining it to the character before
+                             * (see kashida.h), 0 where there is none; NULL in text without any */
     uint32_t *graphemes;    /* grapheme boundaries, found on first use (only for words wider than a line) */
     size_t grapheme_count;
     uint32_t *missing;      /* characters no font has, warned about again whenever the analysis is used again:
@@ -260,6 +263,7 @@ static void para_free(para *p)
     vip_bidi_destroy(p->bidi);
     free(p->breaks);
     free(p->graphemes);
+    free(p->kashida);
 }
 
 static int is_line_end_space(uint32_t cp)
@@ -429,9 +433,11 @@ static int shape(vip_text *t, const para *p, const run *r, size_t first, size_t 
     hb_buffer_set_script(b, hb_script_from_string(uscript_getShortName(r->script), -1));
     hb_buffer_set_language(b, hb_language_from_string(r->lang->tag, -1));
     /* Default ignorables (joiners, bidi isolates and marks) steer shaping and ordering but draw nothing: removing
-     * them keeps invisible glyphs out of the PDF and its text layer. */
+     * them keeps invisible glyphs out of the PDF and its text layer. In Arabic script, HarfBuzz also tells where a
+     * tatweel would join two letters without changing their shapes (for kashida); the glyphs are the same. */
     hb_buffer_set_flags(b, (first == 0 ? HB_BUFFER_FLAG_BOT : 0) | (last == p->n ? HB_BUFFER_FLAG_EOT : 0) |
-                               HB_BUFFER_FLAG_REMOVE_DEFAULT_IGNORABLES);
+                               HB_BUFFER_FLAG_REMOVE_DEFAULT_IGNORABLES |
+                               (r->script == USCRIPT_ARABIC ? HB_BUFFER_FLAG_PRODUCE_SAFE_TO_INSERT_TATWEEL : 0));
     hb_shape(vip_font_hb_font(r->font), b, NULL, 0);
     unsigned n;
     hb_glyph_info_t *info = hb_buffer_get_glyph_infos(b, &n);
@@ -501,6 +507,57 @@ static int build_runs(vip_text *t, para *p)
         r->cluster_order = cluster_order(g);
         i = j;
     }
+    return VIP_OK;
+}
+
+/* Whether a run may be lengthened with kashida: Arabic script, in a language justified so, in a font with a
+ * tatweel. */
+static int run_takes_kashida(const run *r)
+{
+    return r->script == USCRIPT_ARABIC && vip_kashida_language(r->lang->tag) &&
+           vip_font_nominal_glyph(r->font, 0x640) != 0;
+}
+
+/* The kashida places of a paragraph (p->kashida; left NULL when it has none). A join is eligible where HarfBuzz
+ * says a tatweel may go between the two letters without changing their shapes, both letters are clusters of one
+ * character and one glyph (no mark on either, no ligature) in one run, and neither is a tatweel already. */
+static int find_kashida_places(para *p)
+{
+    int any = 0;
+    for (size_t r = 0; r < p->run_count && !any; r++)
+        any = run_takes_kashida(&p->runs[r]);
+    if (!any || !p->n)
+        return VIP_OK;
+    uint8_t *glyphs = calloc(p->n, 1), *safe = calloc(p->n, 1), *eligible = calloc(p->n, 1);
+    if (!glyphs || !safe || !eligible || !(p->kashida = malloc(p->n))) {
+        free(glyphs);
+        free(safe);
+        free(eligible);
+        return VIP_ERR_NOMEM;
+    }
+    for (size_t r = 0; r < p->run_count; r++)
+        for (size_t g = 0; g < p->runs[r].glyphs.count; g++) {
+            const hb_glyph_info_t *info = &p->runs[r].glyphs.info[g];
+            size_t ci = p->char_at[info->cluster];
+            if (glyphs[ci] < 2)
+                glyphs[ci]++;
+            safe[ci] = (hb_glyph_info_get_glyph_flags(info) & HB_GLYPH_FLAG_SAFE_TO_INSERT_TATWEEL) != 0;
+        }
+    for (size_t r = 0; r < p->run_count; r++) {
+        const run *rn = &p->runs[r];
+        if (!run_takes_kashida(rn))
+            continue;
+        for (size_t i = rn->first + 1; i < rn->last; i++) {
+            /* A character is its cluster's only one when the next character has glyphs of its own. */
+            int alone = glyphs[i] == 1 && (i + 1 == p->n || glyphs[i + 1] > 0);
+            int before_alone = glyphs[i - 1] == 1;
+            eligible[i] = alone && before_alone && safe[i] && p->cp[i] != 0x640 && p->cp[i - 1] != 0x640;
+        }
+    }
+    vip_kashida_places(p->cp, p->n, eligible, p->kashida);
+    free(glyphs);
+    free(safe);
+    free(eligible);
     return VIP_OK;
 }
 
@@ -888,6 +945,87 @@ typedef struct piece {
     uint8_t level;
 } piece;
 
+/* Arabic-script lines: a word gap at most 1.5 times the space, a kashida at most this many tatweels. */
+#define MAX_SPACE_STRETCH 0.5
+#define MAX_TATWEELS 3
+
+/* The tatweel glyph of a font and its advance in points at the paragraph's size. */
+static uint32_t tatweel_glyph(const vip_font *font, double size, double *advance)
+{
+    uint32_t gid = vip_font_nominal_glyph(font, 0x640);
+    *advance = vip_font_glyph_advance(font, gid) * size * vip_font_size_adjust(font) / vip_font_get_metrics(font)->upem;
+    return gid;
+}
+
+/* Whether left-to-right text in characters [first, last) holds a web or email address, a reference (letters or
+ * digits on both sides of '.', '/', '@' or ':') or digits in groups ("08 08 16 89 111"). The PDF writer gives such a
+ * right-to-left line its text glyph by glyph rather than as one span (viewers would reorder its pieces), and there
+ * a tatweel, which has no text of its own, would copy as a zero-width space inside its word: such lines are not
+ * lengthened with kashida. */
+static int holds_address(const para *p, size_t first, size_t last)
+{
+    for (size_t i = first + 1; i + 1 < last; i++) {
+        if (p->level[i] & 1)
+            continue;
+        uint32_t a = p->cp[i - 1], c = p->cp[i], b = p->cp[i + 1];
+        if ((c == '.' || c == '/' || c == '@' || c == ':') && (a >= 0x80 || u_isalnum((UChar32)a)) &&
+            (b >= 0x80 || u_isalnum((UChar32)b)))
+            return 1;
+        if ((c == ' ' || c == 0xA0) && a >= '0' && a <= '9' && b >= '0' && b <= '9')
+            return 1;
+    }
+    return 0;
+}
+
+/* Justifies a line of Arabic-script text, characters [first, visible), that is slack points short of its width.
+ * The spaces widen, each by the same fraction of its own width, up to 1.5 times it; what they cannot take goes
+ * to kashidas: whole tatweels, given one at a time to the line's kashida places in turn (best priority first,
+ * then in logical order), until the spaces can take the rest. tatweels[i - first] receives the number joining
+ * character i to the one before, *stretch the spaces' fraction. Returns 0 where the line cannot be filled so
+ * (too few places, a kashida of more than MAX_TATWEELS, or no space to take the remainder): it is then set
+ * start-aligned rather than opened wider. */
+static int justify_arabic(const para *p, size_t first, size_t visible, double size, double slack, double *stretch,
+                          uint8_t *tatweels)
+{
+    double spaces = 0;
+    for (size_t i = first; i < visible; i++)
+        if (is_justify_space(p, i))
+            spaces += p->width[i];
+    double room = MAX_SPACE_STRETCH * spaces, added = 0;
+    int kashida = p->kashida && !holds_address(p, first, visible);
+    for (int round = 0; kashida && round < MAX_TATWEELS && slack - added > room + 1e-9; round++)
+        for (int pr = 1; pr <= VIP_KASHIDA_PRIORITIES && slack - added > room + 1e-9; pr++) {
+            /* The places of this priority still at `round` tatweels; when fewer tatweels are wanted than there are
+             * places, every (places / wanted)-th takes one, so that they spread over the line. */
+            size_t places = 0, wanted = 0, seen = 0;
+            double advance = 0;
+            for (size_t i = first + 1; i < visible; i++)
+                if (p->kashida[i] == pr && tatweels[i - first] == round && !places++)
+                    tatweel_glyph(p->font[i - 1], size, &advance);
+            if (!places || advance <= 0)
+                continue;
+            wanted = (size_t)ceil((slack - added - room) / advance - 1e-9);
+            for (int pass = 0; pass < 2; pass++)
+                for (size_t i = first + 1; i < visible && slack - added > room + 1e-9; i++) {
+                    if (p->kashida[i] != pr || tatweels[i - first] != round)
+                        continue;
+                    int take = pass || wanted >= places || (seen + 1) * wanted / places > seen * wanted / places;
+                    seen += !pass;
+                    if (take) {
+                        tatweel_glyph(p->font[i - 1], size, &advance);
+                        added += advance;
+                        tatweels[i - first]++;
+                    }
+                }
+        }
+    if (slack - added > room + 1e-9 || added > slack + 1e-9 || (spaces <= 0 && added < slack - 1e-6)) {
+        memset(tatweels, 0, visible - first + 1);
+        return 0;
+    }
+    *stretch = spaces > 0 ? (slack - added) / spaces : 0;
+    return 1;
+}
+
 /* Builds one output line: pieces of runs cut to the line and to its L1 levels, in visual order, positioned. */
 static int build_line(vip_text *t, para *p, const line_range *lr, int last_line, const vip_text_style *style,
                       double width, vip_text_line *line, vip_error *err)
@@ -904,7 +1042,8 @@ static int build_line(vip_text *t, para *p, const line_range *lr, int last_line,
     piece *pieces = malloc((nchars + 1) * sizeof *pieces);
     uint8_t *plevels = malloc(nchars + 1);
     uint32_t *order = malloc((nchars + 1) * sizeof *order);
-    if (!levels || !pieces || !plevels || !order)
+    uint8_t *tatweels = calloc(nchars + 1, 1);
+    if (!levels || !pieces || !plevels || !order || !tatweels)
         goto done;
     if (nchars && (rc = vip_bidi_line_levels(p->bidi, bstart, bend, levels, err)))
         goto done;
@@ -939,9 +1078,9 @@ static int build_line(vip_text *t, para *p, const line_range *lr, int last_line,
     if (!line->runs)
         goto done;
     /* Justification: extra space after each space glyph, or between clusters where a script has no spaces. */
-    double extra = 0;
+    double extra = 0, space_stretch = 0;
     size_t slots = 0;
-    int by_cluster = 0;
+    int by_cluster = 0, justified = 0;
     double content = measure(p, lr->first, lr->last), hyphen_width = 0;
     uint32_t hyphen_gid = lr->hyphen && visible > lr->first
                               ? hyphen_glyph(p->font[visible - 1], style->size, &hyphen_width)
@@ -969,7 +1108,13 @@ static int build_line(vip_text *t, para *p, const line_range *lr, int last_line,
         }
         rc = VIP_ERR_NOMEM;
     }
-    if (style->align == VIP_ALIGN_JUSTIFY && !last_line && !lr->hard && content < width) {
+    const vip_lang *base = vip_lang_find(style->lang, NULL);
+    if (style->align == VIP_ALIGN_JUSTIFY && !last_line && !lr->hard && content < width && base &&
+        strcmp(base->script, "Arab") == 0) {
+        /* Arabic, Farsi and Urdu: never a word gap wider than 1.5 spaces (Arabic and Farsi lengthen words with
+         * kashida instead), never letter-spaced. */
+        justified = justify_arabic(p, lr->first, visible, style->size, width - content, &space_stretch, tatweels);
+    } else if (style->align == VIP_ALIGN_JUSTIFY && !last_line && !lr->hard && content < width) {
         /* Chinese is justified between characters, even on a line with a few spaces (around an English name),
          * which would otherwise take all the extra width. */
         int cjk = strcmp(p->lang[lr->first]->script, "Hans") == 0;
@@ -998,7 +1143,10 @@ static int build_line(vip_text *t, para *p, const line_range *lr, int last_line,
             goto done;
         }
         rc = VIP_ERR_NOMEM;
-        out->glyphs = malloc((s.count + 1) * sizeof *out->glyphs); /* room for a hyphen */
+        size_t added = 0; /* tatweels */
+        for (size_t i = pc->first + 1; justified && i < pc->last; i++)
+            added += tatweels[i - lr->first];
+        out->glyphs = malloc((s.count + 1 + added) * sizeof *out->glyphs); /* room for a hyphen */
         if (!out->glyphs) {
             if (owned) {
                 free(s.info);
@@ -1024,8 +1172,24 @@ static int build_line(vip_text *t, para *p, const line_range *lr, int last_line,
         asc = fmax(asc, fmin(m->ascender, 1.1 * m->upem) * scale);
         desc = fmax(desc, fmin(-m->descender, 0.4 * m->upem) * scale);
         double pen = 0;
+        size_t n = 0; /* glyphs out */
         for (size_t g = 0; g < s.count; g++) {
-            vip_text_glyph *o = &out->glyphs[g];
+            int cluster_start = g == 0 || s.info[g - 1].cluster != s.info[g].cluster;
+            if (added && out->rtl && cluster_start) {
+                /* A kashida joining this cluster's letter to the next one, drawn to its left (before it in visual
+                 * order) in its cluster: extraction gives the letter, and the tatweels no text of their own. */
+                size_t ci = p->char_at[s.info[g].cluster];
+                double advance;
+                uint32_t gid = tatweel_glyph(r->font, style->size, &advance);
+                int32_t units = vip_font_glyph_advance(r->font, gid);
+                uint8_t *k = ci + 1 < pc->last ? &tatweels[ci + 1 - lr->first] : NULL;
+                for (; k && *k > 0; --*k) { /* used up: never more glyphs than counted above */
+                    out->glyphs[n++] = (vip_text_glyph){.gid = gid, .cluster = s.info[g].cluster, .x_advance = units,
+                                                        .x = pen, .y = 0, .advance = advance};
+                    pen += advance;
+                }
+            }
+            vip_text_glyph *o = &out->glyphs[n++];
             o->gid = s.info[g].codepoint;
             o->cluster = s.info[g].cluster;
             o->x_advance = s.pos[g].x_advance;
@@ -1035,6 +1199,8 @@ static int build_line(vip_text *t, para *p, const line_range *lr, int last_line,
             o->y = s.pos[g].y_offset * scale;
             o->advance = s.pos[g].x_advance * scale;
             pen += o->advance;
+            if (space_stretch > 0 && cluster_start && is_justify_space(p, p->char_at[o->cluster]))
+                pen += space_stretch * p->width[p->char_at[o->cluster]];
             if (extra > 0) {
                 size_t ci = p->char_at[o->cluster];
                 /* Spaces widen; without spaces, each cluster start after the line's first widens the gap
@@ -1062,7 +1228,7 @@ static int build_line(vip_text *t, para *p, const line_range *lr, int last_line,
                 desc = fmax(desc, -(bottom + s.pos[g].y_offset) * scale);
             }
         }
-        out->glyph_count = s.count;
+        out->glyph_count = n;
         /* A hyphenated line's hyphen, after its last character (the last piece of a left-to-right line), in that
          * character's cluster: drawn, but the text it stands for is the character alone, so the word copies
          * whole. */
@@ -1108,7 +1274,7 @@ static int build_line(vip_text *t, para *p, const line_range *lr, int last_line,
         shift = room / 2;
     else if ((align == VIP_ALIGN_START) == !!vip_bidi_is_rtl(p->bidi))
         shift = room;
-    if (extra > 0)
+    if (extra > 0 || justified)
         shift = 0;
     for (size_t i = 0; i < line->run_count; i++)
         line->runs[i].x += shift;
@@ -1118,6 +1284,7 @@ done:
     free(pieces);
     free(plevels);
     free(order);
+    free(tatweels);
     if (rc == VIP_ERR_NOMEM)
         vip_error_set(err, rc, "out of memory");
     return rc;
@@ -1181,7 +1348,7 @@ static size_t analysis_bytes(const cached *c)
                p->n * (sizeof *p->cp + sizeof *p->off + sizeof *p->lang + sizeof *p->weight + sizeof *p->script +
                        sizeof *p->font + sizeof *p->level + 2 * sizeof *p->width + sizeof *p->trim) +
                p->run_count * sizeof *p->runs + p->break_count * sizeof *p->breaks +
-               p->grapheme_count * sizeof *p->graphemes;
+               p->grapheme_count * sizeof *p->graphemes + (p->kashida ? p->n : 0);
     for (size_t i = 0; i < p->run_count; i++)
         b += p->runs[i].glyphs.count * (sizeof(hb_glyph_info_t) + sizeof(hb_glyph_position_t) + 2 * sizeof(int32_t));
     return b;
@@ -1451,7 +1618,7 @@ static cached *analyse(vip_text *t, const char *utf8, size_t len, const vip_text
         p->level[i] = vip_bidi_level_at(p->bidi, p->off[i]);
     resolve_scripts(p);
     pick_fonts(t, p, where);
-    if (build_runs(t, p))
+    if (build_runs(t, p) || find_kashida_places(p))
         goto nomem;
     return c;
 nomem:
