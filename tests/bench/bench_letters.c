@@ -52,7 +52,7 @@ static int run(int rows, int jobs)
     fflush(stdout); /* or the child prints what the parent had buffered */
     pid_t pid = fork();
     if (pid == 0) {
-        vip_produce_paths paths = {"fonts/manifest", "templates", "translations"};
+        vip_produce_paths paths = {"fonts/manifest", "templates", "translations", NULL};
         vip_letters_result res;
         vip_error err = {0};
         if (!freopen("/dev/null", "w", stderr))
