@@ -115,7 +115,7 @@ check letters.enhanced_update_1_day "pdftotext -enc UTF-8 '$tmp/letters/NC-2024-
 check letters.standard_update_5_days "pdftotext -enc UTF-8 '$tmp/letters/NC-2024-012345_en.pdf' - | tr '\n' ' ' | grep -qE '5 working days'" "no '5 working days'"
 check letters.english_date "pdftotext -enc UTF-8 '$tmp/letters/NC-2024-012345_en.pdf' - | grep -qF '2 March 2024'" "offence date not formatted"
 # One digit system per document: European digits in Farsi too (translations/README.md, "Digits").
-check letters.farsi_digits "pdftotext -enc UTF-8 '$tmp/letters/NC-2024-012349_fa.pdf' - | grep -qF '2024' && ! pdftotext -enc UTF-8 '$tmp/letters/NC-2024-012349_fa.pdf' - | grep -q '[۰-۹٠-٩]'" "Persian or Arabic-Indic digits in the Farsi letter"
+check letters.farsi_digits "pdftotext -enc UTF-8 '$tmp/letters/NC-2024-012349_fa.pdf' - | grep -qF '2024' && ! pdftotext -enc UTF-8 '$tmp/letters/NC-2024-012349_fa.pdf' - | LC_ALL=C.UTF-8 grep -qP '[\\x{06F0}-\\x{06F9}\\x{0660}-\\x{0669}]'" "Persian or Arabic-Indic digits in the Farsi letter"
 
 # Determinism.
 "$vipgen" letter examples/cases.csv -o "$tmp/again" 2>/dev/null
