@@ -1255,7 +1255,11 @@ static int block(merge *m, inline_ctx *c, const xmlNode *n)
         if (blocks(m, c, n) || !add(m, c, VIP_BLOCK_BOX_END, n, NULL))
             return m->err->code;
     } else if (is_el(n, "image")) {
-        if (!(b = add(m, c, VIP_BLOCK_IMAGE, n, NULL)))
+        /* Its content is its alternative text, from <alt>. */
+        const xmlNode *alt = n->children;
+        while (alt && !is_el(alt, "alt"))
+            alt = alt->next;
+        if (!(b = add(m, c, VIP_BLOCK_IMAGE, n, alt)))
             return m->err->code;
         char *src = prop(n, "src");
         unsigned w = 1, h = 1;

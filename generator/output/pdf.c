@@ -357,6 +357,9 @@ typedef struct ctx {
     /* Tagged PDF (when layout made a structure tree): every marked-content sequence drawn and every annotation
      * of a Link element, for the structure tree and its parent tree (write_structure). */
     int tagged;
+    const vip_page_item *mark_item; /* the item being drawn */
+    size_t mark_page;
+    int mcid, mark_open;            /* the page's next MCID; whether the item's marked content is open */
     struct pdf_mark {
         size_t element, page;
         int mcid;             /* -1: an annotation */
@@ -1164,6 +1167,8 @@ static int same_mark(const vip_page_item *a, const vip_page_item *b)
     return a->tag == b->tag && (!a->tag || la == lb || (la && lb && strcmp(la, lb) == 0));
 }
 
+static int span_open(ctx *c);
+
 /* If the line that starts with item i (the consecutive runs on its baseline) needs a span, opens it and returns
  * the item that ends the line (exclusive); otherwise returns i. uses: the codes of item i's glyphs onwards. */
 static size_t open_line_span(ctx *c, const vip_page *page, size_t i, const uint32_t *uses, size_t uses_left)
@@ -1176,7 +1181,7 @@ static size_t open_line_span(ctx *c, const vip_page *page, size_t i, const uint3
         const vip_page_run *r = &page->items[end].u.run;
         if (fabs(r->y - first->y) >= 0.5 * first->size || used + r->glyph_count > uses_left)
             break;
-        if (!same_mark(&page->items[end], &page->items[i])) /* a span stays inside one marked-content sequence */
+        if (!same_mark(&page->items[end], &page->items[i])) /* a span is one marked-content sequence */
             break;
         if (r->glyph_count && r->font) {
             /* Runs that touch (or stand a space apart): a list marker, a table cell or another column is text of
@@ -1219,7 +1224,8 @@ static size_t open_line_span(ctx *c, const vip_page *page, size_t i, const uint3
             left[m - 1] = l;
             right[m - 1] = r;
         }
-    sb_str(&c->out, "/Span <</ActualText <FEFF");
+    if (span_open(c))
+        return SIZE_MAX;
     uint32_t last = 0;
     for (size_t k = 0; k < n; k++) {
         const vip_page_run *r = &page->items[order[k]].u.run;
@@ -1234,6 +1240,21 @@ static size_t open_line_span(ctx *c, const vip_page *page, size_t i, const uint3
     sb_str(&c->out, ">>> BDC\n");
     c->in_line_span = 1;
     return end;
+}
+
+/* Marked content for the structure tree: a run's is inside its text object. An ActualText span is a sequence of
+ * its own that carries both the ActualText and the MCID (or is an artifact): poppler ends an MCID's text at the
+ * first EMC inside it, and PDFium takes the ActualText of the innermost sequence only. A line span is one, and so
+ * holds runs of one element and language (see same_mark); a cluster's span interrupts its run's sequence. The
+ * item being drawn is c->mark_item; see open_mark_properties. */
+static int mark_resume(ctx *c);
+
+static void mark_pause(ctx *c)
+{
+    if (c->mark_open) {
+        sb_str(&c->out, "EMC\n");
+        c->mark_open = 0;
+    }
 }
 
 static int write_run(ctx *c, HPDF_Page hpage, const vip_page *page, const vip_page_run *run)
@@ -1261,6 +1282,8 @@ static int write_run(ctx *c, HPDF_Page hpage, const vip_page *page, const vip_pa
     sb_char(b, ' ');
     sb_num(b, page->height - run->y, 3); /* page.h has y down from the top; PDF has y up from the bottom */
     sb_str(b, " Tm\n");
+    if (mark_resume(c))
+        return c->err->code;
 
     long nuniq = run_clusters(c, run);
     if (nuniq < 0)
@@ -1289,7 +1312,8 @@ static int write_run(ctx *c, HPDF_Page hpage, const vip_page *page, const vip_pa
              * over the cluster's box from the left, then read right to left). */
             int reversed = f->per_use && run->rtl;
             tj_close(b, &t);
-            sb_str(b, "/Span <</ActualText <FEFF");
+            if (span_open(c))
+                return c->err->code;
             for (long m = 0; m < ncp; m++)
                 sb_utf16(b, c->cps[reversed ? ncp - 1 - m : m]);
             sb_str(b, ">>> BDC\n");
@@ -1315,9 +1339,12 @@ static int write_run(ctx *c, HPDF_Page hpage, const vip_page *page, const vip_pa
         if (actual) {
             tj_close(b, &t);
             sb_str(b, "EMC\n");
+            if (z < run->glyph_count && mark_resume(c)) /* no empty sequence at the run's end */
+                return c->err->code;
         }
     }
     tj_close(b, &t);
+    mark_pause(c);
     sb_str(b, "ET\nQ\n");
     return VIP_OK;
 }
@@ -1591,24 +1618,53 @@ static const char *foreign_lang(const vip_page_doc *doc, size_t element, const c
     return lang && (!own || strcmp(lang, own) != 0) ? lang : NULL;
 }
 
-/* Opens the marked-content sequence of item it: an artifact (page furniture), or content of its structure
- * element with the page's next MCID. Always outside text objects and q/Q, so that the tags nest with them. */
-static int open_mark(ctx *c, size_t page, const vip_page_item *it, int *mcid)
+/* Writes the start of the BDC of a marked-content sequence of the structure element of the item being drawn, up to
+ * its open property list: "/Role <</MCID n" with the page's next MCID; the tag is Span for a span (poppler reads
+ * ActualText only there) and for text in another language. */
+static int open_mark_properties(ctx *c, int span)
 {
-    if (!it->tag || it->tag >= c->doc->element_count) {
-        sb_str(&c->out, "/Artifact BMC\n");
-        return VIP_OK;
-    }
+    const vip_page_item *it = c->mark_item;
     if (reserve(&c->marks, &c->mark_cap, c->mark_count + 1, sizeof *c->marks))
         return nomem(c);
     const char *lang = foreign_lang(c->doc, it->tag, it->kind == VIP_PAGE_RUN ? it->u.run.lang : NULL);
-    c->marks[c->mark_count++] = (struct pdf_mark){it->tag, page, *mcid, it->order, lang, NULL};
+    c->marks[c->mark_count++] = (struct pdf_mark){it->tag, c->mark_page, c->mcid, it->order, lang, NULL};
     sb_char(&c->out, '/');
-    sb_str(&c->out, lang ? "Span" : role_names[c->doc->elements[it->tag].role]);
+    sb_str(&c->out, lang || span ? "Span" : role_names[c->doc->elements[it->tag].role]);
     sb_str(&c->out, " <</MCID ");
-    sb_num(&c->out, (*mcid)++, 0);
-    sb_str(&c->out, ">> BDC\n");
+    sb_num(&c->out, c->mcid++, 0);
     return VIP_OK;
+}
+
+static int mark_resume(ctx *c)
+{
+    if (!c->tagged || !c->mark_item || c->mark_open)
+        return VIP_OK;
+    int artifact = !c->mark_item->tag || c->mark_item->tag >= c->doc->element_count;
+    if (artifact) { /* spans may nest inside an artifact: it has no MCID */
+        sb_str(&c->out, "/Artifact BMC\n");
+        c->mark_open = 1;
+        return VIP_OK;
+    }
+    if (c->in_line_span) /* the span is the sequence */
+        return VIP_OK;
+    c->mark_open = 1;
+    int rc = open_mark_properties(c, 0);
+    sb_str(&c->out, ">> BDC\n");
+    return rc;
+}
+
+/* Writes the start of an ActualText span's BDC, up to the opening of the ActualText string: the span is the item's
+ * marked-content sequence (its MCID, or an artifact) when tagged. */
+static int span_open(ctx *c)
+{
+    if (!c->tagged || !c->mark_item || !c->mark_item->tag || c->mark_item->tag >= c->doc->element_count) {
+        sb_str(&c->out, "/Span <</ActualText <FEFF");
+        return VIP_OK;
+    }
+    mark_pause(c); /* the run's sequence, interrupted by the span */
+    int rc = open_mark_properties(c, 1);
+    sb_str(&c->out, " /ActualText <FEFF");
+    return rc;
 }
 
 static int draw_pages(ctx *c)
@@ -1629,8 +1685,8 @@ static int draw_pages(ctx *c)
         c->pages[p] = hpage;
         c->out.len = 0;
         size_t span_end = 0;
-        const vip_page_item *marked = NULL; /* the first item of the open marked-content sequence */
-        int mcid = 0;
+        c->mark_page = p;
+        c->mcid = 0;
         for (size_t i = 0; i < page->item_count; i++) {
             const vip_page_item *it = &page->items[i];
             int rc = VIP_OK;
@@ -1638,19 +1694,18 @@ static int draw_pages(ctx *c)
                 sb_str(&c->out, "EMC\n");
                 c->in_line_span = 0;
             }
-            if (c->tagged && (!marked || !same_mark(marked, it))) {
-                if (marked)
-                    sb_str(&c->out, "EMC\n");
-                if ((rc = open_mark(c, p, it, &mcid)))
-                    return rc;
-                marked = it;
-            } else if (c->tagged && it->tag && it->order < c->marks[c->mark_count - 1].order) {
-                c->marks[c->mark_count - 1].order = it->order; /* a right-to-left line is drawn from its end */
-            }
+            c->mark_item = it;
+            /* Rules, boxes and images are marked around their q/Q; a run inside its text object. */
+            if (it->kind != VIP_PAGE_RUN && (rc = mark_resume(c)))
+                return rc;
             if (!c->in_line_span && it->kind == VIP_PAGE_RUN) {
                 span_end = open_line_span(c, page, i, c->uses + c->use_pos, c->use_count - c->use_pos);
                 if (span_end == SIZE_MAX)
                     return c->err->code;
+                /* A line span's sequence takes the reading order of its first run in the text. */
+                for (size_t k = i; c->tagged && c->in_line_span && it->tag && k < span_end; k++)
+                    if (page->items[k].order < c->marks[c->mark_count - 1].order)
+                        c->marks[c->mark_count - 1].order = page->items[k].order;
             }
             switch (it->kind) {
             case VIP_PAGE_RUN: rc = write_run(c, hpage, page, &it->u.run); break;
@@ -1660,13 +1715,13 @@ static int draw_pages(ctx *c)
             }
             if (rc)
                 return rc;
+            mark_pause(c);
         }
+        c->mark_item = NULL;
         if (c->in_line_span) {
             sb_str(&c->out, "EMC\n");
             c->in_line_span = 0;
         }
-        if (marked)
-            sb_str(&c->out, "EMC\n");
         int rc = flush_content(c, hpage);
         if (!rc)
             rc = add_links(c, hpage, page, p);
@@ -2360,7 +2415,7 @@ typedef struct kid {
     size_t parent;
     uint64_t order;
     size_t element; /* a child element; SIZE_MAX for a mark */
-    size_t mark;
+    size_t mark;    /* marks of one item (a run an ActualText span interrupts) keep their drawing order */
 } kid;
 
 static int cmp_kid(const void *a, const void *b)
@@ -2368,7 +2423,9 @@ static int cmp_kid(const void *a, const void *b)
     const kid *x = a, *y = b;
     if (x->parent != y->parent)
         return x->parent < y->parent ? -1 : 1;
-    return (x->order > y->order) - (x->order < y->order);
+    if (x->order != y->order)
+        return x->order < y->order ? -1 : 1;
+    return (x->mark > y->mark) - (x->mark < y->mark);
 }
 
 static HPDF_STATUS add_lang(ctx *c, HPDF_Dict d, const char *lang)
