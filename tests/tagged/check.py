@@ -3,7 +3,8 @@
 content) and poppler (pdfinfo -struct-text, the structure tree with its text). Prints PASS/FAIL lines as
 tests/e2e/lib.sh does, and INFO lines with figures.
 
-Usage: check.py [--lang TAG] [--ref CRIME_REF] [--booklet] [--letter] [--span-lang TAG:TEXT] LABEL FILE.pdf
+Usage: check.py [--lang TAG] [--ref CRIME_REF] [--booklet] [--letter] [--span-lang TAG] [--pdfjs JSON] LABEL FILE.pdf
+(--pdfjs: what tests/extract/structtree.mjs printed for the file.)
 
 Checked: the catalog (MarkInfo, Lang, DisplayDocTitle, XMP metadata with the PDF/UA identifier, the title as in
 the Info dict); every page's StructParents and the parent tree against the marked content in the page streams and
@@ -142,7 +143,8 @@ def nodes(tree, role=None):
 
 
 RTL = re.compile("[\u0590-\u08ff\ufb1d-\ufdff\ufe70-\ufeff]")
-LTR_RUN = re.compile(r"[0-9A-Za-z\u0660-\u0669\u06f0-\u06f9](?:[0-9A-Za-z\u0660-\u0669\u06f0-\u06f9./:@-]*[0-9A-Za-z\u0660-\u0669\u06f0-\u06f9])?")
+_W = r"’?[0-9A-Za-z\u0660-\u0669\u06f0-\u06f9](?:[0-9A-Za-z\u0660-\u0669\u06f0-\u06f9./:@’'-]*[0-9A-Za-z\u0660-\u0669\u06f0-\u06f9])?’?"
+LTR_RUN = re.compile(_W + "(?: " + _W + ")*")  # Latin words and numbers, a space apart
 
 
 def logical(s):
@@ -168,17 +170,20 @@ def main(argv):
     lang = ref = None
     booklet = letter = False
     span_langs = []
+    pdfjs = None
     args = []
     i = 0
     while i < len(argv):
         a = argv[i]
-        if a in ("--lang", "--ref", "--span-lang"):
+        if a in ("--lang", "--ref", "--span-lang", "--pdfjs"):
             if a == "--lang":
                 lang = argv[i + 1]
             elif a == "--ref":
                 ref = argv[i + 1]
+            elif a == "--pdfjs":
+                pdfjs = json.loads(argv[i + 1])
             else:
-                span_langs.append(argv[i + 1].split(":", 1))
+                span_langs.append(argv[i + 1])
             i += 2
             continue
         if a == "--booklet":
@@ -287,16 +292,22 @@ def main(argv):
     check("StructParents and parent tree on every page", not bad_pages, "; ".join(bad_pages[:5]))
     check("all page content tagged or artifact, marked content balanced and innermost", not content_problems,
           "; ".join(content_problems[:5]))
-    check("page furniture as artifacts on every page", artifact_pages == len(pages),
+    furnished = letter or booklet  # a letter or booklet has a footer on every page and the force's logo
+    check("page furniture as artifacts on every page", not furnished or artifact_pages == len(pages),
           "%d of %d pages" % (artifact_pages, len(pages)))
     print("INFO tagged %s: %d pages, %d elements, %d MCIDs, %d link annotations in Link elements" %
           (label, len(pages), len(elements), mcid_count, len(objr_owner)))
 
+    if pdfjs is not None:
+        # pdf.js (Firefox's accessibility layer): a tree on every page, reaching every MCID, the logo's alt.
+        check("pdf.js: structure tree on every page, every MCID reached, the figure's alt",
+              pdfjs["pagesWithTree"] == len(pages) and pdfjs["contentRefs"] == mcid_count and
+              (not furnished or pdfjs["alts"]) and all(pdfjs["alts"]), "pdf.js %r; pages %d, MCIDs %d" % (pdfjs, len(pages), mcid_count))
     figures = [e for e in elements.values() if e.get("/S") == "/Figure"]
-    check("Figure with Alt", figures and all(text_string(f.get("/Alt", "")).strip() for f in figures),
+    check("Figure with Alt", (figures or not furnished) and all(text_string(f.get("/Alt", "")).strip() for f in figures),
           "%d figures, alts %r" % (len(figures), [f.get("/Alt") for f in figures]))
     langs = [text_string(e.get("/Lang")) for e in elements.values() if e.get("/Lang")]
-    for tag, text in span_langs:
+    for tag in span_langs:
         spans = [e for e in elements.values() if e.get("/S") == "/Span" and text_string(e.get("/Lang")) == tag]
         check("Span /Lang %s" % tag, spans, "Lang values %r" % sorted(set(langs)))
 
