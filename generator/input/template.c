@@ -1159,6 +1159,9 @@ static int table(merge *m, inline_ctx *c, const xmlNode *n)
             break;
     }
     xmlFree(cols);
+    char *rh = prop(n, "row-headers");
+    int row_headers = rh && (strcmp(rh, "true") == 0 || strcmp(rh, "1") == 0);
+    xmlFree(rh);
     for (const xmlNode *r = n->children; r; r = r->next) {
         int header = is_el(r, "thead");
         const xmlNode *tr = header ? r->children : r;
@@ -1170,6 +1173,7 @@ static int table(merge *m, inline_ctx *c, const xmlNode *n)
         if (!b)
             return m->err->code;
         b->header = header;
+        b->row_header = row_headers;
         size_t cells = 0;
         for (const xmlNode *td = tr->children; td; td = td->next)
             cells += is_el(td, "td");

@@ -65,6 +65,7 @@ typedef struct vip_block {
     size_t cell_count;
     double *columns;       /* table rows: relative column widths, one per cell */
     int header;            /* table rows: a header row (bold, shaded, repeated after a page break) */
+    int row_header;        /* table rows: the first cell heads the row (a label column) */
     char *image_path;      /* images: a PNG file */
     double width, height;  /* images: size in points; spaces: height in points */
     int tone;              /* boxes: 0 information, 1 important */

@@ -955,11 +955,12 @@ static int tag_blocks(flow *f)
                 return nomem(f);
             e = add_element(f, VIP_ROLE_TR, table, b->lang, NULL);
             for (size_t c = 0; e && c < b->cell_count; c++) {
-                size_t cell = vip_page_doc_add_element(f->out, b->header ? VIP_ROLE_TH : VIP_ROLE_TD, e, NULL, NULL);
+                int head = b->header || (b->row_header && c == 0);
+                size_t cell = vip_page_doc_add_element(f->out, head ? VIP_ROLE_TH : VIP_ROLE_TD, e, NULL, NULL);
                 if (!cell)
                     e = 0;
-                else if (b->header)
-                    f->out->elements[cell].scope = VIP_SCOPE_COLUMN;
+                else if (head)
+                    f->out->elements[cell].scope = b->header ? VIP_SCOPE_COLUMN : VIP_SCOPE_ROW;
             }
             break;
         case VIP_BLOCK_BOX_BEGIN:

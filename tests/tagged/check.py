@@ -127,8 +127,8 @@ def struct_text(path):
         parent = stack[-1][1]
         if body.startswith('"') and body.endswith('"') and len(body) >= 2:
             parent[1].append(body[1:-1])
-        else:
-            node = [body.split(" ")[0], []]
+        elif not body.startswith("/"):  # "/Scope /Row": an attribute of the element above
+            node = [body.split(" ")[0].rstrip(":"), []]
             parent[1].append(node)
             stack.append((indent, node))
     return root
@@ -323,9 +323,13 @@ def main(argv):
     if letter:
         tables = list(nodes(tree, "Table"))
         rows = [r for t in tables for r in t[1] if isinstance(r, list)]
-        ok = tables and all(r[0] == "TR" and [c[0] for c in r[1] if isinstance(c, list)] in (["TD", "TD"], ["TH", "TD"])
-                            for r in rows)
-        check("summary table as Table/TR/TD", ok, "%d tables, rows %r" % (len(tables), [r[0] for r in rows][:5]))
+        ok = tables and all(r[0] == "TR" and [c[0] for c in r[1] if isinstance(c, list)] == ["TH", "TD"] for r in rows)
+        check("summary table as Table/TR/TH+TD", ok, "%d tables, rows %r" % (len(tables), [r[1] for r in rows][:2]))
+        # The label cells head their rows: /Scope /Row.
+        heads = [e for e in elements.values() if e.get("/S") == "/TH"]
+        check("summary table's labels are TH with /Scope /Row", heads and
+              all((e.get("/A") or {}).get("/Scope") == "/Row" and (e.get("/A") or {}).get("/O") == "/Table"
+                  for e in heads), "%d TH" % len(heads))
         h1 = [norm(element_text(h)) for h in nodes(tree, "H1")]
         title = norm(text_string(info.get("/Title", "")))
         check("letter heading H1 in logical order", h1 and h1[0] == title, "H1 %r, title %r" % (h1[:1], title))
