@@ -1162,6 +1162,9 @@ static int table(merge *m, inline_ctx *c, const xmlNode *n)
             break;
     }
     xmlFree(cols);
+    char *rh = prop(n, "row-headers");
+    int row_headers = rh && (strcmp(rh, "true") == 0 || strcmp(rh, "1") == 0);
+    xmlFree(rh);
     for (const xmlNode *r = n->children; r; r = r->next) {
         int header = is_el(r, "thead");
         const xmlNode *tr = header ? r->children : r;
@@ -1173,6 +1176,7 @@ static int table(merge *m, inline_ctx *c, const xmlNode *n)
         if (!b)
             return m->err->code;
         b->header = header;
+        b->row_header = row_headers;
         size_t cells = 0;
         for (const xmlNode *td = tr->children; td; td = td->next)
             cells += is_el(td, "td");
@@ -1267,7 +1271,11 @@ static int block(merge *m, inline_ctx *c, const xmlNode *n)
         if (blocks(m, c, n) || !add(m, c, VIP_BLOCK_BOX_END, n, NULL))
             return m->err->code;
     } else if (is_el(n, "image")) {
-        if (!(b = add(m, c, VIP_BLOCK_IMAGE, n, NULL)))
+        /* Its content is its alternative text, from <alt>. */
+        const xmlNode *alt = n->children;
+        while (alt && !is_el(alt, "alt"))
+            alt = alt->next;
+        if (!(b = add(m, c, VIP_BLOCK_IMAGE, n, alt)))
             return m->err->code;
         char *src = prop(n, "src");
         unsigned w = 1, h = 1;

@@ -68,6 +68,7 @@ typedef struct vip_block {
     int max_lines;         /* the most lines the block's text may take where it is printed (0: any); more is
                             * reported as an overflow (vip_page_overflow), never cut */
     int header;            /* table rows: a header row (bold, shaded, repeated after a page break) */
+    int row_header;        /* table rows: the first cell heads the row (a label column) */
     char *image_path;      /* images: a PNG file */
     double width, height;  /* images: size in points; spaces: height in points */
     int tone;              /* boxes: 0 information, 1 important */

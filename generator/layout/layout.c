@@ -62,6 +62,10 @@ typedef struct flow {
     double leading;                 /* fraction of the size between lines */
     double spacing;                 /* applied to the space between lines and paragraphs (1, less to save a page) */
     int in_contents;                /* laying out the table of contents */
+    size_t *block_tag;              /* per block: its structure element (0: none); see tag_blocks */
+    int repeating;                  /* laying a table's header row again: page furniture */
+    struct link_tag { const vip_rich *r; size_t link, element; } *link_tags; /* each link's Link element */
+    size_t link_tag_count, link_tag_cap;
 } flow;
 
 static vip_page *cur(flow *f)
@@ -233,11 +237,82 @@ static int note_area(flow *f, const vip_text_line *line, const vip_rich *r, doub
     return VIP_OK;
 }
 
+/* The structure element a block's text belongs to (a list item's LBody, a cell's TH or TD; see tag_blocks); text
+ * that is no block's (a list marker, a contents entry) belongs to the current element. */
+static size_t tag_of(const flow *f, const vip_rich *r)
+{
+    if (f->repeating)
+        return 0;
+    for (size_t i = 0; r && i < f->doc->block_count; i++) {
+        const vip_block *b = &f->doc->blocks[i];
+        if (r == &b->content)
+            return f->block_tag[i] && b->kind == VIP_BLOCK_LIST_ITEM ? f->block_tag[i] + 2 : f->block_tag[i];
+        if (b->cell_count && r >= b->cells && r < b->cells + b->cell_count)
+            return f->block_tag[i] ? f->block_tag[i] + 1 + (size_t)(r - b->cells) : 0;
+    }
+    return f->out->current;
+}
+
+/* The Link element of link l of r, under parent; made when the link's first run is placed, so that it takes that
+ * run's place in the reading order. 0 when out of memory. */
+static size_t link_element(flow *f, const vip_rich *r, size_t l, size_t parent)
+{
+    for (size_t i = f->link_tag_count; i-- > 0;)
+        if (f->link_tags[i].r == r && f->link_tags[i].link == l)
+            return f->link_tags[i].element;
+    if (f->link_tag_count == f->link_tag_cap) {
+        size_t cap = f->link_tag_cap ? 2 * f->link_tag_cap : 16;
+        struct link_tag *grown = realloc(f->link_tags, cap * sizeof *grown);
+        if (!grown)
+            return 0;
+        f->link_tags = grown;
+        f->link_tag_cap = cap;
+    }
+    size_t e = vip_page_doc_add_element(f->out, VIP_ROLE_LINK, parent, NULL, NULL);
+    if (e)
+        f->link_tags[f->link_tag_count++] = (struct link_tag){r, l, e};
+    return e;
+}
+
+/* The link of r a run of text [start, end) lies in, or SIZE_MAX. */
+static size_t link_of(const vip_rich *r, size_t start, size_t end)
+{
+    for (size_t l = 0; r && l < r->link_count; l++)
+        if (start >= r->links[l].start && end <= r->links[l].end)
+            return l;
+    return SIZE_MAX;
+}
+
+/* The line's runs (items from first on the page) in reading order: logical order, not the visual order they are
+ * drawn in, each linked run in its Link element. */
+static int tag_line(flow *f, vip_page *page, size_t first, const vip_rich *r)
+{
+    size_t tag = tag_of(f, r);
+    for (size_t i = first; i < page->item_count; i++)
+        page->items[i].order = UINT64_MAX; /* not yet placed in the reading order */
+    for (;;) {
+        vip_page_item *next = NULL; /* the run that starts next in the text */
+        for (size_t i = first; i < page->item_count; i++) {
+            vip_page_item *it = &page->items[i];
+            if (it->order == UINT64_MAX && (!next || it->u.run.text_start < next->u.run.text_start))
+                next = it;
+        }
+        if (!next)
+            return VIP_OK;
+        size_t l = tag ? link_of(r, next->u.run.text_start, next->u.run.text_end) : SIZE_MAX;
+        next->tag = l == SIZE_MAX ? tag : link_element(f, r, l, tag);
+        if (!next->tag && tag)
+            return nomem(f);
+        next->order = f->out->next_order++;
+    }
+}
+
 /* Puts one line on the current page with its baseline at y; links in the line become clickable areas. */
 static int emit_line(flow *f, const vip_text_line *line, const char *text, const vip_rich *r, double x0,
                      double baseline, uint32_t color)
 {
     vip_page *page = cur(f);
+    size_t first = page->item_count;
     for (size_t i = 0; i < line->run_count; i++) {
         const vip_text_run *tr = &line->runs[i];
         if (tr->glyph_count == 0)
@@ -260,7 +335,7 @@ static int emit_line(flow *f, const vip_text_line *line, const char *text, const
         if (rc)
             return nomem(f);
     }
-    if (note_area(f, line, r, x0, baseline))
+    if (tag_line(f, page, first, r) || note_area(f, line, r, x0, baseline))
         return f->err->code;
     /* Each link's extent on this line: the glyphs whose clusters fall in its byte range. */
     for (size_t l = 0; r && l < r->link_count; l++) {
@@ -279,6 +354,10 @@ static int emit_line(flow *f, const vip_text_line *line, const char *text, const
             if (vip_page_add_rule(page, &underline) ||
                 vip_page_add_link(f->out, page, lo, baseline - line->ascent, hi - lo, line->ascent + line->descent,
                                   r->links[l].uri))
+                return nomem(f);
+            /* The annotation goes in its Link element, after the link's text. */
+            size_t tag = tag_of(f, r);
+            if (tag && !(page->links[page->link_count - 1].tag = link_element(f, r, l, tag)))
                 return nomem(f);
         }
     }
@@ -366,7 +445,7 @@ static char *number_text(flow *f, int n)
 }
 
 /* One entry of the contents: the heading's text on the start side, its page number on the end side. */
-static int contents_entry(flow *f, const vip_block *h, size_t index)
+static int contents_entry(flow *f, const vip_block *h, size_t index, size_t contents)
 {
     double size = body_size(f), indent = h->level > 1 ? 6 * MM : 0;
     double num_width = 14 * MM, width = f->right - f->left;
@@ -375,6 +454,12 @@ static int contents_entry(flow *f, const vip_block *h, size_t index)
     if (!num)
         return f->err->code ? f->err->code : nomem(f);
     vip_rich nr = {.text = num, .length = strlen(num)};
+    /* Each entry an item of the contents (TOCI), title and page number. */
+    if (f->block_tag[contents] && !(f->out->current = vip_page_doc_add_element(f->out, VIP_ROLE_TOCI,
+                                                                               f->block_tag[contents], NULL, NULL))) {
+        free(num);
+        return nomem(f);
+    }
     vip_weight w = h->level == 1 ? VIP_WEIGHT_BOLD : VIP_WEIGHT_REGULAR;
     vip_paragraph *title = lay(f, &h->content, h->lang, 0, VIP_ALIGN_START, size, w, width - indent - num_width,
                                h->where);
@@ -397,6 +482,7 @@ static int contents_entry(flow *f, const vip_block *h, size_t index)
     vip_paragraph_destroy(title);
     vip_paragraph_destroy(pn);
     free(num);
+    f->out->current = 0;
     return rc;
 }
 
@@ -406,7 +492,7 @@ static int lay_contents(flow *f, size_t from)
     f->in_contents = 1;
     for (size_t i = from + 1; i < f->doc->block_count; i++) {
         const vip_block *b = &f->doc->blocks[i];
-        if (b->kind == VIP_BLOCK_HEADING && b->bookmark && b->level <= levels && contents_entry(f, b, i))
+        if (b->kind == VIP_BLOCK_HEADING && b->bookmark && b->level <= levels && contents_entry(f, b, i, from))
             return f->err->code;
     }
     f->in_contents = 0;
@@ -443,7 +529,10 @@ static int lay_row(flow *f, const vip_block *b, int repeating)
         goto done;
     if (f->page != before && f->table_header && !b->header && !repeating) {
         /* The header row again at the top of the new page. */
-        if ((rc = lay_row(f, f->table_header, 1)))
+        f->repeating = 1; /* furniture: the header row is in the structure once */
+        rc = lay_row(f, f->table_header, 1);
+        f->repeating = 0;
+        if (rc)
             goto done;
     }
     double top = f->y, x = f->rtl ? f->right : f->left;
@@ -510,7 +599,7 @@ static int lay_list_item_text(flow *f, const vip_block *b, double left, double r
 }
 
 /* The marker sits on the item's first baseline, on the page where that line went. */
-static int emit_marker(flow *f, const list_item *it, size_t page, double baseline)
+static int emit_marker(flow *f, const list_item *it, size_t page, double baseline, size_t item_tag)
 {
     if (!it->marker->line_count)
         return VIP_OK;
@@ -519,7 +608,9 @@ static int emit_marker(flow *f, const list_item *it, size_t page, double baselin
         return nomem(f);
     size_t now = f->page;
     f->page = page;
+    f->out->current = item_tag ? item_tag + 1 : 0; /* the item's Lbl */
     int rc = emit_line(f, &it->marker->lines[0], kept, NULL, it->marker_x, baseline, COLOR_HEADING);
+    f->out->current = 0;
     f->page = now;
     return rc;
 }
@@ -536,7 +627,7 @@ static int lay_list_item(flow *f, const vip_block *b)
     double first_baseline = 0;
     rc = place(f, it.text, &b->content, it.text_x, COLOR_TEXT, &page, &first_baseline);
     if (!rc && page != SIZE_MAX)
-        rc = emit_marker(f, &it, page, first_baseline);
+        rc = emit_marker(f, &it, page, first_baseline, f->block_tag[b - f->doc->blocks]);
     f->y += 1.0;
     list_item_free(&it);
     return rc;
@@ -594,7 +685,7 @@ static int lay_list_columns(flow *f, size_t first)
                 y += line_height(&p->lines[l]);
             }
             if (!rc)
-                rc = emit_marker(f, &it[c], f->page, f->y + ascent);
+                rc = emit_marker(f, &it[c], f->page, f->y + ascent, f->block_tag[b[c] - f->doc->blocks]);
         }
         f->y += pitch + 1.0;
         list_item_free(&it[0]);
@@ -663,7 +754,10 @@ static int lay_image(flow *f, const vip_block *b)
         x = f->right - b->width;
     else
         x = f->left;
-    if (vip_page_add_image(f->out, cur(f), b->image_path, x, f->y, b->width, b->height))
+    f->out->current = f->block_tag[b - f->doc->blocks]; /* its Figure, or furniture without alternative text */
+    rc = vip_page_add_image(f->out, cur(f), b->image_path, x, f->y, b->width, b->height);
+    f->out->current = 0;
+    if (rc)
         return nomem(f);
     f->y += b->height + 2 * MM;
     return VIP_OK;
@@ -882,6 +976,96 @@ static int furniture(flow *f)
     return VIP_OK;
 }
 
+/* The language of element e (its own or an ancestor's; the document's at the root). */
+static const char *element_lang(const flow *f, size_t e)
+{
+    for (; e; e = f->out->elements[e].parent)
+        if (f->out->elements[e].lang)
+            return f->out->elements[e].lang;
+    return f->doc->lang;
+}
+
+static size_t add_element(flow *f, vip_page_role role, size_t parent, const char *lang, const char *alt)
+{
+    /* /Lang only where it differs from the parent's. */
+    const char *inherited = element_lang(f, parent);
+    int same = !lang || (inherited && strcmp(lang, inherited) == 0);
+    return vip_page_doc_add_element(f->out, role, parent, same ? NULL : lang, alt);
+}
+
+/* The structure tree, in reading order, made before anything is placed (a two-column list places its items out
+ * of order): per block its element, a list item's LI (its Lbl and LBody the next two), a table row's TR (its
+ * cells the next ones), a box's Div (the blocks in it below it), an image's Figure (when it has alternative
+ * text; one without is decoration). Lists and tables group their consecutive items and rows. */
+static int tag_blocks(flow *f)
+{
+    const vip_doc *d = f->doc;
+    size_t list = 0, table = 0, box = 0;
+    for (size_t i = 0; i < d->block_count; i++) {
+        const vip_block *b = &d->blocks[i];
+        size_t parent = box, e = 0;
+        if (b->kind != VIP_BLOCK_LIST_ITEM || !continues_list(d, i))
+            list = 0;
+        if (b->kind != VIP_BLOCK_TABLE_ROW || (i && d->blocks[i - 1].region != b->region))
+            table = 0;
+        switch (b->kind) {
+        case VIP_BLOCK_HEADING:
+            e = add_element(f, b->level <= 1 ? VIP_ROLE_H1 : b->level == 2 ? VIP_ROLE_H2 : VIP_ROLE_H3, parent,
+                            b->lang, NULL);
+            break;
+        case VIP_BLOCK_PARAGRAPH:
+            e = add_element(f, VIP_ROLE_P, parent, b->lang, NULL);
+            break;
+        case VIP_BLOCK_LIST_ITEM:
+            if (!list && !(list = add_element(f, VIP_ROLE_L, parent, b->lang, NULL)))
+                return nomem(f);
+            if ((e = add_element(f, VIP_ROLE_LI, list, b->lang, NULL)) &&
+                (!vip_page_doc_add_element(f->out, VIP_ROLE_LBL, e, NULL, NULL) ||
+                 !vip_page_doc_add_element(f->out, VIP_ROLE_LBODY, e, NULL, NULL)))
+                e = 0;
+            break;
+        case VIP_BLOCK_TABLE_ROW:
+            if (!table && !(table = add_element(f, VIP_ROLE_TABLE, parent, b->lang, NULL)))
+                return nomem(f);
+            e = add_element(f, VIP_ROLE_TR, table, b->lang, NULL);
+            for (size_t c = 0; e && c < b->cell_count; c++) {
+                int head = b->header || (b->row_header && c == 0);
+                size_t cell = vip_page_doc_add_element(f->out, head ? VIP_ROLE_TH : VIP_ROLE_TD, e, NULL, NULL);
+                if (!cell)
+                    e = 0;
+                else if (head)
+                    f->out->elements[cell].scope = b->header ? VIP_SCOPE_COLUMN : VIP_SCOPE_ROW;
+            }
+            break;
+        case VIP_BLOCK_BOX_BEGIN:
+            e = box = add_element(f, VIP_ROLE_DIV, 0, b->lang, NULL);
+            break;
+        case VIP_BLOCK_BOX_END:
+            box = 0;
+            continue;
+        case VIP_BLOCK_IMAGE:
+            if (!b->content.length)
+                continue;
+            {
+                char *alt = strndup(b->content.text, b->content.length);
+                e = alt ? add_element(f, VIP_ROLE_FIGURE, parent, b->lang, alt) : 0;
+                free(alt);
+            }
+            break;
+        case VIP_BLOCK_CONTENTS:
+            e = add_element(f, VIP_ROLE_TOC, parent, b->lang, NULL);
+            break;
+        case VIP_BLOCK_SPACE:
+        case VIP_BLOCK_PAGE_BREAK:
+            continue;
+        }
+        if (!e)
+            return nomem(f);
+        f->block_tag[i] = e;
+    }
+    return VIP_OK;
+}
+
 static vip_page_doc *run_pass(vip_text *text, const vip_doc *doc, const vip_layout_options *o, size_t *heading_page,
                               const size_t *known_page, double scale, double spacing, vip_error *err)
 {
@@ -897,16 +1081,18 @@ static vip_page_doc *run_pass(vip_text *text, const vip_doc *doc, const vip_layo
     f.bottom = f.ph - (doc->margin_bottom > 0 ? doc->margin_bottom : o->margin_bottom);
     f.left = f.rtl ? me : ms;
     f.right = f.pw - (f.rtl ? ms : me);
-    if (!(f.out = vip_page_doc_create(doc->title, doc->lang))) {
+    if (!(f.out = vip_page_doc_create(doc->title, doc->lang)) ||
+        !(f.block_tag = calloc(doc->block_count ? doc->block_count : 1, sizeof *f.block_tag))) {
+        vip_page_doc_destroy(f.out);
         vip_error_set(err, VIP_ERR_NOMEM, "out of memory");
         return NULL;
     }
-    int rc = VIP_OK;
+    int rc = tag_blocks(&f);
     /* First page: letterhead, then the address window and the reference beside it, then the body below both. */
     int has_regions = 0;
     for (size_t i = 0; i < doc->block_count; i++)
         has_regions |= doc->blocks[i].region != VIP_REGION_BODY;
-    if (has_regions) {
+    if (has_regions && !rc) {
         rc = new_page(&f);
         for (size_t i = 0; i < doc->block_count && !rc; i++)
             if (doc->blocks[i].region == VIP_REGION_LETTERHEAD)
@@ -940,6 +1126,8 @@ static vip_page_doc *run_pass(vip_text *text, const vip_doc *doc, const vip_layo
         rc = vip_error_set(err, VIP_ERR_NOMEM, "out of memory");
     if (!rc)
         rc = furniture(&f);
+    free(f.block_tag);
+    free(f.link_tags);
     if (rc) {
         vip_page_doc_destroy(f.out);
         return NULL;

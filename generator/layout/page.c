@@ -31,7 +31,10 @@ vip_page_doc *vip_page_doc_create(const char *title, const char *lang)
         return NULL;
     doc->title = dup_or_null(title);
     doc->lang = dup_or_null(lang);
-    if ((title && !doc->title) || (lang && !doc->lang)) {
+    /* Element 0: the document, the root of the structure tree. */
+    doc->elements = calloc(1, sizeof *doc->elements);
+    doc->element_cap = doc->element_count = 1;
+    if ((title && !doc->title) || (lang && !doc->lang) || !doc->elements) {
         vip_page_doc_destroy(doc);
         return NULL;
     }
@@ -47,6 +50,7 @@ void vip_page_doc_destroy(vip_page_doc *doc)
         free(doc->pages[i].links);
     }
     free(doc->outlines);
+    free(doc->elements);
     free(doc->pages);
     for (size_t i = 0; i < doc->block_count; i++)
         free(doc->blocks[i]);
@@ -107,6 +111,8 @@ int vip_page_add_run(vip_page_doc *doc, vip_page *page, const vip_page_run *run)
     if (!item)
         return VIP_ERR_NOMEM;
     item->kind = VIP_PAGE_RUN;
+    item->tag = doc->current;
+    item->order = doc->next_order++;
     item->u.run = *run;
     item->u.run.glyphs = glyphs;
     return VIP_OK;
@@ -144,6 +150,8 @@ int vip_page_add_image(vip_page_doc *doc, vip_page *page, const char *path, doub
     if (!item)
         return VIP_ERR_NOMEM;
     item->kind = VIP_PAGE_IMAGE;
+    item->tag = doc->current;
+    item->order = doc->next_order++;
     item->u.image = (vip_page_image){kept, x, y, width, height};
     return VIP_OK;
 }
@@ -154,8 +162,21 @@ int vip_page_add_link(vip_page_doc *doc, vip_page *page, double x, double y, dou
     const char *kept = vip_page_doc_keep_text(doc, uri, strlen(uri));
     if (!kept || grow((void **)&page->links, &page->link_cap, page->link_count + 1, sizeof *page->links))
         return VIP_ERR_NOMEM;
-    page->links[page->link_count++] = (vip_page_link){x, y, width, height, kept};
+    page->links[page->link_count++] = (vip_page_link){x, y, width, height, kept, doc->current, doc->next_order++};
     return VIP_OK;
+}
+
+size_t vip_page_doc_add_element(vip_page_doc *doc, vip_page_role role, size_t parent, const char *lang,
+                                const char *alt)
+{
+    const char *kept_lang = lang ? vip_page_doc_keep_text(doc, lang, strlen(lang)) : NULL;
+    const char *kept_alt = alt ? vip_page_doc_keep_text(doc, alt, strlen(alt)) : NULL;
+    if ((lang && !kept_lang) || (alt && !kept_alt) ||
+        grow((void **)&doc->elements, &doc->element_cap, doc->element_count + 1, sizeof *doc->elements))
+        return 0;
+    doc->elements[doc->element_count] =
+        (vip_page_element){role, parent, kept_lang, kept_alt, VIP_SCOPE_NONE, doc->next_order++};
+    return doc->element_count++;
 }
 
 int vip_page_doc_add_outline(vip_page_doc *doc, const char *title, int level, size_t page, double y)

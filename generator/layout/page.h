@@ -52,6 +52,8 @@ typedef struct vip_page_image {
 
 typedef struct vip_page_item {
     enum { VIP_PAGE_RUN, VIP_PAGE_RULE, VIP_PAGE_RECT, VIP_PAGE_IMAGE } kind;
+    size_t tag;              /* the structure element it belongs to (index into elements); 0: page furniture */
+    uint64_t order;          /* its place in the reading order (items of a right-to-left line are drawn in another) */
     union {
         vip_page_run run;
         vip_page_rule rule;
@@ -64,6 +66,8 @@ typedef struct vip_page_item {
 typedef struct vip_page_link {
     double x, y, width, height;   /* top-left corner and size */
     const char *uri;              /* owned by the document */
+    size_t tag;                   /* its Link structure element; 0: none */
+    uint64_t order;               /* its place in the reading order */
 } vip_page_link;
 
 typedef struct vip_page {
@@ -116,6 +120,30 @@ typedef struct vip_page_overflow {
     double size;                  /* type size in points */
     struct vip_page_overflow *next; /* the one noted before */
 } vip_page_overflow;
+/* Tagged PDF: the document's logical structure, for screen readers and reflow. Layout creates the elements in
+ * reading order (a parent before its children) and marks every item and link with the element it belongs to. */
+typedef enum vip_page_role {
+    VIP_ROLE_DOCUMENT, /* the root, element 0 */
+    VIP_ROLE_DIV,      /* a box */
+    VIP_ROLE_H1, VIP_ROLE_H2, VIP_ROLE_H3,
+    VIP_ROLE_P,
+    VIP_ROLE_L, VIP_ROLE_LI, VIP_ROLE_LBL, VIP_ROLE_LBODY,
+    VIP_ROLE_TABLE, VIP_ROLE_TR, VIP_ROLE_TH, VIP_ROLE_TD,
+    VIP_ROLE_FIGURE,
+    VIP_ROLE_LINK,
+    VIP_ROLE_TOC, VIP_ROLE_TOCI
+} vip_page_role;
+
+typedef enum { VIP_SCOPE_NONE, VIP_SCOPE_ROW, VIP_SCOPE_COLUMN } vip_page_scope;
+
+typedef struct vip_page_element {
+    vip_page_role role;
+    size_t parent;           /* index of the parent element (the root's is 0) */
+    const char *lang;        /* BCP 47, owned by the document: the element's language; NULL: its parent's */
+    const char *alt;         /* a figure's alternative text, owned by the document; NULL: none */
+    vip_page_scope scope;    /* header cells: what they head */
+    uint64_t order;          /* its place in the reading order among its siblings */
+} vip_page_element;
 
 typedef struct vip_page_doc {
     vip_page *pages;
@@ -128,6 +156,10 @@ typedef struct vip_page_doc {
     vip_page_area *areas;     /* where each block was printed, last first; in the storage below */
     vip_page_overflow *overflows; /* what did not fit its place, last first; in the storage below */
     size_t full_size_pages;   /* pages at full type size, before any fitting to the document's max_pages */
+    vip_page_element *elements; /* the structure tree; element 0 is the document */
+    size_t element_count, element_cap;
+    size_t current;           /* the element that runs and images added now belong to (0: furniture) */
+    uint64_t next_order;      /* the next place in the reading order */
     /* Storage the runs point into (texts, glyph arrays); freed with the document. */
     void **blocks;
     size_t block_count, block_cap;
@@ -140,7 +172,8 @@ vip_page *vip_page_doc_add_page(vip_page_doc *doc, double width, double height);
 /* Copies len bytes into storage owned by the document; the copy is NUL-terminated. */
 char *vip_page_doc_keep_text(vip_page_doc *doc, const char *text, size_t len);
 /* Adds a run to the page; copies the glyph array into the document's storage (run->text must already be
- * owned by the document, see vip_page_doc_keep_text). Returns VIP_OK or VIP_ERR_NOMEM. */
+ * owned by the document, see vip_page_doc_keep_text). Runs, images and links belong to the document's current
+ * element and take the next place in the reading order. Returns VIP_OK or VIP_ERR_NOMEM. */
 int vip_page_add_run(vip_page_doc *doc, vip_page *page, const vip_page_run *run);
 int vip_page_add_rule(vip_page *page, const vip_page_rule *rule);
 /* Inserts a rectangle at position index of the page's items (so it paints under what follows). */
@@ -150,6 +183,10 @@ int vip_page_add_image(vip_page_doc *doc, vip_page *page, const char *path, doub
                        double height);
 int vip_page_add_link(vip_page_doc *doc, vip_page *page, double x, double y, double width, double height,
                       const char *uri);
+/* Adds a structure element under parent (lang and alt copied, either may be NULL) and returns its index, or 0
+ * when out of memory (0 is the root's, never a new element's). */
+size_t vip_page_doc_add_element(vip_page_doc *doc, vip_page_role role, size_t parent, const char *lang,
+                                const char *alt);
 int vip_page_doc_add_outline(vip_page_doc *doc, const char *title, int level, size_t page, double y);
 
 #endif

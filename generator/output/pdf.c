@@ -354,6 +354,20 @@ typedef struct ctx {
     uint32_t *gids; size_t gids_cap;     /* a font's sorted glyph set */
     int32_t *widths; size_t widths_cap;
     int in_line_span;                    /* drawing runs inside a line's ActualText span */
+    /* Tagged PDF (when layout made a structure tree): every marked-content sequence drawn and every annotation
+     * of a Link element, for the structure tree and its parent tree (write_structure). */
+    int tagged;
+    const vip_page_item *mark_item; /* the item being drawn */
+    size_t mark_page;
+    int mcid, mark_open;            /* the page's next MCID; whether the item's marked content is open */
+    struct pdf_mark {
+        size_t element, page;
+        int mcid;             /* -1: an annotation */
+        uint64_t order;       /* the place in the reading order of its first item */
+        const char *lang;     /* its runs' language */
+        HPDF_Dict annot;
+    } *marks;
+    size_t mark_count, mark_cap, annot_count;
 } ctx;
 
 static void hpdf_on_error(HPDF_STATUS error_no, HPDF_STATUS detail_no, void *user)
@@ -1145,6 +1159,16 @@ static int span_run_text(ctx *c, const vip_page_run *run, uint32_t *last)
     return VIP_OK;
 }
 
+/* Whether two items go in one marked-content sequence: the same structure element, and runs of one language. */
+static int same_mark(const vip_page_item *a, const vip_page_item *b)
+{
+    const char *la = a->kind == VIP_PAGE_RUN ? a->u.run.lang : NULL;
+    const char *lb = b->kind == VIP_PAGE_RUN ? b->u.run.lang : NULL;
+    return a->tag == b->tag && (!a->tag || la == lb || (la && lb && strcmp(la, lb) == 0));
+}
+
+static int span_open(ctx *c);
+
 /* If the line that starts with item i (the consecutive runs on its baseline) needs a span, opens it and returns
  * the item that ends the line (exclusive); otherwise returns i. uses: the codes of item i's glyphs onwards. */
 static size_t open_line_span(ctx *c, const vip_page *page, size_t i, const uint32_t *uses, size_t uses_left)
@@ -1156,6 +1180,8 @@ static size_t open_line_span(ctx *c, const vip_page *page, size_t i, const uint3
     while (end < page->item_count && page->items[end].kind == VIP_PAGE_RUN && n < LINE_SPAN_MAX_RUNS) {
         const vip_page_run *r = &page->items[end].u.run;
         if (fabs(r->y - first->y) >= 0.5 * first->size || used + r->glyph_count > uses_left)
+            break;
+        if (!same_mark(&page->items[end], &page->items[i])) /* a span is one marked-content sequence */
             break;
         if (r->glyph_count && r->font) {
             /* Runs that touch (or stand a space apart): a list marker, a table cell or another column is text of
@@ -1198,7 +1224,8 @@ static size_t open_line_span(ctx *c, const vip_page *page, size_t i, const uint3
             left[m - 1] = l;
             right[m - 1] = r;
         }
-    sb_str(&c->out, "/Span <</ActualText <FEFF");
+    if (span_open(c))
+        return SIZE_MAX;
     uint32_t last = 0;
     for (size_t k = 0; k < n; k++) {
         const vip_page_run *r = &page->items[order[k]].u.run;
@@ -1213,6 +1240,21 @@ static size_t open_line_span(ctx *c, const vip_page *page, size_t i, const uint3
     sb_str(&c->out, ">>> BDC\n");
     c->in_line_span = 1;
     return end;
+}
+
+/* Marked content for the structure tree: a run's is inside its text object. An ActualText span is a sequence of
+ * its own that carries both the ActualText and the MCID (or is an artifact): poppler ends an MCID's text at the
+ * first EMC inside it, and PDFium takes the ActualText of the innermost sequence only. A line span is one, and so
+ * holds runs of one element and language (see same_mark); a cluster's span interrupts its run's sequence. The
+ * item being drawn is c->mark_item; see open_mark_properties. */
+static int mark_resume(ctx *c);
+
+static void mark_pause(ctx *c)
+{
+    if (c->mark_open) {
+        sb_str(&c->out, "EMC\n");
+        c->mark_open = 0;
+    }
 }
 
 static int write_run(ctx *c, HPDF_Page hpage, const vip_page *page, const vip_page_run *run)
@@ -1240,6 +1282,8 @@ static int write_run(ctx *c, HPDF_Page hpage, const vip_page *page, const vip_pa
     sb_char(b, ' ');
     sb_num(b, page->height - run->y, 3); /* page.h has y down from the top; PDF has y up from the bottom */
     sb_str(b, " Tm\n");
+    if (mark_resume(c))
+        return c->err->code;
 
     long nuniq = run_clusters(c, run);
     if (nuniq < 0)
@@ -1268,7 +1312,8 @@ static int write_run(ctx *c, HPDF_Page hpage, const vip_page *page, const vip_pa
              * over the cluster's box from the left, then read right to left). */
             int reversed = f->per_use && run->rtl;
             tj_close(b, &t);
-            sb_str(b, "/Span <</ActualText <FEFF");
+            if (span_open(c))
+                return c->err->code;
             for (long m = 0; m < ncp; m++)
                 sb_utf16(b, c->cps[reversed ? ncp - 1 - m : m]);
             sb_str(b, ">>> BDC\n");
@@ -1294,9 +1339,12 @@ static int write_run(ctx *c, HPDF_Page hpage, const vip_page *page, const vip_pa
         if (actual) {
             tj_close(b, &t);
             sb_str(b, "EMC\n");
+            if (z < run->glyph_count && mark_resume(c)) /* no empty sequence at the run's end */
+                return c->err->code;
         }
     }
     tj_close(b, &t);
+    mark_pause(c);
     sb_str(b, "ET\nQ\n");
     return VIP_OK;
 }
@@ -1519,7 +1567,9 @@ static int draw_image(ctx *c, HPDF_Page hpage, const vip_page *page, const vip_p
     return VIP_OK;
 }
 
-static int add_links(ctx *c, HPDF_Page hpage, const vip_page *page)
+static int add_text_string(ctx *c, HPDF_Dict dict, const char *key, const char *utf8);
+
+static int add_links(ctx *c, HPDF_Page hpage, const vip_page *page, size_t page_index)
 {
     for (size_t i = 0; i < page->link_count; i++) {
         const vip_page_link *l = &page->links[i];
@@ -1528,8 +1578,93 @@ static int add_links(ctx *c, HPDF_Page hpage, const vip_page *page)
         HPDF_Annotation a = HPDF_Page_CreateURILinkAnnot(hpage, r, l->uri);
         if (!a || HPDF_LinkAnnot_SetBorderStyle(a, 0, 0, 0) != HPDF_OK)
             return hpdf_fail(c, "adding a link");
+        if (!c->tagged || !l->tag || l->tag >= c->doc->element_count)
+            continue;
+        /* In its Link element (an OBJR there), with the address as its description. Annotations take the parent
+         * tree keys after the pages'. */
+        if (reserve(&c->marks, &c->mark_cap, c->mark_count + 1, sizeof *c->marks))
+            return nomem(c);
+        c->marks[c->mark_count++] = (struct pdf_mark){l->tag, page_index, -1, l->order, NULL, a};
+        int rc = add_text_string(c, a, "Contents", l->uri);
+        if (rc)
+            return rc;
+        if (HPDF_Dict_AddNumber(a, "StructParent", (HPDF_INT32)(c->doc->page_count + c->annot_count++)) != HPDF_OK)
+            return hpdf_fail(c, "tagging a link");
     }
     return VIP_OK;
+}
+
+/* The structure types of vip_page_role, as PDF names them. */
+static const char *const role_names[] = {
+    [VIP_ROLE_DOCUMENT] = "Document", [VIP_ROLE_DIV] = "Div", [VIP_ROLE_H1] = "H1", [VIP_ROLE_H2] = "H2",
+    [VIP_ROLE_H3] = "H3", [VIP_ROLE_P] = "P", [VIP_ROLE_L] = "L", [VIP_ROLE_LI] = "LI", [VIP_ROLE_LBL] = "Lbl",
+    [VIP_ROLE_LBODY] = "LBody", [VIP_ROLE_TABLE] = "Table", [VIP_ROLE_TR] = "TR", [VIP_ROLE_TH] = "TH",
+    [VIP_ROLE_TD] = "TD", [VIP_ROLE_FIGURE] = "Figure", [VIP_ROLE_LINK] = "Link", [VIP_ROLE_TOC] = "TOC",
+    [VIP_ROLE_TOCI] = "TOCI"};
+
+/* The language of element e: its own, an ancestor's, or the document's. */
+static const char *element_lang(const vip_page_doc *doc, size_t e)
+{
+    for (; e && e < doc->element_count; e = doc->elements[e].parent)
+        if (doc->elements[e].lang)
+            return doc->elements[e].lang;
+    return doc->lang;
+}
+
+/* A run in another language than its element's goes in a Span of its own with /Lang. */
+static const char *foreign_lang(const vip_page_doc *doc, size_t element, const char *lang)
+{
+    const char *own = element_lang(doc, element);
+    return lang && (!own || strcmp(lang, own) != 0) ? lang : NULL;
+}
+
+/* Writes the start of the BDC of a marked-content sequence of the structure element of the item being drawn, up to
+ * its open property list: "/Role <</MCID n" with the page's next MCID; the tag is Span for a span (poppler reads
+ * ActualText only there) and for text in another language. */
+static int open_mark_properties(ctx *c, int span)
+{
+    const vip_page_item *it = c->mark_item;
+    if (reserve(&c->marks, &c->mark_cap, c->mark_count + 1, sizeof *c->marks))
+        return nomem(c);
+    const char *lang = foreign_lang(c->doc, it->tag, it->kind == VIP_PAGE_RUN ? it->u.run.lang : NULL);
+    c->marks[c->mark_count++] = (struct pdf_mark){it->tag, c->mark_page, c->mcid, it->order, lang, NULL};
+    sb_char(&c->out, '/');
+    sb_str(&c->out, lang || span ? "Span" : role_names[c->doc->elements[it->tag].role]);
+    sb_str(&c->out, " <</MCID ");
+    sb_num(&c->out, c->mcid++, 0);
+    return VIP_OK;
+}
+
+static int mark_resume(ctx *c)
+{
+    if (!c->tagged || !c->mark_item || c->mark_open)
+        return VIP_OK;
+    int artifact = !c->mark_item->tag || c->mark_item->tag >= c->doc->element_count;
+    if (artifact) { /* spans may nest inside an artifact: it has no MCID */
+        sb_str(&c->out, "/Artifact BMC\n");
+        c->mark_open = 1;
+        return VIP_OK;
+    }
+    if (c->in_line_span) /* the span is the sequence */
+        return VIP_OK;
+    c->mark_open = 1;
+    int rc = open_mark_properties(c, 0);
+    sb_str(&c->out, ">> BDC\n");
+    return rc;
+}
+
+/* Writes the start of an ActualText span's BDC, up to the opening of the ActualText string: the span is the item's
+ * marked-content sequence (its MCID, or an artifact) when tagged. */
+static int span_open(ctx *c)
+{
+    if (!c->tagged || !c->mark_item || !c->mark_item->tag || c->mark_item->tag >= c->doc->element_count) {
+        sb_str(&c->out, "/Span <</ActualText <FEFF");
+        return VIP_OK;
+    }
+    mark_pause(c); /* the run's sequence, interrupted by the span */
+    int rc = open_mark_properties(c, 1);
+    sb_str(&c->out, " /ActualText <FEFF");
+    return rc;
 }
 
 static int draw_pages(ctx *c)
@@ -1550,6 +1685,8 @@ static int draw_pages(ctx *c)
         c->pages[p] = hpage;
         c->out.len = 0;
         size_t span_end = 0;
+        c->mark_page = p;
+        c->mcid = 0;
         for (size_t i = 0; i < page->item_count; i++) {
             const vip_page_item *it = &page->items[i];
             int rc = VIP_OK;
@@ -1557,10 +1694,18 @@ static int draw_pages(ctx *c)
                 sb_str(&c->out, "EMC\n");
                 c->in_line_span = 0;
             }
+            c->mark_item = it;
+            /* Rules, boxes and images are marked around their q/Q; a run inside its text object. */
+            if (it->kind != VIP_PAGE_RUN && (rc = mark_resume(c)))
+                return rc;
             if (!c->in_line_span && it->kind == VIP_PAGE_RUN) {
                 span_end = open_line_span(c, page, i, c->uses + c->use_pos, c->use_count - c->use_pos);
                 if (span_end == SIZE_MAX)
                     return c->err->code;
+                /* A line span's sequence takes the reading order of its first run in the text. */
+                for (size_t k = i; c->tagged && c->in_line_span && it->tag && k < span_end; k++)
+                    if (page->items[k].order < c->marks[c->mark_count - 1].order)
+                        c->marks[c->mark_count - 1].order = page->items[k].order;
             }
             switch (it->kind) {
             case VIP_PAGE_RUN: rc = write_run(c, hpage, page, &it->u.run); break;
@@ -1570,14 +1715,21 @@ static int draw_pages(ctx *c)
             }
             if (rc)
                 return rc;
+            mark_pause(c);
         }
+        c->mark_item = NULL;
         if (c->in_line_span) {
             sb_str(&c->out, "EMC\n");
             c->in_line_span = 0;
         }
         int rc = flush_content(c, hpage);
         if (!rc)
-            rc = add_links(c, hpage, page);
+            rc = add_links(c, hpage, page, p);
+        /* The page's MCIDs are in the parent tree under its index; annotations tab in structure order. */
+        if (!rc && c->tagged &&
+            (HPDF_Dict_AddNumber(hpage, "StructParents", (HPDF_INT32)p) != HPDF_OK ||
+             (page->link_count && HPDF_Dict_AddName(hpage, "Tabs", "S") != HPDF_OK)))
+            rc = hpdf_fail(c, "tagging a page");
         if (rc)
             return rc;
     }
@@ -2256,6 +2408,260 @@ static int write_outlines(ctx *c)
 }
 
 /* ------------------------------------------------------------------------------------------------------------ */
+/* Tagged PDF: the structure tree, its parent tree, and what PDF/UA asks of the catalog.                           */
+
+/* One entry of an element's /K: a child element, or one of its marks (marked content or an annotation). */
+typedef struct kid {
+    size_t parent;
+    uint64_t order;
+    size_t element; /* a child element; SIZE_MAX for a mark */
+    size_t mark;    /* marks of one item (a run an ActualText span interrupts) keep their drawing order */
+} kid;
+
+static int cmp_kid(const void *a, const void *b)
+{
+    const kid *x = a, *y = b;
+    if (x->parent != y->parent)
+        return x->parent < y->parent ? -1 : 1;
+    if (x->order != y->order)
+        return x->order < y->order ? -1 : 1;
+    return (x->mark > y->mark) - (x->mark < y->mark);
+}
+
+static HPDF_STATUS add_lang(ctx *c, HPDF_Dict d, const char *lang)
+{
+    return HPDF_Dict_Add(d, "Lang", HPDF_String_New(c->pdf->mmgr, lang, NULL));
+}
+
+/* A marked-content reference: the MCID alone when on the element's own page, else with its page. */
+static HPDF_STATUS add_mcr(ctx *c, HPDF_Array k, const struct pdf_mark *m, size_t element_page)
+{
+    if (m->mcid < 0) {
+        HPDF_Dict objr = HPDF_Dict_New(c->pdf->mmgr);
+        if (!objr)
+            return HPDF_FAILD_TO_ALLOC_MEM;
+        HPDF_STATUS s = HPDF_Array_Add(k, objr);
+        s |= HPDF_Dict_AddName(objr, "Type", "OBJR");
+        s |= HPDF_Dict_Add(objr, "Pg", c->pages[m->page]);
+        s |= HPDF_Dict_Add(objr, "Obj", m->annot);
+        return s;
+    }
+    if (m->page == element_page)
+        return HPDF_Array_AddNumber(k, m->mcid);
+    HPDF_Dict mcr = HPDF_Dict_New(c->pdf->mmgr);
+    if (!mcr)
+        return HPDF_FAILD_TO_ALLOC_MEM;
+    HPDF_STATUS s = HPDF_Array_Add(k, mcr);
+    s |= HPDF_Dict_AddName(mcr, "Type", "MCR");
+    s |= HPDF_Dict_Add(mcr, "Pg", c->pages[m->page]);
+    s |= HPDF_Dict_AddNumber(mcr, "MCID", m->mcid);
+    return s;
+}
+
+/* The structure tree from the elements layout made and the marks drawn: every element that holds content, its
+ * kids in reading order (marked content of a right-to-left line is listed in logical order, whatever order the
+ * page draws it in), runs in another language in a Span with /Lang; the parent tree maps each page's MCIDs and
+ * each link annotation back to its element. */
+static int write_structure(ctx *c)
+{
+    const vip_page_doc *doc = c->doc;
+    size_t n = doc->element_count;
+    HPDF_MMgr mm = c->pdf->mmgr;
+    HPDF_Dict *dicts = calloc(n, sizeof *dicts), *mark_dicts = calloc(c->mark_count + 1, sizeof *mark_dicts);
+    size_t *first_page = malloc(n * sizeof *first_page);
+    kid *kids = malloc((n + c->mark_count) * sizeof *kids);
+    HPDF_Array *parents = calloc(doc->page_count, sizeof *parents);
+    unsigned char *kept = calloc(n, 1);
+    int rc = VIP_OK;
+    if (!dicts || !mark_dicts || !first_page || !kids || !parents || !kept) {
+        rc = nomem(c);
+        goto done;
+    }
+    /* The page of each element's first content is its /Pg. */
+    for (size_t e = 0; e < n; e++)
+        first_page[e] = SIZE_MAX;
+    for (size_t m = 0; m < c->mark_count; m++) {
+        const struct pdf_mark *mk = &c->marks[m];
+        if (first_page[mk->element] == SIZE_MAX || mk->order < c->marks[first_page[mk->element]].order)
+            first_page[mk->element] = m; /* the element's first mark, for now */
+    }
+    for (size_t e = 0; e < n; e++)
+        first_page[e] = first_page[e] == SIZE_MAX ? SIZE_MAX : c->marks[first_page[e]].page;
+    /* Elements with content and their ancestors are written, empty ones left out. Parents come before their
+     * children, so a walk from the last element back meets every child before its parent. */
+    HPDF_STATUS s = HPDF_OK;
+    size_t kid_count = 0;
+    for (size_t e = n; e-- > 1;) {
+        if (first_page[e] == SIZE_MAX && !kept[e])
+            continue;
+        size_t parent = doc->elements[e].parent < e ? doc->elements[e].parent : 0;
+        if (!(dicts[e] = new_indirect(c))) {
+            rc = hpdf_fail(c, "writing the structure tree");
+            goto done;
+        }
+        kept[parent] = 1;
+        kids[kid_count++] = (kid){parent, doc->elements[e].order, e, 0};
+    }
+    HPDF_Dict root = new_indirect(c);
+    if (!root || !(dicts[0] = new_indirect(c))) {
+        rc = hpdf_fail(c, "writing the structure tree");
+        goto done;
+    }
+    for (size_t m = 0; m < c->mark_count; m++)
+        kids[kid_count++] = (kid){c->marks[m].element, c->marks[m].order, SIZE_MAX, m};
+    qsort(kids, kid_count, sizeof *kids, cmp_kid);
+
+    s |= HPDF_Dict_AddName(root, "Type", "StructTreeRoot");
+    s |= HPDF_Dict_Add(root, "K", dicts[0]);
+    for (size_t e = 0; e < n; e++) {
+        if (!dicts[e])
+            continue;
+        const vip_page_element *el = &doc->elements[e];
+        s |= HPDF_Dict_AddName(dicts[e], "Type", "StructElem");
+        s |= HPDF_Dict_AddName(dicts[e], "S", role_names[el->role]);
+        s |= HPDF_Dict_Add(dicts[e], "P", e ? dicts[el->parent < e ? el->parent : 0] : root);
+        if (e && first_page[e] != SIZE_MAX)
+            s |= HPDF_Dict_Add(dicts[e], "Pg", c->pages[first_page[e]]);
+        if (e && el->lang)
+            s |= add_lang(c, dicts[e], el->lang);
+        if (el->alt && (rc = add_text_string(c, dicts[e], "Alt", el->alt)))
+            goto done;
+        if (el->scope != VIP_SCOPE_NONE) {
+            HPDF_Dict a = HPDF_Dict_New(mm);
+            s |= a ? HPDF_Dict_Add(dicts[e], "A", a) : HPDF_FAILD_TO_ALLOC_MEM;
+            s |= a ? HPDF_Dict_AddName(a, "O", "Table") : HPDF_OK;
+            s |= a ? HPDF_Dict_AddName(a, "Scope", el->scope == VIP_SCOPE_ROW ? "Row" : "Column") : HPDF_OK;
+        }
+    }
+    /* Each element's kids, in reading order; consecutive runs in one other language share a Span. */
+    for (size_t k = 0; k < kid_count;) {
+        size_t e = kids[k].parent, end = k;
+        while (end < kid_count && kids[end].parent == e)
+            end++;
+        HPDF_Array arr = HPDF_Array_New(mm);
+        s |= arr ? HPDF_Dict_Add(dicts[e], "K", arr) : HPDF_FAILD_TO_ALLOC_MEM;
+        for (; k < end && s == HPDF_OK; k++) {
+            if (kids[k].element != SIZE_MAX) {
+                s |= HPDF_Array_Add(arr, dicts[kids[k].element]);
+                continue;
+            }
+            const struct pdf_mark *m = &c->marks[kids[k].mark];
+            if (!m->lang) {
+                s |= add_mcr(c, arr, m, first_page[e]);
+                mark_dicts[kids[k].mark] = dicts[e];
+                continue;
+            }
+            HPDF_Dict span = new_indirect(c);
+            HPDF_Array sk = HPDF_Array_New(mm);
+            if (!span || !sk) {
+                s |= HPDF_FAILD_TO_ALLOC_MEM;
+                break;
+            }
+            s |= HPDF_Array_Add(arr, span);
+            s |= HPDF_Dict_AddName(span, "Type", "StructElem");
+            s |= HPDF_Dict_AddName(span, "S", "Span");
+            s |= HPDF_Dict_Add(span, "P", dicts[e]);
+            s |= HPDF_Dict_Add(span, "Pg", c->pages[m->page]);
+            s |= add_lang(c, span, m->lang);
+            s |= HPDF_Dict_Add(span, "K", sk);
+            for (; k < end && kids[k].element == SIZE_MAX && c->marks[kids[k].mark].lang &&
+                   strcmp(c->marks[kids[k].mark].lang, m->lang) == 0;
+                 k++) {
+                s |= add_mcr(c, sk, &c->marks[kids[k].mark], m->page);
+                mark_dicts[kids[k].mark] = span;
+            }
+            k--;
+        }
+    }
+    /* The parent tree: per page, the element of each MCID in order; per link annotation, its element. */
+    HPDF_Dict tree = HPDF_Dict_New(mm);
+    HPDF_Array nums = HPDF_Array_New(mm);
+    s |= tree && nums ? HPDF_Dict_Add(root, "ParentTree", tree) : HPDF_FAILD_TO_ALLOC_MEM;
+    s |= tree && nums ? HPDF_Dict_Add(tree, "Nums", nums) : HPDF_OK;
+    for (size_t p = 0; p < doc->page_count && s == HPDF_OK; p++) {
+        s |= HPDF_Array_AddNumber(nums, (HPDF_INT32)p);
+        s |= (parents[p] = HPDF_Array_New(mm)) ? HPDF_Array_Add(nums, parents[p]) : HPDF_FAILD_TO_ALLOC_MEM;
+    }
+    for (size_t m = 0; m < c->mark_count && s == HPDF_OK; m++) /* marks are in drawing order: MCIDs ascending */
+        if (c->marks[m].mcid >= 0)
+            s |= HPDF_Array_Add(parents[c->marks[m].page], mark_dicts[m]);
+    for (size_t m = 0, a = 0; m < c->mark_count && s == HPDF_OK; m++)
+        if (c->marks[m].mcid < 0) {
+            s |= HPDF_Array_AddNumber(nums, (HPDF_INT32)(doc->page_count + a++));
+            s |= HPDF_Array_Add(nums, mark_dicts[m]);
+        }
+    s |= HPDF_Dict_AddNumber(root, "ParentTreeNextKey", (HPDF_INT32)(doc->page_count + c->annot_count));
+    s |= HPDF_Dict_Add(c->pdf->catalog, "StructTreeRoot", root);
+    HPDF_Dict mark_info = HPDF_Dict_New(mm), viewer = HPDF_Dict_New(mm);
+    s |= mark_info && viewer ? HPDF_Dict_Add(c->pdf->catalog, "MarkInfo", mark_info) : HPDF_FAILD_TO_ALLOC_MEM;
+    s |= mark_info ? HPDF_Dict_AddBoolean(mark_info, "Marked", HPDF_TRUE) : HPDF_OK;
+    /* Readers show the title, not the file name. */
+    s |= viewer ? HPDF_Dict_Add(c->pdf->catalog, "ViewerPreferences", viewer) : HPDF_OK;
+    s |= viewer ? HPDF_Dict_AddBoolean(viewer, "DisplayDocTitle", HPDF_TRUE) : HPDF_OK;
+    if (s != HPDF_OK)
+        rc = hpdf_fail(c, "writing the structure tree");
+done:
+    free(dicts);
+    free(mark_dicts);
+    free(first_page);
+    free(kids);
+    free(parents);
+    free(kept);
+    return rc;
+}
+
+/* Appends text escaped for XML. */
+static void sb_xml(sbuf *b, const char *s)
+{
+    for (; s && *s; s++)
+        switch (*s) {
+        case '<': sb_str(b, "&lt;"); break;
+        case '>': sb_str(b, "&gt;"); break;
+        case '&': sb_str(b, "&amp;"); break;
+        default: sb_char(b, *s);
+        }
+}
+
+/* The XMP metadata PDF/UA asks for: title, language, producer and the PDF/UA identifier. Uncompressed, so that
+ * tools that search for it without parsing the PDF find it; no dates and no IDs, so the bytes stay the same. */
+static int write_xmp(ctx *c)
+{
+    sbuf *b = &c->out;
+    b->len = 0;
+    sb_str(b, "<?xpacket begin=\"\xEF\xBB\xBF\" id=\"W5M0MpCehiHzreSzNTczkc9d\"?>\n"
+              "<x:xmpmeta xmlns:x=\"adobe:ns:meta/\">\n"
+              "<rdf:RDF xmlns:rdf=\"http://www.w3.org/1999/02/22-rdf-syntax-ns#\">\n"
+              "<rdf:Description rdf:about=\"\" xmlns:dc=\"http://purl.org/dc/elements/1.1/\" "
+              "xmlns:pdf=\"http://ns.adobe.com/pdf/1.3/\" xmlns:pdfuaid=\"http://www.aiim.org/pdfua/ns/id/\">\n"
+              "<dc:format>application/pdf</dc:format>\n");
+    if (c->doc->title && *c->doc->title) {
+        sb_str(b, "<dc:title><rdf:Alt><rdf:li xml:lang=\"x-default\">");
+        sb_xml(b, c->doc->title);
+        sb_str(b, "</rdf:li></rdf:Alt></dc:title>\n");
+    }
+    if (c->doc->lang && *c->doc->lang) {
+        sb_str(b, "<dc:language><rdf:Bag><rdf:li>");
+        sb_xml(b, c->doc->lang);
+        sb_str(b, "</rdf:li></rdf:Bag></dc:language>\n");
+    }
+    sb_str(b, "<pdf:Producer>vipgen " VIP_VERSION "</pdf:Producer>\n"
+              "<pdfuaid:part>1</pdfuaid:part>\n"
+              "</rdf:Description>\n</rdf:RDF>\n</x:xmpmeta>\n<?xpacket end=\"r\"?>\n");
+    if (b->failed)
+        return nomem(c);
+    HPDF_Dict d = HPDF_DictStream_New(c->pdf->mmgr, c->pdf->xref);
+    if (!d)
+        return hpdf_fail(c, "writing the metadata");
+    d->filter = HPDF_STREAM_FILTER_NONE;
+    HPDF_STATUS s = HPDF_Dict_AddName(d, "Type", "Metadata");
+    s |= HPDF_Dict_AddName(d, "Subtype", "XML");
+    s |= HPDF_Stream_Write(d->stream, (const HPDF_BYTE *)b->data, (HPDF_UINT)b->len);
+    s |= HPDF_Dict_Add(c->pdf->catalog, "Metadata", d);
+    b->len = 0;
+    return s == HPDF_OK ? VIP_OK : hpdf_fail(c, "writing the metadata");
+}
+
+/* ------------------------------------------------------------------------------------------------------------ */
 /* Entry points.                                                                                                 */
 
 static void ctx_free(ctx *c)
@@ -2281,6 +2687,7 @@ static void ctx_free(ctx *c)
     free(c->order);
     free(c->gids);
     free(c->widths);
+    free(c->marks);
     if (c->pdf)
         HPDF_Free(c->pdf);
 }
@@ -2322,6 +2729,7 @@ int vip_pdf_render(const vip_page_doc *doc, unsigned char **out, size_t *out_len
     if (HPDF_SetCompressionMode(c.pdf, HPDF_COMP_ALL) != HPDF_OK)
         rc = hpdf_fail(&c, "setting compression");
     c.pdf->pdf_version = HPDF_VER_17;
+    c.tagged = doc->element_count > 1; /* a structure tree from layout */
     if (!rc)
         rc = analyse(&c);
     for (size_t i = 0; !rc && i < c.font_count; i++)
@@ -2334,6 +2742,10 @@ int vip_pdf_render(const vip_page_doc *doc, unsigned char **out, size_t *out_len
         rc = write_metadata(&c);
     if (!rc)
         rc = write_outlines(&c);
+    if (!rc && c.tagged)
+        rc = write_structure(&c);
+    if (!rc && c.tagged)
+        rc = write_xmp(&c);
     if (!rc)
         rc = save(&c, out, out_len);
     ctx_free(&c);

@@ -606,6 +606,52 @@ static void test_furniture(void)
     vip_page_doc_destroy(doc);
 }
 
+/* Tagged PDF: a paragraph drawn in another order than it reads (its runs from right to left on the page, as a
+ * right-to-left line is) with a link and a word in another language, a figure with alternative text, a footer as
+ * an artifact. Read back with tests/tagged/check.py (qpdf and poppler's structure tree): parent tree, marked
+ * content, the link's OBJR, the Span's /Lang; and in poppler's structure text the runs come in reading order. */
+static void test_tagged(void)
+{
+    char path[256];
+    vip_page *page;
+    vip_page_doc *doc = new_doc("Tagged", "en", &page);
+    const vip_font *latin = font_for("Latn", "en"), *arabic = font_for("Arab", "ar");
+    size_t p = vip_page_doc_add_element(doc, VIP_ROLE_P, 0, NULL, NULL);
+    size_t link = vip_page_doc_add_element(doc, VIP_ROLE_LINK, p, NULL, NULL);
+    size_t figure = vip_page_doc_add_element(doc, VIP_ROLE_FIGURE, 0, NULL, "The force's crest");
+    /* Reading order: "Call us", the link, the Arabic word; drawn from the end. */
+    uint64_t first = doc->next_order;
+    doc->current = p;
+    add_text(doc, page, arabic, "مرحبا", 12, 300, 100, 0, 0, "ar");
+    doc->current = link;
+    add_text(doc, page, latin, "example.org", 12, 200, 100, 0, 0, "en");
+    vip_page_add_link(doc, page, 200, 88, 80, 16, "https://example.org/");
+    doc->current = p;
+    add_text(doc, page, latin, "Call us at ", 12, 130, 100, 0, 0, "en");
+    page->items[0].order = first + 10; /* the Arabic word last, the words before it first */
+    page->items[2].order = first;
+    doc->elements[link].order = first + 5; /* as layout makes it: when its first run is placed */
+    doc->current = figure;
+    vip_page_add_image(doc, page, OUT_DIR "/pdf_pa-1.png", 60, 160, 100, 140);
+    doc->current = 0;
+    add_text(doc, page, latin, "Page 1 of 1", 9, 280, 800, 0, 0, "en");
+    vip_page_add_rule(page, &(vip_page_rule){50, 790, 500, 790, 0.5, 0});
+    if (!write_and_check(doc, "pdf_tagged", "CID TrueType", path, sizeof path)) {
+        char cmd[512];
+        snprintf(cmd, sizeof cmd, "tests/tagged/check.py --lang en --span-lang ar --letter tagged '%s' 2>&1 | "
+                 "grep -v -e 'summary table' -e 'H1 in logical' -e 'furniture as artifacts on every'", path);
+        run(cmd, out, sizeof out);
+        CHECK("tagged.check_py", !strstr(out, "FAIL") && strstr(out, "PASS") &&
+              strstr(out, "1 link annotations in Link elements"), "%s", out);
+        snprintf(cmd, sizeof cmd, "pdfinfo -struct-text '%s' 2>&1", path);
+        run(cmd, out, sizeof out);
+        char *call = strstr(out, "Call us at"), *org = strstr(out, "example.org"), *ar = strstr(out, "Span");
+        CHECK("tagged.reading_order", call && org && ar && call < org && org < ar && !strstr(out, "Page 1 of 1"),
+              "pdfinfo -struct-text: %s", out);
+    }
+    vip_page_doc_destroy(doc);
+}
+
 /* Text that reaches one glyph in two ways: "fi" through the ligature, and U+FB01 (ﬁ) directly. One code can say
  * only one of them in ToUnicode, so the glyph gets a code per text (CIDs drawn as the same glyph through a
  * /CIDToGIDMap stream), and no ActualText is needed: pdf.js reads no ActualText. */
@@ -894,6 +940,7 @@ int main(void)
     test_marks();
     test_rtl_words();
     test_furniture();
+    test_tagged();
     test_shared_glyphs();
     test_many_glyphs();
     test_notdef();

@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# Tagged PDF (PDF/UA-1) for screen readers: every letter of examples/cases.csv and tests/extract/cases.csv (Arabic,
+# Farsi and Urdu letters with a Latin crime reference inside right-to-left text), the booklet in every language,
+# and a right-to-left text with English names marked as such. Each is read back with qpdf and poppler's
+# pdfinfo -struct-text (tests/tagged/check.py: catalog, XMP, parent tree against the page content, artifacts,
+# figures, links, headings in order, lists, tables, the crime reference) and pdf.js's getStructTree
+# (tests/extract/structtree.mjs, where tests/extract/install.sh could install pdf.js).
+source "$(dirname "$0")/lib.sh"
+langs="en pl ro ar fa ur pa zh-Hans"
+
+pdfjs=1
+tests/extract/install.sh >"$tmp/install.log" 2>&1 || { pdfjs=0; echo "INFO tagged: pdf.js not installed, its checks skipped"; }
+
+# Runs check.py over one PDF, with pdf.js's view of it when available.
+tagged_check() {
+    local label=$1 file=$2
+    shift 2
+    local js=()
+    if [ "$pdfjs" = 1 ]; then
+        local out
+        if out=$(node tests/extract/structtree.mjs "$file" 2>"$tmp/pdfjs.err"); then
+            js=(--pdfjs "$out")
+        else
+            fail "tagged $label: pdf.js getStructTree" "$(tail -n 2 "$tmp/pdfjs.err" | tr '\n' ' ')"
+        fi
+    fi
+    tests/tagged/check.py "$@" "${js[@]}" "$label" "$file"
+}
+
+for csv in examples/cases.csv tests/extract/cases.csv; do
+    name=$(basename "$(dirname "$csv")")
+    if ! "$vipgen" letter "$csv" -o "$tmp/$name" >"$tmp/$name.log" 2>&1; then
+        fail "tagged: letters of $csv" "$(tail -n 3 "$tmp/$name.log" | tr '\n' ' ')"
+        continue
+    fi
+    while IFS=, read -r row ref lang file; do
+        tagged_check "letter:$name:$row:$lang" "$tmp/$name/$file" --letter --lang "$lang" --ref "$ref"
+    done < <(/usr/bin/python3 -c '
+import csv, sys
+for r in csv.DictReader(open(sys.argv[1], encoding="utf-8")):
+    if r["status"] == "ok":
+        print(",".join((r["row"], r["crime_ref"], r["language"], r["file"])))' "$tmp/$name/report.csv")
+done
+
+for lang in $langs; do
+    if ! "$vipgen" booklet --lang "$lang" -o "$tmp/booklet-$lang.pdf" >"$tmp/booklet.log" 2>&1; then
+        fail "tagged: booklet $lang" "$(tail -n 3 "$tmp/booklet.log" | tr '\n' ' ')"
+        continue
+    fi
+    tagged_check "booklet:$lang" "$tmp/booklet-$lang.pdf" --booklet --lang "$lang"
+done
+
+# An English name inside Arabic text ([[en:...]]) is a Span with /Lang en.
+if "$vipgen" render examples/samples/ar.txt --lang ar -o "$tmp/sample-ar.pdf" >"$tmp/render.log" 2>&1; then
+    tagged_check "render:ar" "$tmp/sample-ar.pdf" --lang ar --span-lang en
+else
+    fail "tagged: render examples/samples/ar.txt" "$(tail -n 3 "$tmp/render.log" | tr '\n' ' ')"
+fi
+
+# The structure adds nothing that varies: the same input gives the same bytes.
+"$vipgen" booklet --lang ar -o "$tmp/again.pdf" >/dev/null 2>&1
+check "tagged: deterministic output" "cmp -s '$tmp/booklet-ar.pdf' '$tmp/again.pdf'" "two runs differ"
