@@ -1338,15 +1338,28 @@ static long pdfium_line_text(ctx *c, const vip_page *page, const size_t *order, 
             pdfium_count(&page->items[k].u.run, &right, &left);
     int rtl = right > 0 && right >= left;
     /* The logical text: the paragraph's characters the line's runs span. */
-    if (reserve(&c->line_text, &c->line_text_cap, 2 * (size_t)(hi - lo) + 1, sizeof *c->line_text))
+    if (reserve(&c->line_text, &c->line_text_cap, 2 * ((size_t)(hi - lo) + 2) + 1, sizeof *c->line_text))
         return -1;
-    uint32_t *logical = c->line_text, *read = c->line_text + (hi - lo);
+    uint32_t *logical = c->line_text, *read = c->line_text + (hi - lo) + 2;
     size_t nl = 0;
+    int any_right = 0;
     const unsigned char *p = (const unsigned char *)first->text + lo, *e = (const unsigned char *)first->text + hi;
     while (p < e) {
         uint32_t cp = utf8_next(&p, e);
-        if (!steers_only(cp))
+        if (!steers_only(cp)) {
             logical[nl++] = cp;
+            any_right |= pdfium_class(cp) == PDFIUM_RIGHT;
+        }
+    }
+    if (rtl && !any_right && nl) {
+        /* Left-to-right text only (a table cell's reference, a phone number), in a right-to-left line: PDFium
+         * may yet read it as a line of its own (after a raised mark it takes the next text for a new line),
+         * which would be left to right and read the arrangement as it is. A right-to-left mark at either end
+         * makes the text right to left on its own too (as it is in its paragraph), so either reading gives it
+         * back. */
+        memmove(logical + 1, logical, nl * sizeof *logical);
+        logical[0] = logical[nl + 1] = 0x200F;
+        nl += 2;
     }
     /* What PDFium reads now: the runs' glyph texts left to right, a space where runs stand apart. */
     size_t nv = 0;
@@ -1376,7 +1389,7 @@ static long pdfium_line_text(ctx *c, const vip_page *page, const size_t *order, 
             }
         }
     }
-    if (nv > (size_t)(hi - lo))
+    if (nv > (size_t)(hi - lo) + 2)
         return 0; /* more glyph text than the paragraph has: not a plain line of it */
     pdfium_order(c->line_seen, nv, rtl, 0, read);
     if (same_words(read, nv, logical, nl))
