@@ -34,6 +34,8 @@
 
 #include "outfile.h"
 
+#include <unicode/uchar.h>
+
 #if HPDF_VERSION_ID < 20300 || HPDF_VERSION_ID >= 20400
 #error "pdf.c relies on libharu 2.3's struct layouts"
 #endif
@@ -353,7 +355,10 @@ typedef struct ctx {
     uint64_t *order; size_t order_cap;   /* a font's codes sorted by CID */
     uint32_t *gids; size_t gids_cap;     /* a font's sorted glyph set */
     int32_t *widths; size_t widths_cap;
-    int in_line_span;                    /* drawing runs inside a line's ActualText span */
+    int in_line_span;                    /* marked-content spans open around a line (poppler's, PDFium's) */
+    int line_span_marked;                /* the line's outer span is its runs' marked-content sequence */
+    uint32_t *line_text; size_t line_text_cap; /* a line's text in logical order, then as PDFium is to read it */
+    uint32_t *line_seen; size_t line_seen_cap; /* the same text as the glyphs give it to PDFium */
     /* Tagged PDF (when layout made a structure tree): every marked-content sequence drawn and every annotation
      * of a Link element, for the structure tree and its parent tree (write_structure). */
     int tagged;
@@ -503,6 +508,28 @@ static long cluster_text(ctx *c, const vip_page_run *run, size_t nuniq, uint32_t
             c->cps[n++] = cp;
     }
     return n;
+}
+
+/* A hyphenated line's hyphen is drawn after the line's last character, in that character's cluster (text.c), and
+ * is no character of the paragraph. It is given the text "-": poppler and PDFium take a hyphen-minus that ends a
+ * line after a letter for a word broken across the line and join the two halves, hyphen dropped. */
+#define LINE_END_HYPHEN 0x002D
+
+/* The text of the cluster glyphs[a..b) of a run, as cluster_text gives it, with the line-end hyphen if it is the
+ * one drawn there; -1 when out of memory. */
+static long drawn_cluster_text(ctx *c, const pdf_font *f, const vip_page_run *run, size_t nuniq, size_t a, size_t b)
+{
+    long ncp = cluster_text(c, run, nuniq, run->glyphs[a].cluster);
+    if (ncp < 1 || run->rtl || b != run->glyph_count || b - a < 2)
+        return ncp;
+    uint32_t gid = run->glyphs[b - 1].gid, last = c->cps[ncp - 1];
+    if ((gid != vip_font_nominal_glyph(f->font, 0x2010) && gid != vip_font_nominal_glyph(f->font, '-')) ||
+        last == '-' || last == 0x2010 || last == 0x00AD)
+        return ncp;
+    if (reserve(&c->cps, &c->cps_cap, (size_t)ncp + 1, sizeof *c->cps))
+        return -1;
+    c->cps[ncp++] = LINE_END_HYPHEN;
+    return ncp;
 }
 
 /* Appends a text to the font's pool; returns its offset, or UINT32_MAX when out of memory. */
@@ -946,7 +973,7 @@ static int analyse(ctx *c)
             for (size_t a = 0, b; a < run->glyph_count; a = b) {
                 for (b = a + 1; b < run->glyph_count && run->glyphs[b].cluster == run->glyphs[a].cluster; b++)
                     ;
-                long ncp = cluster_text(c, run, (size_t)nuniq, run->glyphs[a].cluster);
+                long ncp = drawn_cluster_text(c, f, run, (size_t)nuniq, a, b);
                 if (ncp < 0 || reserve(&c->cps, &c->cps_cap, (size_t)ncp + carried + 1, sizeof *c->cps))
                     return nomem(c);
                 for (size_t k = 0; k < carried; k++)
@@ -1167,7 +1194,234 @@ static int same_mark(const vip_page_item *a, const vip_page_item *b)
     return a->tag == b->tag && (!a->tag || la == lb || (la && lb && strcmp(la, lb) == 0));
 }
 
-static int span_open(ctx *c);
+static int span_open(ctx *c, const char *tag);
+/* PDFium's text extraction (CPDF_TextPage::CloseTempLine) has a bidi of its own, far from Unicode's. It takes a
+ * line's characters left to right on the page and cuts them into segments of one direction class (CFX_BidiChar):
+ * strong left (L), weak left (digits, number separators and terminators, marks, boundary neutrals: EN ES ET AN CS
+ * NSM BN), right (R, AL) and neutral (spaces, punctuation). A line with at least as many right segments as strong
+ * left ones is right to left: PDFium then reads its segments from the last to the first. A right segment, and a
+ * neutral one while the last strong segment read was right, is read backwards with its characters mirrored; any
+ * other segment forwards. So a left-to-right piece of several segments inside a right-to-left line comes back
+ * with its segments reversed ("NC/2025/100001" as "/2025/100001NC", "0300 555 0148" as "0148 555 0300", a name
+ * "Amira Haddad" as "Haddad Amira"), and brackets round a Latin word turn round. No order of glyphs that draws the
+ * same page gives that back. But PDFium takes the ActualText of any marked-content tag, poppler only that of /Span
+ * and pdf.js none: a line PDFium would read wrongly gets, in a /PDFiumText tag, its logical text arranged so that
+ * PDFium's reading gives it back (pdfium_order). */
+enum { PDFIUM_NEUTRAL, PDFIUM_LEFT, PDFIUM_WEAK, PDFIUM_RIGHT };
+
+static int pdfium_class(uint32_t cp)
+{
+    switch (u_charDirection((UChar32)cp)) {
+    case U_LEFT_TO_RIGHT:
+        return PDFIUM_LEFT;
+    case U_RIGHT_TO_LEFT:
+    case U_RIGHT_TO_LEFT_ARABIC:
+        return PDFIUM_RIGHT;
+    case U_EUROPEAN_NUMBER:
+    case U_EUROPEAN_NUMBER_SEPARATOR:
+    case U_EUROPEAN_NUMBER_TERMINATOR:
+    case U_ARABIC_NUMBER:
+    case U_COMMON_NUMBER_SEPARATOR:
+    case U_DIR_NON_SPACING_MARK:
+    case U_BOUNDARY_NEUTRAL:
+        return PDFIUM_WEAK;
+    default:
+        return PDFIUM_NEUTRAL;
+    }
+}
+
+/* The end of the segment that starts at a. */
+static size_t pdfium_segment_end(const uint32_t *t, size_t n, size_t a)
+{
+    int k = pdfium_class(t[a]);
+    while (++a < n && pdfium_class(t[a]) == k)
+        ;
+    return a;
+}
+
+/* Puts t[a..b), a segment PDFium takes in the state *dir, at out: backwards and mirrored, or as it is. */
+static void pdfium_segment(const uint32_t *t, size_t a, size_t b, int *dir, uint32_t *out)
+{
+    int k = pdfium_class(t[a]);
+    if (k == PDFIUM_RIGHT || (k == PDFIUM_NEUTRAL && *dir == PDFIUM_RIGHT)) {
+        *dir = PDFIUM_RIGHT;
+        for (size_t m = b; m > a; m--)
+            *out++ = (uint32_t)u_charMirror((UChar32)t[m - 1]);
+        return;
+    }
+    if (k != PDFIUM_WEAK)
+        *dir = PDFIUM_LEFT;
+    memcpy(out, t + a, (b - a) * sizeof *t);
+}
+
+/* With inverse 0, the text PDFium reads from the characters t[0..n) of a line (rtl: a right-to-left line); with
+ * inverse 1, the characters from which it reads the text t. Into out, n characters either way. Segments keep
+ * their bounds when their order is turned round (neighbours are of different classes), so the one walk serves
+ * both ways: PDFium takes the segments in logical order, the first of a right-to-left line at its end. */
+static void pdfium_order(const uint32_t *t, size_t n, int rtl, int inverse, uint32_t *out)
+{
+    int dir = rtl ? PDFIUM_RIGHT : PDFIUM_LEFT;
+    if (!rtl) {
+        for (size_t a = 0, b; a < n; a = b) {
+            b = pdfium_segment_end(t, n, a);
+            pdfium_segment(t, a, b, &dir, out + a);
+        }
+    } else if (inverse) {
+        for (size_t a = 0, b; a < n; a = b) {
+            b = pdfium_segment_end(t, n, a);
+            pdfium_segment(t, a, b, &dir, out + n - b);
+        }
+    } else {
+        size_t o = 0;
+        for (size_t b = n, a; b > 0; b = a) {
+            int k = pdfium_class(t[b - 1]);
+            for (a = b - 1; a > 0 && pdfium_class(t[a - 1]) == k; a--)
+                ;
+            pdfium_segment(t, a, b, &dir, out + o);
+            o += b - a;
+        }
+    }
+}
+
+/* Adds the run's right and strong left segments (as PDFium counts them) to *right and *left. */
+static void pdfium_count(const vip_page_run *run, size_t *right, size_t *left)
+{
+    if (!run->text || !run->glyph_count)
+        return;
+    const unsigned char *p = (const unsigned char *)run->text + run->text_start;
+    const unsigned char *e = (const unsigned char *)run->text + run->text_end;
+    int last = -1;
+    while (p < e) {
+        uint32_t cp = utf8_next(&p, e);
+        int k = pdfium_class(cp);
+        if (steers_only(cp) || k == last)
+            continue;
+        *right += k == PDFIUM_RIGHT;
+        *left += k == PDFIUM_LEFT;
+        last = k;
+    }
+}
+
+/* Whether two texts are the same but for spaces at their ends and the length of runs of spaces (leading spaces
+ * are none: both texts start at a glyph). */
+static int same_words(const uint32_t *a, size_t na, const uint32_t *b, size_t nb)
+{
+    size_t i = 0, j = 0;
+    while (na && is_space_cp(a[na - 1]))
+        na--;
+    while (nb && is_space_cp(b[nb - 1]))
+        nb--;
+    while (i < na && j < nb) {
+        int sa = is_space_cp(a[i]), sb = is_space_cp(b[j]);
+        if (sa != sb || (!sa && a[i] != b[j]))
+            return 0;
+        for (i++, j++; sa && i < na && is_space_cp(a[i]); i++)
+            ;
+        for (; sb && j < nb && is_space_cp(b[j]); j++)
+            ;
+    }
+    return i == na && j == nb;
+}
+
+/* For the line of runs order[0..n) (left to right on the page; drawn from one paragraph): whether PDFium would
+ * read it other than in logical order. If so, returns the number of characters of the text for its /PDFiumText
+ * ActualText, left in c->line_text; 0 when the line needs none, -1 when out of memory. */
+static long pdfium_line_text(ctx *c, const vip_page *page, const size_t *order, size_t n)
+{
+    const vip_page_run *first = &page->items[order[0]].u.run;
+    uint32_t lo = UINT32_MAX, hi = 0;
+    int any_rtl = 0;
+    for (size_t k = 0; k < n; k++) {
+        const vip_page_run *r = &page->items[order[k]].u.run;
+        if (!r->text || r->text != first->text)
+            return 0; /* text from several paragraphs (a list marker, a table cell) */
+        lo = r->text_start < lo ? r->text_start : lo;
+        hi = r->text_end > hi ? r->text_end : hi;
+    }
+    if (hi <= lo)
+        return 0;
+    /* Right to left as PDFium decides it, over the line it reads: the runs drawn one after the other on this
+     * baseline (a table row's cells too; not the same baseline in another column, drawn at another time). */
+    size_t right = 0, left = 0, from = order[0], to = order[0];
+    for (size_t k = 0; k < n; k++) {
+        from = order[k] < from ? order[k] : from;
+        to = order[k] > to ? order[k] : to;
+    }
+    while (from > 0 && (page->items[from - 1].kind != VIP_PAGE_RUN ||
+                        fabs(page->items[from - 1].u.run.y - first->y) < 0.5 * first->size))
+        from--;
+    while (to + 1 < page->item_count && (page->items[to + 1].kind != VIP_PAGE_RUN ||
+                                         fabs(page->items[to + 1].u.run.y - first->y) < 0.5 * first->size))
+        to++;
+    for (size_t k = from; k <= to; k++)
+        any_rtl |= page->items[k].kind == VIP_PAGE_RUN && page->items[k].u.run.rtl;
+    if (!any_rtl)
+        return 0; /* left to right, and read so */
+    for (size_t k = from; k <= to; k++)
+        if (page->items[k].kind == VIP_PAGE_RUN)
+            pdfium_count(&page->items[k].u.run, &right, &left);
+    int rtl = right > 0 && right >= left;
+    /* The logical text: the paragraph's characters the line's runs span. */
+    if (reserve(&c->line_text, &c->line_text_cap, 2 * ((size_t)(hi - lo) + 2) + 1, sizeof *c->line_text))
+        return -1;
+    uint32_t *logical = c->line_text, *read = c->line_text + (hi - lo) + 2;
+    size_t nl = 0;
+    int any_right = 0;
+    const unsigned char *p = (const unsigned char *)first->text + lo, *e = (const unsigned char *)first->text + hi;
+    while (p < e) {
+        uint32_t cp = utf8_next(&p, e);
+        if (!steers_only(cp)) {
+            logical[nl++] = cp;
+            any_right |= pdfium_class(cp) == PDFIUM_RIGHT;
+        }
+    }
+    if (rtl && !any_right && nl) {
+        /* Left-to-right text only (a table cell's reference, a phone number), in a right-to-left line: PDFium
+         * may yet read it as a line of its own (after a raised mark it takes the next text for a new line),
+         * which would be left to right and read the arrangement as it is. A right-to-left mark at either end
+         * makes the text right to left on its own too (as it is in its paragraph), so either reading gives it
+         * back. */
+        memmove(logical + 1, logical, nl * sizeof *logical);
+        logical[0] = logical[nl + 1] = 0x200F;
+        nl += 2;
+    }
+    /* What PDFium reads now: the runs' glyph texts left to right, a space where runs stand apart. */
+    size_t nv = 0;
+    double prev_right = 0;
+    for (size_t k = 0; k < n; k++) {
+        const vip_page_run *r = &page->items[order[k]].u.run;
+        double l, rt;
+        run_extent(r, &l, &rt);
+        if (k && (!nv || !is_space_cp(c->line_seen[nv - 1])) && l - prev_right > 0.15 * r->size) {
+            if (reserve(&c->line_seen, &c->line_seen_cap, nv + 1, sizeof *c->line_seen))
+                return -1;
+            c->line_seen[nv++] = ' ';
+        }
+        prev_right = rt;
+        long nuniq = run_clusters(c, r);
+        if (nuniq < 0)
+            return -1;
+        for (size_t a = 0, z; a < r->glyph_count; a = z) {
+            for (z = a + 1; z < r->glyph_count && r->glyphs[z].cluster == r->glyphs[a].cluster; z++)
+                ;
+            long ncp = cluster_text(c, r, (size_t)nuniq, r->glyphs[a].cluster);
+            if (ncp < 0 || reserve(&c->line_seen, &c->line_seen_cap, nv + (size_t)ncp + 1, sizeof *c->line_seen))
+                return -1;
+            for (long m = 0; m < ncp; m++) {
+                uint32_t cp = c->cps[r->rtl ? ncp - 1 - m : m];
+                c->line_seen[nv++] = cp;
+            }
+        }
+    }
+    if (nv > (size_t)(hi - lo) + 2)
+        return 0; /* more glyph text than the paragraph has: not a plain line of it */
+    pdfium_order(c->line_seen, nv, rtl, 0, read);
+    if (same_words(read, nv, logical, nl))
+        return 0;
+    pdfium_order(logical, nl, rtl, 1, read);
+    memcpy(logical, read, nl * sizeof *logical);
+    return (long)nl;
+}
 
 /* If the line that starts with item i (the consecutive runs on its baseline) needs a span, opens it and returns
  * the item that ends the line (exclusive); otherwise returns i. uses: the codes of item i's glyphs onwards. */
@@ -1207,7 +1461,7 @@ static size_t open_line_span(ctx *c, const vip_page *page, size_t i, const uint3
         if (page->items[k].kind == VIP_PAGE_RUN && fabs(page->items[k].u.run.y - first->y) < 0.5 * first->size &&
             run_has_address(&page->items[k].u.run))
             needed = 0;
-    if (needed <= 0 || (end < page->item_count && page->items[end].kind == VIP_PAGE_RUN && n == LINE_SPAN_MAX_RUNS))
+    if (!n || (end < page->item_count && page->items[end].kind == VIP_PAGE_RUN && n == LINE_SPAN_MAX_RUNS))
         return i;
     /* Left to right on the page. */
     double left[LINE_SPAN_MAX_RUNS], right[LINE_SPAN_MAX_RUNS];
@@ -1224,21 +1478,47 @@ static size_t open_line_span(ctx *c, const vip_page *page, size_t i, const uint3
             left[m - 1] = l;
             right[m - 1] = r;
         }
-    if (span_open(c))
+    long pdfium = pdfium_line_text(c, page, order, n);
+    if (pdfium < 0) {
+        nomem(c);
         return SIZE_MAX;
-    uint32_t last = 0;
-    for (size_t k = 0; k < n; k++) {
-        const vip_page_run *r = &page->items[order[k]].u.run;
-        /* Runs set apart with no space character between them (the space dropped at a run's edge). */
-        if (k && last != ' ' && left[k] - right[k - 1] > 0.15 * r->size) {
-            sb_utf16(&c->out, ' ');
-            last = ' ';
-        }
-        if (span_run_text(c, r, &last))
-            return SIZE_MAX;
     }
-    sb_str(&c->out, ">>> BDC\n");
-    c->in_line_span = 1;
+    if (needed <= 0 && !pdfium)
+        return i;
+    if (needed > 0) {
+        if (span_open(c, "Span"))
+            return SIZE_MAX;
+        c->line_span_marked = c->tagged;
+        uint32_t last = 0;
+        for (size_t k = 0; k < n; k++) {
+            const vip_page_run *r = &page->items[order[k]].u.run;
+            /* Runs set apart with no space character between them (the space dropped at a run's edge). */
+            if (k && last != ' ' && left[k] - right[k - 1] > 0.15 * r->size) {
+                sb_utf16(&c->out, ' ');
+                last = ' ';
+            }
+            if (span_run_text(c, r, &last))
+                return SIZE_MAX;
+        }
+        sb_str(&c->out, ">>> BDC\n");
+        c->in_line_span++;
+    }
+    if (pdfium) {
+        /* Inside poppler's span: PDFium takes the innermost ActualText. Alone, it is the line's marked-content
+         * sequence: PDFium reads no ActualText from a sequence that holds others (poppler reads ActualText only on
+         * /Span, so it reads the glyphs there). */
+        if (needed > 0) {
+            sb_str(&c->out, "/PDFiumText <</ActualText <FEFF");
+        } else {
+            if (span_open(c, "PDFiumText"))
+                return SIZE_MAX;
+            c->line_span_marked = c->tagged;
+        }
+        for (long k = 0; k < pdfium; k++)
+            sb_utf16(&c->out, c->line_text[k]);
+        sb_str(&c->out, ">>> BDC\n");
+        c->in_line_span++;
+    }
     return end;
 }
 
@@ -1255,6 +1535,25 @@ static void mark_pause(ctx *c)
         sb_str(&c->out, "EMC\n");
         c->mark_open = 0;
     }
+}
+
+/* Whether glyph z is the run's last and a space (its text nothing but spaces). */
+static int ends_with_space(const vip_page_run *run, size_t z)
+{
+    if (z >= run->glyph_count || !run->text || run->glyphs[z].cluster >= run->text_end)
+        return 0;
+    if (z + 1 < run->glyph_count && run->glyphs[z + 1].cluster == run->glyphs[z].cluster)
+        return 0;
+    const unsigned char *p = (const unsigned char *)run->text + run->glyphs[z].cluster;
+    const unsigned char *e = (const unsigned char *)run->text +
+                             (z + 1 < run->glyph_count && run->glyphs[z + 1].cluster > run->glyphs[z].cluster
+                                  ? run->glyphs[z + 1].cluster : run->text_end);
+    while (p < e) {
+        uint32_t cp = utf8_next(&p, e);
+        if (!is_space_cp(cp) && !steers_only(cp))
+            return 0;
+    }
+    return 1;
 }
 
 static int write_run(ctx *c, HPDF_Page hpage, const vip_page *page, const vip_page_run *run)
@@ -1297,7 +1596,7 @@ static int write_run(ctx *c, HPDF_Page hpage, const vip_page *page, const vip_pa
     for (size_t a = 0, z; a < run->glyph_count; a = z) {
         for (z = a + 1; z < run->glyph_count && run->glyphs[z].cluster == run->glyphs[a].cluster; z++)
             ;
-        long ncp = cluster_text(c, run, (size_t)nuniq, run->glyphs[a].cluster);
+        long ncp = drawn_cluster_text(c, f, run, (size_t)nuniq, a, z);
         if (ncp < 0)
             return nomem(c);
         double box_end = cluster_box_gap(f, run, a, z);
@@ -1306,16 +1605,21 @@ static int write_run(ctx *c, HPDF_Page hpage, const vip_page *page, const vip_pa
          * text items and reorders the line (and pdf.js drops U+200B, a format character). */
         int actual = !by_words && !c->in_line_span && (box_end > 0 || !cluster_extracts(c, f, codes + a, z - a, run->rtl, (size_t)ncp) ||
                                    (!run->rtl && cluster_has_textless(f, codes + a, z - a)));
+        /* A space that ends the run after such a span would be a text object of its own, without ink, which PDFium
+         * skips (and the word gap with it): the span takes it in. */
+        int space_after = actual && !run->rtl && ends_with_space(run, z);
         if (actual) {
             /* Only this cluster: line- or word-wide ActualText makes poppler reverse RTL text. In a font with a
              * code per use, RTL text is written reversed as the glyphs' texts are (poppler and PDFium spread it
              * over the cluster's box from the left, then read right to left). */
             int reversed = f->per_use && run->rtl;
             tj_close(b, &t);
-            if (span_open(c))
+            if (span_open(c, "Span"))
                 return c->err->code;
             for (long m = 0; m < ncp; m++)
                 sb_utf16(b, c->cps[reversed ? ncp - 1 - m : m]);
+            if (space_after)
+                sb_utf16(b, ' ');
             sb_str(b, ">>> BDC\n");
         }
         for (size_t i = a; i < z; i++) {
@@ -1335,6 +1639,11 @@ static int write_run(ctx *c, HPDF_Page hpage, const vip_page *page, const vip_pa
                 sb_str(b, "0 Tc\n");
                 t.pen += tc / 10000.0;
             }
+        }
+        if (space_after) {
+            emit_glyph(b, &t, &run->glyphs[z], f->codes[codes[z]].cid, glyph_find(f, run->glyphs[z].gid)->width,
+                       run->size);
+            z++;
         }
         if (actual) {
             tj_close(b, &t);
@@ -1619,9 +1928,9 @@ static const char *foreign_lang(const vip_page_doc *doc, size_t element, const c
 }
 
 /* Writes the start of the BDC of a marked-content sequence of the structure element of the item being drawn, up to
- * its open property list: "/Role <</MCID n" with the page's next MCID; the tag is Span for a span (poppler reads
- * ActualText only there) and for text in another language. */
-static int open_mark_properties(ctx *c, int span)
+ * its open property list: "/Role <</MCID n" with the page's next MCID; the tag is the span's for an ActualText span
+ * (span_tag: poppler reads ActualText only on /Span, PDFium on any tag), else Span for text in another language. */
+static int open_mark_properties(ctx *c, const char *span_tag)
 {
     const vip_page_item *it = c->mark_item;
     if (reserve(&c->marks, &c->mark_cap, c->mark_count + 1, sizeof *c->marks))
@@ -1629,7 +1938,7 @@ static int open_mark_properties(ctx *c, int span)
     const char *lang = foreign_lang(c->doc, it->tag, it->kind == VIP_PAGE_RUN ? it->u.run.lang : NULL);
     c->marks[c->mark_count++] = (struct pdf_mark){it->tag, c->mark_page, c->mcid, it->order, lang, NULL};
     sb_char(&c->out, '/');
-    sb_str(&c->out, lang || span ? "Span" : role_names[c->doc->elements[it->tag].role]);
+    sb_str(&c->out, span_tag ? span_tag : lang ? "Span" : role_names[c->doc->elements[it->tag].role]);
     sb_str(&c->out, " <</MCID ");
     sb_num(&c->out, c->mcid++, 0);
     return VIP_OK;
@@ -1645,24 +1954,26 @@ static int mark_resume(ctx *c)
         c->mark_open = 1;
         return VIP_OK;
     }
-    if (c->in_line_span) /* the span is the sequence */
+    if (c->in_line_span && c->line_span_marked) /* the span is the sequence */
         return VIP_OK;
     c->mark_open = 1;
-    int rc = open_mark_properties(c, 0);
+    int rc = open_mark_properties(c, NULL);
     sb_str(&c->out, ">> BDC\n");
     return rc;
 }
 
-/* Writes the start of an ActualText span's BDC, up to the opening of the ActualText string: the span is the item's
- * marked-content sequence (its MCID, or an artifact) when tagged. */
-static int span_open(ctx *c)
+/* Writes the start of an ActualText span's BDC with the given tag, up to the opening of the ActualText string: the
+ * span is the item's marked-content sequence (its MCID, or an artifact) when tagged. */
+static int span_open(ctx *c, const char *tag)
 {
     if (!c->tagged || !c->mark_item || !c->mark_item->tag || c->mark_item->tag >= c->doc->element_count) {
-        sb_str(&c->out, "/Span <</ActualText <FEFF");
+        sb_char(&c->out, '/');
+        sb_str(&c->out, tag);
+        sb_str(&c->out, " <</ActualText <FEFF");
         return VIP_OK;
     }
     mark_pause(c); /* the run's sequence, interrupted by the span */
-    int rc = open_mark_properties(c, 1);
+    int rc = open_mark_properties(c, tag);
     sb_str(&c->out, " /ActualText <FEFF");
     return rc;
 }
@@ -1690,10 +2001,10 @@ static int draw_pages(ctx *c)
         for (size_t i = 0; i < page->item_count; i++) {
             const vip_page_item *it = &page->items[i];
             int rc = VIP_OK;
-            if (c->in_line_span && i == span_end) {
+            for (; c->in_line_span && i == span_end; c->in_line_span--)
                 sb_str(&c->out, "EMC\n");
-                c->in_line_span = 0;
-            }
+            if (!c->in_line_span)
+                c->line_span_marked = 0;
             c->mark_item = it;
             /* Rules, boxes and images are marked around their q/Q; a run inside its text object. */
             if (it->kind != VIP_PAGE_RUN && (rc = mark_resume(c)))
@@ -1703,7 +2014,7 @@ static int draw_pages(ctx *c)
                 if (span_end == SIZE_MAX)
                     return c->err->code;
                 /* A line span's sequence takes the reading order of its first run in the text. */
-                for (size_t k = i; c->tagged && c->in_line_span && it->tag && k < span_end; k++)
+                for (size_t k = i; c->line_span_marked && c->in_line_span && it->tag && k < span_end; k++)
                     if (page->items[k].order < c->marks[c->mark_count - 1].order)
                         c->marks[c->mark_count - 1].order = page->items[k].order;
             }
@@ -1718,10 +2029,9 @@ static int draw_pages(ctx *c)
             mark_pause(c);
         }
         c->mark_item = NULL;
-        if (c->in_line_span) {
+        for (; c->in_line_span; c->in_line_span--)
             sb_str(&c->out, "EMC\n");
-            c->in_line_span = 0;
-        }
+        c->line_span_marked = 0;
         int rc = flush_content(c, hpage);
         if (!rc)
             rc = add_links(c, hpage, page, p);
@@ -2688,6 +2998,8 @@ static void ctx_free(ctx *c)
     free(c->gids);
     free(c->widths);
     free(c->marks);
+    free(c->line_text);
+    free(c->line_seen);
     if (c->pdf)
         HPDF_Free(c->pdf);
 }

@@ -12,7 +12,8 @@ email=imran.siddiqui@northshire.police.example
 engines=0
 tests/extract/install.sh >"$tmp/install.log" 2>&1 && engines=1
 [ $engines = 1 ] || echo "INFO booklet: pdf.js and PDFium not installed ($(tail -n 1 "$tmp/install.log")); poppler only"
-squash() { tr -d '\n\r\f' | tr -s ' ' | perl -CS -pe 's/[\x{200E}\x{200F}\x{202A}-\x{202E}\x{2066}-\x{2069}]//g'; }
+# (U+FFFE: PDFium's mark of a hyphen that ends a line inside a word, which Chrome leaves out; see tests/extract.)
+squash() { tr -d '\n\r\f' | tr -s ' ' | perl -CS -pe 'no warnings; s/[\x{200E}\x{200F}\x{202A}-\x{202E}\x{2066}-\x{2069}\x{FFFE}]//g'; }
 for lang in en pl ro ar fa ur pa zh-Hans; do
     out="$tmp/booklet-$lang.pdf"
     "$vipgen" booklet --lang "$lang" -o "$out" --ref "$ref" --officer "$officer" --phone "$phone" --email "$email" 2>"$tmp/err"
@@ -30,11 +31,6 @@ for lang in en pl ro ar fa ur pa zh-Hans; do
     fi
     for e in "${texts[@]}"; do
         for v in "$ref" "$officer" "$phone" "$email"; do
-            if [ "$e" = pdfium ] && case $lang in ar | fa | ur) true ;; *) false ;; esac; then
-                # PDFium's reading of Latin inside right-to-left text is issue 9's (tests/e2e/extract.sh gates it).
-                grep -aqF -- "$v" "$tmp/$e" || echo "INFO booklet.$lang.pdfium.panel: $v not found yet (issue 9)"
-                continue
-            fi
             check "booklet.$lang.$e.panel: $v" "grep -aqF -- '$v' '$tmp/$e'" "$(head -c 300 "$tmp/$e")"
         done
     done

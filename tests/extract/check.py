@@ -5,10 +5,12 @@ PDFium (both through extract.mjs, under Node).
     check.py [--label L] PDF EXPECT [[--label L] PDF EXPECT ...]
 
 EXPECT has one expected string a line, CATEGORY<TAB>TEXT (expect.py writes them). A string counts as found when it
-occurs whole, in logical order, in the document's text; only whitespace is normalised: any run of spaces and line
+occurs whole, in logical order, in the document's text; whitespace is normalised: any run of spaces and line
 breaks matches any other, and a line break may also stand where the text has none between two characters where
-lines break without a space (after a CJK character or before one, after '/', '-' or '.' in an address). For each
-PDF, engine and category it prints
+lines break without a space (after a CJK character or before one, after '/', '-' or '.' in an address). Each
+engine's text is taken as its viewer gives it to copy and search: pdf.js's as Firefox's find bar reads it (a word
+hyphenated at a line end joined, pdfjs_find), PDFium's without the marks Chrome ignores (normalise); both sides in
+Unicode's composed form (NFC). For each PDF, engine and category it prints
 
     RESULT <label> <engine> <category> <found> <total>
 
@@ -18,6 +20,7 @@ import os
 import re
 import subprocess
 import sys
+import unicodedata
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ENGINES = ("poppler", "pdfjs", "pdfium")
@@ -27,7 +30,7 @@ SOFT_BREAK = re.compile(rf"[{CJK}/.\-]")
 
 def pattern(text):
     """A regular expression for text with whitespace normalised and line breaks allowed where lines break."""
-    text = re.sub(r"\s+", " ", text.strip())
+    text = re.sub(r"\s+", " ", unicodedata.normalize("NFC", text).strip())
     out = []
     for i, ch in enumerate(text):
         if ch == " ":
@@ -55,10 +58,26 @@ def normalise(pages):
     """Pages joined by line breaks; every other whitespace character (no-break and thin spaces too) is a space.
     The bidi embedding and isolate controls pdftotext puts around right-to-left lines and the left-to-right runs
     in them (so that its plain-text output displays in order) are the engine's markup, not the document's text:
-    they are removed, from every engine's output alike."""
-    text = "\n".join(pages).replace("\r", "\n")
-    text = re.sub("[\u200e\u200f\u202a-\u202e\u2066-\u2069]", "", text)
+    they are removed, from every engine's output alike. So is U+FFFE, which PDFium gives for a hyphen that ends a
+    line inside a word (its CPDF_TextPage joins the word's halves around it): Chrome's PDF viewer counts it as an
+    ignorable character (kPDFSoftHyphenMarker in its pdfium_range.h) and leaves it out of what it copies and
+    searches. Text is compared in Unicode's composed form (NFC): canonically equivalent texts are the same text,
+    and PDFium decomposes some characters of right-to-left text as it reads them (Urdu's U+06C2 as U+06C1 U+0654)."""
+    text = unicodedata.normalize("NFC", "\n".join(pages)).replace("\r", "\n")
+    text = re.sub("[\u200e\u200f\u202a-\u202e\u2066-\u2069\ufffe]", "", text)
     return re.sub(r"[^\S\n]", " ", text)
+
+
+def pdfjs_find(text):
+    """What Firefox's find bar searches in pdf.js's text (normalize() in pdf.js's pdf_find_controller): a hyphen
+    that ends a line after a non-space character and its line break are left out, the word's halves joined
+    ("pomaga-\njącą" is found as "pomagającą"); between a lower-case and an upper-case letter only the line
+    break goes (a compound word, "well-\nKnown")."""
+    def join(m):
+        compound = m.group(1).islower() and m.group(2).isupper()
+        return m.group(1) + ("-" if compound else "") + m.group(2)
+
+    return re.sub(r"(\S)-\n(.?)", join, text)
 
 
 def main(argv):
@@ -77,7 +96,7 @@ def main(argv):
     for label, pdf, expect in jobs:
         with open(expect, encoding="utf-8") as f:
             items = [line.rstrip("\n").split("\t", 1) for line in f if "\t" in line]
-        texts = {"poppler": normalise(poppler_pages(pdf)), "pdfjs": normalise(node[pdf]["pdfjs"]),
+        texts = {"poppler": normalise(poppler_pages(pdf)), "pdfjs": pdfjs_find(normalise(node[pdf]["pdfjs"])),
                  "pdfium": normalise(node[pdf]["pdfium"])}
         categories = list(dict.fromkeys(cat for cat, _ in items))
         for engine in ENGINES:

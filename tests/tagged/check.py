@@ -147,10 +147,14 @@ _W = r"’?[0-9A-Za-z\u0660-\u0669\u06f0-\u06f9](?:[0-9A-Za-z\u0660-\u0669\u06f0
 LTR_RUN = re.compile(_W + "(?: " + _W + ")*")  # Latin words and numbers, a space apart
 
 
+RTL_DOCUMENT = False  # set for a right-to-left document: its lines are right-to-left paragraphs
+
+
 def logical(s):
     """A marked-content text as poppler reads it (glyphs in drawing order) back in logical order: a right-to-left
-    piece reversed, numbers and Latin words inside it kept as they are."""
-    if not RTL.search(s):
+    piece reversed, numbers and Latin words inside it kept as they are. In a right-to-left document a Latin piece
+    is one too (a line "Scheme)" of a wrapped heading is drawn ")Scheme")."""
+    if not RTL.search(s) and not (RTL_DOCUMENT and RTL.search(s) is None and re.search(r"[^\w\s]", s)):
         return s
     r = s[::-1]
     return LTR_RUN.sub(lambda m: m.group(0)[::-1], r)
@@ -178,6 +182,8 @@ def main(argv):
         if a in ("--lang", "--ref", "--span-lang", "--pdfjs"):
             if a == "--lang":
                 lang = argv[i + 1]
+                global RTL_DOCUMENT
+                RTL_DOCUMENT = lang.split("-")[0] in ("ar", "fa", "ur")
             elif a == "--ref":
                 ref = argv[i + 1]
             elif a == "--pdfjs":
