@@ -25,11 +25,7 @@ for csv in examples/cases.csv tests/extract/cases.csv; do
         exp="$tmp/$name-$row.expect"
         tests/extract/expect.py letter "$lang" "$csv" "$ref" >"$exp" || { fail "extract: expect $csv row $row" "expect.py"; continue; }
         args+=(--label "letter:$name:$row:$lang" "$tmp/$name/$file" "$exp")
-    done < <(/usr/bin/python3 -c '
-import csv, sys
-for r in csv.DictReader(open(sys.argv[1], encoding="utf-8")):
-    if r["status"] == "ok":
-        print(",".join((r["row"], r["crime_ref"], r["language"], r["file"])))' "$tmp/$name/report.csv")
+    done < <(letters_written "$tmp/$name/report.csv")
 done
 for lang in $langs; do
     if ! "$vipgen" booklet --lang "$lang" -o "$tmp/booklet-$lang.pdf" >"$tmp/booklet.log" 2>&1; then

@@ -8,3 +8,12 @@ trap 'rm -rf "$tmp"' EXIT
 pass() { echo "PASS $1"; }
 fail() { echo "FAIL $1: $2"; }
 check() { if eval "$2"; then pass "$1"; else fail "$1" "$3"; fi; }
+
+# The letters a batch wrote, from its report.csv: one "row,crime_ref,language,file" line per row whose status is ok.
+letters_written() {
+    /usr/bin/python3 -c '
+import csv, sys
+for r in csv.DictReader(open(sys.argv[1], encoding="utf-8")):
+    if r["status"] == "ok":
+        print(",".join((r["row"], r["crime_ref"], r["language"], r["file"])))' "$1"
+}

@@ -35,11 +35,7 @@ for csv in examples/cases.csv tests/extract/cases.csv; do
     fi
     while IFS=, read -r row ref lang file; do
         tagged_check "letter:$name:$row:$lang" "$tmp/$name/$file" --letter --lang "$lang" --ref "$ref"
-    done < <(/usr/bin/python3 -c '
-import csv, sys
-for r in csv.DictReader(open(sys.argv[1], encoding="utf-8")):
-    if r["status"] == "ok":
-        print(",".join((r["row"], r["crime_ref"], r["language"], r["file"])))' "$tmp/$name/report.csv")
+    done < <(letters_written "$tmp/$name/report.csv")
 done
 
 for lang in $langs; do
