@@ -49,6 +49,8 @@ typedef struct flow {
     vip_error *err;
     int rtl;
     double pw, ph, top, bottom;     /* page size; vertical limits of the body */
+    double page_top;                /* the body's top on the current page (lower under a running header) */
+    double header_clear;            /* pages after the first: the body's top clear of the running header */
     double left, right;             /* the body's horizontal limits (boxes narrow them) */
     size_t page;                    /* current page index; SIZE_MAX before the first */
     double y;                       /* top of the free space */
@@ -97,7 +99,8 @@ static int new_page(flow *f)
     if (!vip_page_doc_add_page(f->out, f->pw, f->ph))
         return nomem(f);
     f->page = f->out->page_count - 1;
-    f->y = f->top;
+    f->page_top = f->page > 0 && f->header_clear > f->top ? f->header_clear : f->top;
+    f->y = f->page_top;
     if (f->in_box) {
         f->box_page = f->page;
         f->box_item = 0;
@@ -110,7 +113,7 @@ static int new_page(flow *f)
 /* Starts a new page unless the space needed fits below y (or the page is still empty). */
 static int ensure(flow *f, double need)
 {
-    if (f->page == SIZE_MAX || (f->y + need > f->bottom && f->y > f->top + (f->in_box ? 3 * MM : 0) + 1e-6))
+    if (f->page == SIZE_MAX || (f->y + need > f->bottom && f->y > f->page_top + (f->in_box ? 3 * MM : 0) + 1e-6))
         return new_page(f);
     return VIP_OK;
 }
@@ -720,11 +723,11 @@ static int lay_heading(flow *f, size_t index)
             follow = opening_height(np);
         vip_paragraph_destroy(np);
     }
-    double before = f->y > f->top + 1 ? size * 0.7 : 0, after = size * 0.35;
+    double before = f->y > f->page_top + 1 ? size * 0.7 : 0, after = size * 0.35;
     double need = before + p->height + after + follow;
     int rc = ensure(f, need);
     if (!rc) {
-        if (f->y > f->top + 1)
+        if (f->y > f->page_top + 1)
             f->y += before;
         f->heading_page[index] = f->page;
         if (b->bookmark) {
@@ -847,11 +850,11 @@ static int lay_block(flow *f, size_t i)
     case VIP_BLOCK_IMAGE:
         return lay_image(f, b);
     case VIP_BLOCK_SPACE:
-        if (f->page != SIZE_MAX && f->y > f->top + 1e-6)
+        if (f->page != SIZE_MAX && f->y > f->page_top + 1e-6)
             f->y = fmin(f->y + b->height * f->scale, f->bottom);
         return VIP_OK;
     case VIP_BLOCK_PAGE_BREAK:
-        return f->page == SIZE_MAX || f->y > f->top + 1e-6 ? new_page(f) : VIP_OK;
+        return f->page == SIZE_MAX || f->y > f->page_top + 1e-6 ? new_page(f) : VIP_OK;
     case VIP_BLOCK_CONTENTS:
         if (f->page == SIZE_MAX && new_page(f))
             return f->err->code;
@@ -901,6 +904,7 @@ static int lay_region(flow *f, vip_region region, double left, double right, dou
 
 /* How near the paper's edge a mark may come: many office printers cannot print the outer few millimetres. */
 #define EDGE (10.5 * MM)
+#define FURNITURE_SIZE 8.5 /* running header and footer, points */
 
 /* A line's extent by its fonts' bounding boxes (what viewers and printers take as a glyph's box), not its ink. */
 static void font_extent(const vip_text_line *l, double *ascent, double *descent)
@@ -914,6 +918,33 @@ static void font_extent(const vip_text_line *l, double *ascent, double *descent)
     }
 }
 
+/* Where the running header's baseline and rule go: 6 and 4 mm above the body, or lower where the top margin is
+ * too small to keep the header's glyphs out of the unprintable edge (the body then starts below it). */
+static void header_place(const flow *f, const vip_text_line *l, double size, double *base, double *rule_y)
+{
+    double asc = 0, desc = 0;
+    font_extent(l, &asc, &desc);
+    *base = fmax(f->top - 6 * MM, EDGE + asc);
+    *rule_y = fmax(f->top - 4 * MM, *base + fmin(desc, 0.35 * size) + 0.5 * MM);
+}
+
+/* Sets where the body starts on pages after the first: 2.5 mm below the running header's rule where the top margin
+ * cannot hold the header (the letters' 12 mm: their header stands clear of the unprintable edge, below it). */
+static int measure_header(flow *f)
+{
+    vip_paragraph *p = lay(f, &f->doc->header, NULL, 0, VIP_ALIGN_END, FURNITURE_SIZE, VIP_WEIGHT_REGULAR,
+                           f->right - f->left, "header");
+    if (!p)
+        return f->err->code;
+    if (p->line_count) {
+        double base, rule_y;
+        header_place(f, &p->lines[0], FURNITURE_SIZE, &base, &rule_y);
+        f->header_clear = rule_y + 2.5 * MM;
+    }
+    vip_paragraph_destroy(p);
+    return VIP_OK;
+}
+
 static double footer_descent(const vip_text_line *l)
 {
     double asc, desc;
@@ -925,7 +956,7 @@ static double footer_descent(const vip_text_line *l)
 static int furniture(flow *f)
 {
     size_t pages = f->out->page_count;
-    double size = 8.5;
+    double size = FURNITURE_SIZE;
     for (size_t i = 0; i < pages; i++) {
         f->page = i;
         if (i > 0 && f->doc->header.length) {
@@ -934,13 +965,11 @@ static int furniture(flow *f)
             if (!p)
                 return f->err->code;
             const char *kept = vip_page_doc_keep_text(f->out, p->text, p->length);
-            double asc = 0, desc = 0;
+            double base = f->top - 6 * MM, rule_y = f->top - 4 * MM;
             if (p->line_count)
-                font_extent(&p->lines[0], &asc, &desc);
-            double base = fmax(f->top - 6 * MM, EDGE + asc);
+                header_place(f, &p->lines[0], size, &base, &rule_y);
             int rc = kept && p->line_count ? emit_line(f, &p->lines[0], kept, NULL, f->left, base, COLOR_MUTED)
                                            : (kept ? VIP_OK : nomem(f));
-            double rule_y = fmax(f->top - 4 * MM, base + fmin(desc, 0.35 * size) + 0.5 * MM);
             vip_page_rule rule = {f->left, rule_y, f->right, rule_y, 0.5, COLOR_RULE};
             if (!rc && vip_page_add_rule(cur(f), &rule))
                 rc = nomem(f);
@@ -1088,6 +1117,8 @@ static vip_page_doc *run_pass(vip_text *text, const vip_doc *doc, const vip_layo
         return NULL;
     }
     int rc = tag_blocks(&f);
+    if (!rc && doc->header.length)
+        rc = measure_header(&f);
     /* First page: letterhead, then the address window and the reference beside it, then the body below both. */
     int has_regions = 0;
     for (size_t i = 0; i < doc->block_count; i++)

@@ -63,6 +63,9 @@ in_window() { # file word...
 rc=$?
 check letters.exit_ok "[ $rc -eq 0 ]" "exit $rc: $(head -c 600 "$tmp/err")"
 check letters.report_all_ok "[ \$(grep -c '\"ok\"' '$tmp/letters/report.csv') -eq 9 ]" "$(cat "$tmp/letters/report.csv" 2>/dev/null | head -c 800)"
+# Pages after the first: the running header stands clear above the body (the letters' 12 mm top margin cannot hold
+# it, so the body starts below it there).
+check letters.header_clear_of_body "tests/layout/header_clear.py '$tmp'/letters/*.pdf >'$tmp/clear' 2>&1" "$(head -c 600 "$tmp/clear")"
 
 # Per row of examples/cases.csv: reference, language, name (each part) and offence code.
 rows='NC/2024/012345|en|Jane Smith|burglary_dwelling
