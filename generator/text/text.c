@@ -948,6 +948,8 @@ typedef struct piece {
 /* Arabic-script lines: a word gap at most 1.5 times the space, a kashida at most this many tatweels. */
 #define MAX_SPACE_STRETCH 0.5
 #define MAX_TATWEELS 3
+/* Other space-justified lines: a word gap at most twice the space. */
+#define MAX_LATIN_STRETCH 1.0
 
 /* The tatweel glyph of a font and its advance in points at the paragraph's size. */
 static uint32_t tatweel_glyph(const vip_font *font, double size, double *advance)
@@ -1128,6 +1130,16 @@ static int build_line(vip_text *t, para *p, const line_range *lr, int last_line,
         }
         if (slots)
             extra = (width - content) / slots;
+        if (slots && !by_cluster) {
+            /* A word gap never more than twice the space (a line with a long unbreakable address or number and few
+             * spaces would open gaps of an em and more): such a loose line is set start-aligned. */
+            double spaces = 0;
+            for (size_t i = lr->first; i < visible; i++)
+                if (is_justify_space(p, i))
+                    spaces += p->width[i];
+            if (width - content > MAX_LATIN_STRETCH * spaces)
+                extra = 0;
+        }
     }
 
     double x = 0;
