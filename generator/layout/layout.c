@@ -645,20 +645,35 @@ static int continues_list(const vip_doc *d, size_t i)
  * their baselines are at most 1.5 em apart (maxLineSpacingDelta in its TextOutputDev.cc), then orders the blocks
  * by their place on the page. At the body's leading Latin lines are 1.6 em apart, so every line of a two-column
  * list was a block of its own and poppler read the list across the columns, line by line. In the list, the lines
- * of an item are therefore LIST_LINE_EM apart and items LIST_ITEM_EM, wherever the glyphs leave room (Latin,
- * Chinese, Gurmukhi; Arabic-script lines are taller and keep the body's leading), and a column's items follow each
- * other without a gap: each column is one block, read whole before the other. */
+ * of an item are therefore LIST_LINE_EM apart and items LIST_ITEM_EM, or as little more as the lines' glyphs need
+ * (Naskh's about 1.49 em) up to LIST_MOST_EM, and a column's items follow each other without a gap: each column
+ * is one block, read whole before the other. Lines that need more (Nastaliq's) keep the body's leading. */
 #define LIST_LINE_EM 1.40
 #define LIST_ITEM_EM 1.48  /* a little more between items, still under poppler's 1.5 */
-#define LIST_CLEAR_EM 0.05 /* the least room kept between one line's glyphs and the next line's */
+#define LIST_MOST_EM 1.495 /* lines whose glyphs need more keep the body's leading */
+#define LIST_CLEAR_EM 0.02 /* the least room kept between one line's box (ascent and descent) and the next's */
+
+/* The type size poppler takes a line's block at: that of its longest run (Arabic-script runs are set larger than
+ * the list's size, to read as large as Latin; see fonts.h); size when it has none. */
+static double line_em(const vip_text_line *l, double size)
+{
+    size_t most = 0;
+    for (size_t i = 0; i < l->run_count; i++)
+        if (l->runs[i].glyph_count > most) {
+            most = l->runs[i].glyph_count;
+            size = l->runs[i].size;
+        }
+    return size;
+}
 
 /* From the baseline of a line (its descent and leading given) to the baseline of line b below it in a two-column
  * list: the next line of an item, or the first line of the next item (1.0 pt more at the body's leading). */
 static double list_step(double descent, double leading, const vip_text_line *b, double size, int next_item)
 {
     double ink = descent + b->ascent, normal = ink + leading + (next_item ? 1.0 : 0);
+    size = line_em(b, size);
     double step = fmax((next_item ? LIST_ITEM_EM : LIST_LINE_EM) * size, ink + LIST_CLEAR_EM * size);
-    return step <= LIST_ITEM_EM * size ? fmin(normal, step) : normal;
+    return step <= LIST_MOST_EM * size ? fmin(normal, step) : normal;
 }
 
 /* The bottom of a list item's last line when its first baseline is at y. */
@@ -672,7 +687,7 @@ static double list_item_bottom(const vip_paragraph *p, double y, double size)
 /* A list in two columns, from its first item: items run down the start column (which gets the odd one), then
  * down the other. It is placed row by row, item k beside item k + rows, so that it can break between rows: a row
  * goes on the next page whole when either of its items does not fit (list items are short). Within a page each
- * column runs on by itself (see LIST_PITCH_EM); the two start on one baseline. It is then drawn column by column,
+ * column runs on by itself (see LIST_LINE_EM); the two start on one baseline. It is then drawn column by column,
  * in reading order: engines that read in drawing order (PDFium joins text drawn one after another on one baseline
  * into a line; pdf.js) and the structure tree get the items in their order. */
 static int lay_list_columns(flow *f, size_t first)

@@ -155,7 +155,8 @@ static int item_of_run(const vip_page_run *r)
 /* A two-column list of five items of different lengths, pushed down its page and over the foot 7 pt further each
  * time. poppler's text engine (pdftotext) joins a line into the block above it only when their baselines are at
  * most 1.5 em apart, and orders blocks by place; so that it reads each column whole, the lines of a column follow
- * each other at most that far apart where the script allows it (Latin, Chinese; Arabic-script lines are taller).
+ * each other at most that far apart where the glyphs allow it (always in Latin and Chinese; Arabic lines only when
+ * their marks leave room, Nastaliq's never: tests/e2e/extract.sh measures the letters with poppler itself).
  * Items are drawn in their order on every page (engines that read in drawing order), a row (item k and k + 3) goes
  * on one page, the two columns start on one baseline, every marker stands on its item's first line, and nothing
  * runs below the page's bottom margin. */
