@@ -644,9 +644,55 @@ static int continues_list(const vip_doc *d, size_t i)
            b->list_columns == prev->list_columns && b->region == prev->region;
 }
 
+/* poppler's text engine (pdftotext, desktop viewers) takes a line into the block of the line above it only when
+ * their baselines are at most 1.5 em apart (maxLineSpacingDelta in its TextOutputDev.cc), then orders the blocks
+ * by their place on the page. At the body's leading Latin lines are 1.6 em apart, so every line of a two-column
+ * list was a block of its own and poppler read the list across the columns, line by line. In the list, the lines
+ * of an item are therefore LIST_LINE_EM apart and items LIST_ITEM_EM, or as little more as the lines' glyphs need
+ * (Naskh's about 1.49 em) up to LIST_MOST_EM, and a column's items follow each other without a gap: each column
+ * is one block, read whole before the other. Lines that need more (Nastaliq's) keep the body's leading. */
+#define LIST_LINE_EM 1.40
+#define LIST_ITEM_EM 1.48  /* a little more between items, still under poppler's 1.5 */
+#define LIST_MOST_EM 1.495 /* lines whose glyphs need more keep the body's leading */
+#define LIST_CLEAR_EM 0.02 /* the least room kept between one line's box (ascent and descent) and the next's */
+
+/* The type size poppler takes a line's block at: that of its longest run (Arabic-script runs are set larger than
+ * the list's size, to read as large as Latin; see fonts.h); size when it has none. */
+static double line_em(const vip_text_line *l, double size)
+{
+    size_t most = 0;
+    for (size_t i = 0; i < l->run_count; i++)
+        if (l->runs[i].glyph_count > most) {
+            most = l->runs[i].glyph_count;
+            size = l->runs[i].size;
+        }
+    return size;
+}
+
+/* From the baseline of a line (its descent and leading given) to the baseline of line b below it in a two-column
+ * list: the next line of an item, or the first line of the next item (1.0 pt more at the body's leading). */
+static double list_step(double descent, double leading, const vip_text_line *b, double size, int next_item)
+{
+    double ink = descent + b->ascent, normal = ink + leading + (next_item ? 1.0 : 0);
+    size = line_em(b, size);
+    double step = fmax((next_item ? LIST_ITEM_EM : LIST_LINE_EM) * size, ink + LIST_CLEAR_EM * size);
+    return step <= LIST_MOST_EM * size ? fmin(normal, step) : normal;
+}
+
+/* The bottom of a list item's last line when its first baseline is at y. */
+static double list_item_bottom(const vip_paragraph *p, double y, double size)
+{
+    for (size_t l = 1; l < p->line_count; l++)
+        y += list_step(p->lines[l - 1].descent, p->lines[l - 1].leading, &p->lines[l], size, 0);
+    return p->line_count ? y + p->lines[p->line_count - 1].descent : y;
+}
+
 /* A list in two columns, from its first item: items run down the start column (which gets the odd one), then
- * down the other. It is laid row by row, item k beside item k + rows on one first baseline, so that it can
- * break between rows: a row is as tall as its taller item and kept whole on a page (list items are short). */
+ * down the other. It is placed row by row, item k beside item k + rows, so that it can break between rows: a row
+ * goes on the next page whole when either of its items does not fit (list items are short). Within a page each
+ * column runs on by itself (see LIST_LINE_EM); the two start on one baseline. It is then drawn column by column,
+ * in reading order: engines that read in drawing order (PDFium joins text drawn one after another on one baseline
+ * into a line; pdf.js) and the structure tree get the items in their order. */
 static int lay_list_columns(flow *f, size_t first)
 {
     size_t n = 1;
@@ -655,45 +701,90 @@ static int lay_list_columns(flow *f, size_t first)
     size_t rows = (n + 1) / 2;
     double gap = 6 * MM, width = (f->right - f->left - gap) / 2;
     double column_left[2] = {f->rtl ? f->right - width : f->left, f->rtl ? f->left : f->right - width};
+    struct placed {
+        size_t page;
+        double baseline; /* of the item's first line */
+    } *at = calloc(n, sizeof *at);
+    if (!at)
+        return nomem(f);
+    /* Per column on this page: whether it has a line yet, and its last line's baseline, descent and leading. */
+    int started[2] = {0, 0};
+    double last_baseline[2] = {0, 0}, last_descent[2] = {0, 0}, last_leading[2] = {0, 0};
     int rc = VIP_OK;
     for (size_t r = 0; r < rows && !rc; r++) {
-        const vip_block *b[2] = {&f->doc->blocks[first + r], r + rows < n ? &f->doc->blocks[first + r + rows] : NULL};
+        size_t index[2] = {r, r + rows < n ? r + rows : SIZE_MAX};
         list_item it[2] = {{0}, {0}};
-        double ascent = 0, need = 0, pitch = 0;
-        for (int c = 0; c < 2 && b[c] && !rc; c++)
-            if (!(rc = lay_list_item_text(f, b[c], column_left[c], column_left[c] + width, &it[c])) &&
-                it[c].text->line_count)
-                ascent = fmax(ascent, it[c].text->lines[0].ascent);
-        for (int c = 0; c < 2 && b[c] && !rc; c++) {
+        double size[2] = {0, 0};
+        for (int c = 0; c < 2 && index[c] != SIZE_MAX && !rc; c++) {
+            const vip_block *b = &f->doc->blocks[first + index[c]];
+            size[c] = own_size(f, b->size, body_size(f));
+            rc = lay_list_item_text(f, b, column_left[c], column_left[c] + width, &it[c]);
+        }
+        /* The row's first lines go below each column's last line, or, at the top of the list or of a page, on
+         * one baseline; the row goes to the next page when it does not fit. */
+        size_t page = f->page;
+        for (int pass = 0; pass < 2 && !rc; pass++) {
+            double ascent = 0, bottom = f->y;
+            for (int c = 0; c < 2 && index[c] != SIZE_MAX; c++)
+                if (!started[c] && it[c].text->line_count)
+                    ascent = fmax(ascent, it[c].text->lines[0].ascent);
+            for (int c = 0; c < 2 && index[c] != SIZE_MAX; c++) {
+                const vip_paragraph *p = it[c].text;
+                if (!p->line_count)
+                    continue;
+                at[index[c]].baseline = started[c] ? last_baseline[c] + list_step(last_descent[c], last_leading[c],
+                                                                                  &p->lines[0], size[c], 1)
+                                                   : f->y + ascent;
+                bottom = fmax(bottom, list_item_bottom(p, at[index[c]].baseline, size[c]));
+            }
+            if (pass || (rc = ensure(f, bottom - f->y)) || f->page == page)
+                break;
+            started[0] = started[1] = 0; /* a new page: the row starts it */
+        }
+        for (int c = 0; c < 2 && index[c] != SIZE_MAX && !rc; c++) {
             const vip_paragraph *p = it[c].text;
+            at[index[c]].page = f->page;
             if (!p->line_count)
                 continue;
-            double drop = ascent - p->lines[0].ascent; /* to the row's shared first baseline */
-            need = fmax(need, drop + p->height - p->lines[p->line_count - 1].leading);
-            pitch = fmax(pitch, drop + p->height);
+            started[c] = 1;
+            last_baseline[c] = list_item_bottom(p, at[index[c]].baseline, size[c]) - p->lines[p->line_count - 1].descent;
+            last_descent[c] = p->lines[p->line_count - 1].descent;
+            last_leading[c] = p->lines[p->line_count - 1].leading;
         }
-        if (!rc)
-            rc = ensure(f, need);
-        for (int c = 0; c < 2 && b[c] && !rc; c++) {
-            const vip_paragraph *p = it[c].text;
-            const char *kept = vip_page_doc_keep_text(f->out, p->text, p->length);
-            if (!kept) {
-                rc = nomem(f);
-                break;
-            }
-            double y = f->y + ascent - (p->line_count ? p->lines[0].ascent : 0);
-            for (size_t l = 0; l < p->line_count && !rc; l++) {
-                rc = emit_line(f, &p->lines[l], kept, &b[c]->content, it[c].text_x, y + p->lines[l].ascent,
-                               COLOR_TEXT);
-                y += line_height(&p->lines[l]);
-            }
-            if (!rc)
-                rc = emit_marker(f, &it[c], f->page, f->y + ascent, f->block_tag[b[c] - f->doc->blocks]);
-        }
-        f->y += pitch + 1.0;
         list_item_free(&it[0]);
         list_item_free(&it[1]);
     }
+    /* Drawn in reading order, each item where it was placed. */
+    size_t now = f->page;
+    for (size_t i = 0; i < n && !rc; i++) {
+        const vip_block *b = &f->doc->blocks[first + i];
+        int c = i >= rows;
+        list_item it;
+        if ((rc = lay_list_item_text(f, b, column_left[c], column_left[c] + width, &it)))
+            break;
+        const vip_paragraph *p = it.text;
+        const char *kept = p->line_count ? vip_page_doc_keep_text(f->out, p->text, p->length) : "";
+        if (!kept)
+            rc = nomem(f);
+        f->page = at[i].page;
+        double y = at[i].baseline, size = own_size(f, b->size, body_size(f));
+        for (size_t l = 0; l < p->line_count && !rc; l++) {
+            if (l)
+                y += list_step(p->lines[l - 1].descent, p->lines[l - 1].leading, &p->lines[l], size, 0);
+            rc = emit_line(f, &p->lines[l], kept, &b->content, it.text_x, y, COLOR_TEXT);
+        }
+        f->page = now;
+        if (!rc && p->line_count)
+            rc = emit_marker(f, &it, at[i].page, at[i].baseline, f->block_tag[b - f->doc->blocks]);
+        list_item_free(&it);
+    }
+    free(at);
+    /* What follows goes below the longer column. */
+    double end = f->y;
+    for (int c = 0; c < 2; c++)
+        if (started[c])
+            end = fmax(end, last_baseline[c] + last_descent[c] + last_leading[c] + 1.0);
+    f->y = end;
     return rc;
 }
 

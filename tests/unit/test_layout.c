@@ -146,6 +146,149 @@ static void test_overflow(vip_text *text, const vip_layout_options *o)
     vip_doc_destroy(doc);
 }
 
+/* The item (1 to 9) whose text a run is, from the digit it starts with; 0 for others (markers, other text). */
+static int item_of_run(const vip_page_run *r)
+{
+    return r->text && r->text[0] >= '1' && r->text[0] <= '9' && r->text[1] == ' ' ? r->text[0] - '0' : 0;
+}
+
+/* A two-column list of five items of different lengths, pushed down its page and over the foot 7 pt further each
+ * time. poppler's text engine (pdftotext) joins a line into the block above it only when their baselines are at
+ * most 1.5 em apart, and orders blocks by place; so that it reads each column whole, the lines of a column follow
+ * each other at most that far apart where the glyphs allow it (always in Latin and Chinese; Arabic lines only when
+ * their marks leave room, Nastaliq's never: tests/e2e/extract.sh measures the letters with poppler itself).
+ * Items are drawn in their order on every page (engines that read in drawing order), a row (item k and k + 3) goes
+ * on one page, the two columns start on one baseline, every marker stands on its item's first line, and nothing
+ * runs below the page's bottom margin. */
+static void test_two_column_list(vip_text *text, const vip_layout_options *o)
+{
+    vip_error err = {0};
+    static const int repeats[] = {1, 2, 0, 3, 1};
+    for (size_t s = 0; s < sizeof samples / sizeof samples[0]; s++) {
+        int tight = strcmp(samples[s].lang, "en") == 0 || strcmp(samples[s].lang, "zh-Hans") == 0;
+        int laid = 0, spread = 0, disorder = 0, split = 0, apart = 0, marker = 0, below = 0, broken = 0;
+        char where[256] = "";
+        for (int step = 0; step < 50; step++) {
+            vip_doc *doc = vip_doc_create("test", samples[s].lang, &err);
+            if (doc)
+                vip_doc_add_block(doc, VIP_BLOCK_PARAGRAPH, 0, samples[s].filler, strlen(samples[s].filler),
+                                  VIP_ALIGN_START, "filler", &err);
+            vip_block *space = doc ? vip_doc_add_block(doc, VIP_BLOCK_SPACE, 0, NULL, 0, VIP_ALIGN_START, "space",
+                                                       &err)
+                                   : NULL;
+            if (space)
+                space->height = 380 + 7 * step;
+            for (int k = 0; k < 5 && doc; k++) {
+                char item[4096];
+                int n = snprintf(item, sizeof item, "%d", k + 1);
+                for (int r = 0; r < repeats[k] + 1; r++)
+                    n += snprintf(item + n, sizeof item - (size_t)n, " %s", samples[s].after);
+                vip_block *b = vip_doc_add_block(doc, VIP_BLOCK_LIST_ITEM, 0, item, strlen(item), VIP_ALIGN_START,
+                                                 "item", &err);
+                if (b) {
+                    b->list_columns = 2;
+                    b->list_first = k == 0;
+                }
+            }
+            vip_page_doc *pd = doc ? vip_layout_document(text, doc, o, &err) : NULL;
+            if (!pd) {
+                vip_doc_destroy(doc);
+                continue;
+            }
+            laid++;
+            size_t item_page[6] = {0};
+            double first_baseline[6] = {0};
+            int seen[6] = {0};
+            for (size_t p = 0; p < pd->page_count; p++) {
+                const vip_page *page = &pd->pages[p];
+                double mid = page->width / 2;
+                int last_item = 0;
+                /* Per column: the baselines of its lines on this page, in order, and their type size. */
+                double baselines[2][64], sizes[2][64];
+                size_t count[2] = {0, 0};
+                for (size_t i = 0; i < page->item_count; i++) {
+                    const vip_page_item *it = &page->items[i];
+                    if (it->kind != VIP_PAGE_RUN)
+                        continue;
+                    const vip_page_run *r = &it->u.run;
+                    int k = item_of_run(r), c = r->x >= mid;
+                    if (r->y > o->page_height - o->margin_bottom + 0.01) {
+                        below++;
+                        snprintf(where, sizeof where, "step %d: a run at %.1f pt on page %zu", step, r->y, p + 1);
+                    }
+                    if (!k)
+                        continue;
+                    if (k < last_item) {
+                        disorder++;
+                        snprintf(where, sizeof where, "step %d: item %d drawn after item %d", step, k, last_item);
+                    }
+                    last_item = k;
+                    if (!seen[k]) {
+                        seen[k] = 1;
+                        item_page[k] = p;
+                        first_baseline[k] = r->y;
+                    }
+                    if (count[c] == 0 || fabs(baselines[c][count[c] - 1] - r->y) > 0.01) {
+                        if (count[c] < 64) {
+                            baselines[c][count[c]] = r->y;
+                            sizes[c][count[c]++] = r->size;
+                        }
+                    }
+                }
+                for (int c = 0; c < 2; c++)
+                    for (size_t l = 1; l < count[c]; l++) {
+                        double gap = baselines[c][l] - baselines[c][l - 1];
+                        if (gap < 0) {
+                            broken++;
+                            snprintf(where, sizeof where, "step %d: a column goes up", step);
+                        } else if (tight && gap > 1.5 * sizes[c][l - 1]) {
+                            spread++;
+                            snprintf(where, sizeof where, "step %d: lines %.2f pt apart at %.1f pt", step, gap,
+                                     sizes[c][l - 1]);
+                        }
+                    }
+                /* Every item's first line has its marker beside it: a bullet run on the same baseline. */
+                for (int k = 1; k <= 5; k++) {
+                    if (!seen[k] || item_page[k] != p)
+                        continue;
+                    int found = 0;
+                    for (size_t i = 0; i < page->item_count && !found; i++) {
+                        const vip_page_run *r = &page->items[i].u.run;
+                        found = page->items[i].kind == VIP_PAGE_RUN && r->text &&
+                                strcmp(r->text, "\xE2\x80\xA2") == 0 && fabs(r->y - first_baseline[k]) < 0.01;
+                    }
+                    if (!found) {
+                        marker++;
+                        snprintf(where, sizeof where, "step %d: no marker on item %d's first line", step, k);
+                    }
+                }
+            }
+            for (int k = 1; k <= 2; k++) {
+                if (!seen[k] || !seen[k + 3] || item_page[k] != item_page[k + 3]) {
+                    split++;
+                    snprintf(where, sizeof where, "step %d: row %d split over pages", step, k);
+                } else if ((k == 1 || item_page[k] != item_page[k - 1]) &&
+                           fabs(first_baseline[k] - first_baseline[k + 3]) > 0.01) {
+                    apart++; /* a row that starts the list or a page starts both columns on one baseline */
+                    snprintf(where, sizeof where, "step %d: row %d starts on two baselines", step, k);
+                }
+            }
+            if (!seen[3]) {
+                broken++;
+                snprintf(where, sizeof where, "step %d: item 3 missing", step);
+            }
+            vip_page_doc_destroy(pd);
+            vip_doc_destroy(doc);
+        }
+        char name[64];
+        snprintf(name, sizeof name, "two_column_list.%s", samples[s].lang);
+        CHECK(name, laid == 50 && !spread && !disorder && !split && !apart && !marker && !below && !broken,
+              "%d layouts: %d spread, %d out of order, %d rows split, %d apart, %d markers astray, %d below the "
+              "margin, %d broken (%s) %s", laid, spread, disorder, split, apart, marker, below, broken, where,
+              err.message);
+    }
+}
+
 int main(void)
 {
     vip_error err = {0};
@@ -158,6 +301,7 @@ int main(void)
     vip_layout_options o;
     vip_layout_default_options(&o);
     test_overflow(text, &o);
+    test_two_column_list(text, &o);
     for (size_t s = 0; s < sizeof samples / sizeof samples[0]; s++) {
         int stranded = 0, laid = 0;
         /* A space before the heading, 5 pt taller each time, moves it down its page and over the foot. */
