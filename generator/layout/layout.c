@@ -687,78 +687,130 @@ static double list_item_bottom(const vip_paragraph *p, double y, double size)
     return p->line_count ? y + p->lines[p->line_count - 1].descent : y;
 }
 
-/* A list in two columns, from its first item: items run down the start column (which gets the odd one), then
- * down the other. It is placed row by row, item k beside item k + rows, so that it can break between rows: a row
- * goes on the next page whole when either of its items does not fit (list items are short). Within a page each
- * column runs on by itself (see LIST_LINE_EM); the two start on one baseline. It is then drawn column by column,
- * in reading order: engines that read in drawing order (PDFium joins text drawn one after another on one baseline
- * into a line; pdf.js) and the structure tree get the items in their order. */
+/* Places items [a, b) of a two-column list down one column whose first baseline is y (baseline[i] for each item);
+ * returns the bottom of its last line, and in *last the baseline, descent and leading that follow it. */
+typedef struct list_end {
+    double baseline, descent, leading;
+} list_end;
+
+static double list_column(const list_item *items, const double *size, size_t a, size_t b, double y,
+                          double *baseline, list_end *last)
+{
+    double bottom = y;
+    for (size_t i = a; i < b; i++) {
+        const vip_paragraph *p = items[i].text;
+        if (!p->line_count) {
+            if (baseline)
+                baseline[i] = y;
+            continue;
+        }
+        if (i > a && last->leading > 0)
+            y = last->baseline + list_step(last->descent, last->leading, &p->lines[0], size[i], 1);
+        if (baseline)
+            baseline[i] = y;
+        bottom = list_item_bottom(p, y, size[i]);
+        const vip_text_line *l = &p->lines[p->line_count - 1];
+        *last = (list_end){bottom - l->descent, l->descent, l->leading};
+    }
+    return bottom;
+}
+
+static double first_ascent(const list_item *items, size_t i, size_t n)
+{
+    return i < n && items[i].text->line_count ? items[i].text->lines[0].ascent : 0;
+}
+
+/* How many items from a fit one column from first baseline y down to the page's foot (0 when not even one). */
+static size_t list_column_fit(const flow *f, const list_item *items, const double *size, size_t a, size_t n, double y)
+{
+    size_t k = 0;
+    list_end last = {0, 0, 0};
+    while (a + k < n && list_column(items, size, a, a + k + 1, y, NULL, &last) <= f->bottom + 1e-6)
+        k++;
+    return k;
+}
+
+/* A list in two columns, from its first item: the items run down the start column, then down the other, page by
+ * page. Where the rest of the list fits on the page, the two columns are balanced (the start column takes the odd
+ * one); otherwise the start column fills the page, then the other, and the list goes on on the next page, so that
+ * a reader goes down one column and then the other on every page. An item is never split. Within a page each
+ * column runs on by itself (see LIST_LINE_EM); the two start on one baseline. It is drawn column by column, in
+ * reading order: engines that read in drawing order (PDFium joins text drawn one after another on one baseline into
+ * a line; pdf.js) and the structure tree get the items in their order. */
 static int lay_list_columns(flow *f, size_t first)
 {
     size_t n = 1;
     while (first + n < f->doc->block_count && continues_list(f->doc, first + n))
         n++;
-    size_t rows = (n + 1) / 2;
     double gap = 6 * MM, width = (f->right - f->left - gap) / 2;
     double column_left[2] = {f->rtl ? f->right - width : f->left, f->rtl ? f->left : f->right - width};
-    struct placed {
-        size_t page;
-        double baseline; /* of the item's first line */
-    } *at = calloc(n, sizeof *at);
-    if (!at)
-        return nomem(f);
-    /* Per column on this page: whether it has a line yet, and its last line's baseline, descent and leading. */
-    int started[2] = {0, 0};
-    double last_baseline[2] = {0, 0}, last_descent[2] = {0, 0}, last_leading[2] = {0, 0};
-    int rc = VIP_OK;
-    for (size_t r = 0; r < rows && !rc; r++) {
-        size_t index[2] = {r, r + rows < n ? r + rows : SIZE_MAX};
-        list_item it[2] = {{0}, {0}};
-        double size[2] = {0, 0};
-        for (int c = 0; c < 2 && index[c] != SIZE_MAX && !rc; c++) {
-            const vip_block *b = &f->doc->blocks[first + index[c]];
-            size[c] = own_size(f, b->size, body_size(f));
-            rc = lay_list_item_text(f, b, column_left[c], column_left[c] + width, &it[c]);
-        }
-        /* The row's first lines go below each column's last line, or, at the top of the list or of a page, on
-         * one baseline; the row goes to the next page when it does not fit. */
-        size_t page = f->page;
-        for (int pass = 0; pass < 2 && !rc; pass++) {
-            double ascent = 0, bottom = f->y;
-            for (int c = 0; c < 2 && index[c] != SIZE_MAX; c++)
-                if (!started[c] && it[c].text->line_count)
-                    ascent = fmax(ascent, it[c].text->lines[0].ascent);
-            for (int c = 0; c < 2 && index[c] != SIZE_MAX; c++) {
-                const vip_paragraph *p = it[c].text;
-                if (!p->line_count)
-                    continue;
-                at[index[c]].baseline = started[c] ? last_baseline[c] + list_step(last_descent[c], last_leading[c],
-                                                                                  &p->lines[0], size[c], 1)
-                                                   : f->y + ascent;
-                bottom = fmax(bottom, list_item_bottom(p, at[index[c]].baseline, size[c]));
+    list_item *items = calloc(n, sizeof *items);
+    double *size = calloc(n, sizeof *size), *baseline = calloc(n, sizeof *baseline);
+    size_t *page = calloc(n, sizeof *page);
+    int *column = calloc(n, sizeof *column);
+    int rc = items && size && baseline && page && column ? VIP_OK : nomem(f);
+    for (size_t i = 0; i < n && !rc; i++) {
+        const vip_block *b = &f->doc->blocks[first + i];
+        size[i] = own_size(f, b->size, body_size(f));
+        rc = lay_list_item_text(f, b, column_left[0], column_left[0] + width, &items[i]);
+    }
+    if (!rc && f->page == SIZE_MAX)
+        rc = new_page(f);
+    double end = f->y;
+    for (size_t next = 0; next < n && !rc;) {
+        size_t rest = n - next, split = 0;
+        double y0 = f->y, best = INFINITY;
+        /* All the rest on this page, balanced: the split with the shorter longest column (the start column at
+         * least as long in items). */
+        for (size_t s = (rest + 1) / 2; s <= rest; s++) {
+            double top = y0 + fmax(first_ascent(items, next, n), s < rest ? first_ascent(items, next + s, n) : 0);
+            list_end l0 = {0, 0, 0}, l1 = {0, 0, 0};
+            double low = fmax(list_column(items, size, next, next + s, top, NULL, &l0),
+                              list_column(items, size, next + s, n, top, NULL, &l1));
+            if (low <= f->bottom + 1e-6 && low < best - 1e-6) {
+                best = low;
+                split = s;
             }
-            if (pass || (rc = ensure(f, bottom - f->y)) || f->page == page)
-                break;
-            started[0] = started[1] = 0; /* a new page: the row starts it */
         }
-        for (int c = 0; c < 2 && index[c] != SIZE_MAX && !rc; c++) {
-            const vip_paragraph *p = it[c].text;
-            at[index[c]].page = f->page;
-            if (!p->line_count)
+        size_t k0 = split, k1 = split ? rest - split : 0;
+        double top = y0 + first_ascent(items, next, n);
+        if (!split) {
+            /* The page holds less than the rest: the start column fills it, then the other. */
+            k0 = list_column_fit(f, items, size, next, n, top);
+            if (k0 == 0 && f->y > f->page_top + 1e-6) {
+                rc = new_page(f);
                 continue;
-            started[c] = 1;
-            last_baseline[c] = list_item_bottom(p, at[index[c]].baseline, size[c]) - p->lines[p->line_count - 1].descent;
-            last_descent[c] = p->lines[p->line_count - 1].descent;
-            last_leading[c] = p->lines[p->line_count - 1].leading;
+            }
+            if (k0 == 0)
+                k0 = 1; /* an item taller than a page: placed all the same */
+            top = y0 + fmax(first_ascent(items, next, n), first_ascent(items, next + k0, n));
+            size_t fits = list_column_fit(f, items, size, next, next + k0, top); /* the baseline may have moved */
+            k0 = fits ? fits : 1;
+            k1 = list_column_fit(f, items, size, next + k0, n, top);
+        } else {
+            top = y0 + fmax(first_ascent(items, next, n), first_ascent(items, next + k0, n));
         }
-        list_item_free(&it[0]);
-        list_item_free(&it[1]);
+        list_end l0 = {0, 0, 0}, l1 = {0, 0, 0};
+        list_column(items, size, next, next + k0, top, baseline, &l0);
+        list_column(items, size, next + k0, next + k0 + k1, top, baseline, &l1);
+        for (size_t i = next; i < next + k0 + k1; i++) {
+            page[i] = f->page;
+            column[i] = i >= next + k0;
+        }
+        end = y0;
+        if (l0.leading > 0)
+            end = fmax(end, l0.baseline + l0.descent + l0.leading + 1.0);
+        if (l1.leading > 0)
+            end = fmax(end, l1.baseline + l1.descent + l1.leading + 1.0);
+        next += k0 + k1;
+        if (next < n)
+            rc = new_page(f);
     }
     /* Drawn in reading order, each item where it was placed. */
     size_t now = f->page;
     for (size_t i = 0; i < n && !rc; i++) {
         const vip_block *b = &f->doc->blocks[first + i];
-        int c = i >= rows;
+        int c = column[i];
         list_item it;
         if ((rc = lay_list_item_text(f, b, column_left[c], column_left[c] + width, &it)))
             break;
@@ -766,25 +818,27 @@ static int lay_list_columns(flow *f, size_t first)
         const char *kept = p->line_count ? vip_page_doc_keep_text(f->out, p->text, p->length) : "";
         if (!kept)
             rc = nomem(f);
-        f->page = at[i].page;
-        double y = at[i].baseline, size = own_size(f, b->size, body_size(f));
+        f->page = page[i];
+        double y = baseline[i];
         for (size_t l = 0; l < p->line_count && !rc; l++) {
             if (l)
-                y += list_step(p->lines[l - 1].descent, p->lines[l - 1].leading, &p->lines[l], size, 0);
+                y += list_step(p->lines[l - 1].descent, p->lines[l - 1].leading, &p->lines[l], size[i], 0);
             rc = emit_line(f, &p->lines[l], kept, &b->content, it.text_x, y, COLOR_TEXT);
         }
         f->page = now;
         if (!rc && p->line_count)
-            rc = emit_marker(f, &it, at[i].page, at[i].baseline, f->block_tag[b - f->doc->blocks]);
+            rc = emit_marker(f, &it, page[i], baseline[i], f->block_tag[b - f->doc->blocks]);
         list_item_free(&it);
     }
-    free(at);
-    /* What follows goes below the longer column. */
-    double end = f->y;
-    for (int c = 0; c < 2; c++)
-        if (started[c])
-            end = fmax(end, last_baseline[c] + last_descent[c] + last_leading[c] + 1.0);
-    f->y = end;
+    for (size_t i = 0; items && i < n; i++)
+        list_item_free(&items[i]);
+    free(items);
+    free(size);
+    free(baseline);
+    free(page);
+    free(column);
+    if (!rc)
+        f->y = end;
     return rc;
 }
 

@@ -26,18 +26,36 @@ without_marks() { perl -CS -pe 's/[\x{200E}\x{200F}\x{202A}-\x{202E}]//g; s/\x{A
 # start side: the right in RTL): the twelve rights are set in two columns. A marker is a number in any script's
 # digits with a full stop (before it in RTL text, as poppler gives it).
 rights_side_by_side() { # file rtl
+    # The rights' markers (1. to 12.) by page and side: on some page both columns start on one line, and read page
+    # by page, down the start column (left, or right in RTL) and then the other, they come in order.
     pdftotext -bbox "$1" - | RTL=$2 perl -CS -MUnicode::UCD=num -ne '
         $page++ if /<page /;
         # (in RTL text poppler may give the full stop as a word of its own beside European digits)
-        next unless /<word xMin="([\d.]+)" yMin="([\d.]+)"[^>]*>(\.?)(\p{Nd}+)(\.?)<\/word>/ && ($3 || $5 || $ENV{RTL});
-        my $n = num($4);
-        push @{$at{$n}}, [$page, $1, $2] if defined $n && ($n == 1 || $n == 7);
+        next unless /<word xMin="([\d.]+)" yMin="([\d.]+)" xMax="([\d.]+)"[^>]*>(\.?)(\p{Nd}+)(\.?)<\/word>/ && ($4 || $6 || $ENV{RTL});
+        my $n = num($5);
+        # not the footer ("Page 2 of 3"); markers are those standing where other markers stand (one x per column,
+        # at their left or right edge)
+        push @w, [$page, $1, $2, $n, $3] if defined $n && $n >= 1 && $n <= 12 && $2 < 780;
         END {
-            for my $a (@{$at{1}}) { for my $b (@{$at{7}}) {
-                my $ahead = $ENV{RTL} ? $a->[1] - $b->[1] : $b->[1] - $a->[1];
-                exit 0 if $a->[0] == $b->[0] && abs($a->[2] - $b->[2]) < 2 && $ahead > 150;
-            } }
-            exit 1;
+            my %numbers;
+            for (@w) { $numbers{sprintf "l%.1f", $_->[1]}{$_->[3]} = 1; $numbers{sprintf "r%.1f", $_->[4]}{$_->[3]} = 1 }
+            my (%at, %seen);
+            for (@w) {
+                my ($p, $x, $y, $n, $r) = @$_;
+                next if (keys %{$numbers{sprintf "l%.1f", $x}} < 3 && keys %{$numbers{sprintf "r%.1f", $r}} < 3) ||
+                        $seen{$n}++;
+                my $start = $ENV{RTL} ? $x > 297 : $x < 297;
+                push @{$at{$p}{$start ? "s" : "o"}}, [$n, $y];
+            }
+            # Read page by page, down the start column, then the other: 1 to 12 in order.
+            my ($together, @read) = (0);
+            for my $p (sort { $a <=> $b } keys %at) {
+                my @s = sort { $a->[1] <=> $b->[1] } @{$at{$p}{s} || []};
+                my @o = sort { $a->[1] <=> $b->[1] } @{$at{$p}{o} || []};
+                push @read, map { $_->[0] } @s, @o;
+                $together = 1 if @s && @o && abs($s[0][1] - $o[0][1]) < 2;
+            }
+            exit($together && join(",", @read) eq join(",", 1 .. 12) ? 0 : 1);
         }'
 }
 # The text check for a language: whole for every script but Nastaliq.
@@ -98,7 +116,7 @@ while IFS='|' read -r ref lang name offence; do
     rtl=0
     case $lang in ar | fa | ur) rtl=1 ;; esac
     check "letter.$lang.$ref.rights_in_two_columns" "rights_side_by_side '$file' $rtl" \
-        "the markers of rights 1 and 7 are not on one line (pdftotext -bbox)"
+        "the rights are not in two columns read one after the other (pdftotext -bbox)"
     if [ $rtl -eq 1 ]; then
         # A phone number reads left to right in RTL text (each group would otherwise be its own run, reversed).
         number=$(unit "$lang" letter.support.victim_support | grep -oE '[0-9]{2,}( [0-9]{2,})+' | head -1)
