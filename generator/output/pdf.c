@@ -1609,6 +1609,13 @@ static enum pdfjs_kind pdfjs_kind_of(const pdf_font *f, uint32_t code)
     return PDFJS_INK;
 }
 
+/* Where pdf.js's pen stands: whether an ink glyph was checked, where it ended as pdf.js places it (x, y), where it
+ * and the marks after it really end, and how far pdf.js's pen is behind the real one in the run. */
+typedef struct pdfjs_pen {
+    int prev;
+    double prev_x, prev_y, ink_end, lag;
+} pdfjs_pen;
+
 /* pdf.js's reading of the gap g (points) at an ink glyph after a space glyph, size the font size: none, the space
  * glyph's space undone (A, up to 0.03 em); a space of its own, a text item apart (B, to 0.102 em, or D, over 0.6 em:
  * in a right-to-left line such an item is put in drawing order, out of the line's logical order); a space inside
@@ -1623,12 +1630,12 @@ static char pdfjs_gap_class(double g, double size)
  * inside the item (C) as near as can be to the glyphs' own, or none (A) when a mark follows the spaces, as pdf.js
  * then puts the space glyph's space before the mark. current (no change, which would split the TJ) when that is
  * so already, or no ink glyph of the run follows on the line of the last one. */
-static double pdfjs_word_spacing(const ctx *c, const pdf_font *f, const vip_page_run *run, const uint32_t *codes,
-                                 size_t i, double lag, double current, double baseline)
+static double pdfjs_word_spacing(const pdfjs_pen *p, const pdf_font *f, const vip_page_run *run, const uint32_t *codes,
+                                 size_t i, double current, double baseline)
 {
-    if (!c->pdfjs_prev)
+    if (!p->prev)
         return current;
-    double behind = 0, ends = c->pdfjs_ink_end; /* what pdf.js's pen falls behind after the space, where glyphs end */
+    double behind = 0, ends = p->ink_end, lag = p->lag; /* what pdf.js's pen falls behind after the space, where glyphs end */
     size_t g = i, spaces = 0;
     int mark_first = 0;
     for (; g < run->glyph_count; g++) {
@@ -1639,8 +1646,7 @@ static double pdfjs_word_spacing(const ctx *c, const pdf_font *f, const vip_page
             spaces++;
             continue;
         }
-        if (!mark_first && behind == 0 && ends == c->pdfjs_ink_end)
-            mark_first = k == PDFJS_MARK ? 1 : -1;
+        mark_first |= k == PDFJS_MARK; /* skipped glyphs (an Arabic mark without text) before it do not count */
         const vip_page_glyph *gl = &run->glyphs[g];
         double w = glyph_find(f, gl->gid)->width * run->size / 1000.0;
         ends = fmax(ends, run->x + gl->x + w);
@@ -1649,12 +1655,12 @@ static double pdfjs_word_spacing(const ctx *c, const pdf_font *f, const vip_page
                     quantize(gl->y, 3) == quantize(run->glyphs[g + 1].y, 3);
         behind += k == PDFJS_MARK ? w : moved ? run->glyphs[g + 1].x - gl->x : w;
     }
-    if (g == run->glyph_count || fabs(baseline + run->glyphs[g].y - c->pdfjs_prev_y) > 0.5 * run->size)
+    if (g == run->glyph_count || fabs(baseline + run->glyphs[g].y - p->prev_y) > 0.5 * run->size)
         return current;
     /* The gap pdf.js measures at G: where its pen puts G, from the end of the last ink glyph. */
-    double at = run->x + run->glyphs[g].x - (lag + behind) - c->pdfjs_prev_x;
+    double at = run->x + run->glyphs[g].x - (lag + behind) - p->prev_x;
     double gap = at + spaces * current, want;
-    if (mark_first > 0) {
+    if (mark_first) {
         if (pdfjs_gap_class(gap, run->size) == 'A')
             return current;
         want = 0;
@@ -1664,6 +1670,29 @@ static double pdfjs_word_spacing(const ctx *c, const pdf_font *f, const vip_page
         want = fmin(fmax(run->x + run->glyphs[g].x - ends, 0.15 * run->size), 0.5 * run->size);
     }
     return (want - at) / (double)spaces;
+}
+
+/* Follows pdf.js's pen over the glyphs a..z-1 of the run, none of them a space, as emit_run_glyph draws them. */
+static void pdfjs_walk(const pdf_font *f, const vip_page_run *run, const uint32_t *codes, size_t a, size_t z,
+                       double baseline, pdfjs_pen *p)
+{
+    for (size_t k = a; k < z; k++) {
+        const vip_page_glyph *gl = &run->glyphs[k];
+        double w = glyph_find(f, gl->gid)->width * run->size / 1000.0, end = run->x + gl->x + w;
+        enum pdfjs_kind kind = pdfjs_kind_of(f, codes[k]);
+        if (kind == PDFJS_INK) {
+            p->prev = 1;
+            p->prev_x = end - p->lag;
+            p->prev_y = baseline + gl->y;
+            p->ink_end = end;
+            continue;
+        }
+        int moved = kind == PDFJS_SKIPPED && k + 1 < run->glyph_count &&
+                    quantize(gl->x + w - run->glyphs[k + 1].x, 3) != 0 &&
+                    quantize(gl->y, 3) == quantize(run->glyphs[k + 1].y, 3);
+        p->lag += moved ? run->glyphs[k + 1].x - gl->x : w;
+        p->ink_end = fmax(p->ink_end, end);
+    }
 }
 
 /* Draws glyph i of the run (emit_glyph), with the word spacing pdf.js is to read a space glyph with, and follows
@@ -1678,9 +1707,28 @@ static void emit_run_glyph(ctx *c, tj_state *t, const pdf_font *f, const vip_pag
     uint32_t cid = f->codes[codes[i]].cid;
     /* poppler's text extraction (TextPage::addChar) takes Tw off the width of a glyph of code 32, whatever the code's
      * length: no other glyph of that code is drawn with word spacing. */
-    long long tw = kind == PDFJS_SPACE && cid != 0x20
-                       ? quantize(pdfjs_word_spacing(c, f, run, codes, i, t->pdfjs_lag, t->word_spacing, baseline), 3)
-                       : cid == 0x20 ? 0 : quantize(t->word_spacing, 3);
+    pdfjs_pen pen = {c->pdfjs_prev, c->pdfjs_prev_x, c->pdfjs_prev_y, c->pdfjs_ink_end, t->pdfjs_lag};
+    double spacing = t->word_spacing;
+    if (kind == PDFJS_SPACE && cid != 0x20) {
+        spacing = pdfjs_word_spacing(&pen, f, run, codes, i, t->word_spacing, baseline);
+        if (fabs(spacing - t->word_spacing) < 0.01 * run->size) /* set ahead (below), as near as matters */
+            spacing = t->word_spacing;
+    } else if (cid == 0x20) {
+        spacing = 0;
+    } else if (!t->in_array || quantize(g->y, 3) != quantize(t->rise, 3)) {
+        /* The TJ breaks here anyway: the word spacing for the next space is set here rather than by a break of its
+         * own just before it (a TJ of a lone space is a text object PDFium skips, and it orders a line's text
+         * objects by place). */
+        size_t j = i;
+        int code32 = 0;
+        for (; j < run->glyph_count && pdfjs_kind_of(f, codes[j]) != PDFJS_SPACE; j++)
+            code32 |= f->codes[codes[j]].cid == 0x20;
+        if (j < run->glyph_count && !code32 && f->codes[codes[j]].cid != 0x20) {
+            pdfjs_walk(f, run, codes, i, j, baseline, &pen);
+            spacing = pdfjs_word_spacing(&pen, f, run, codes, j, t->word_spacing, baseline);
+        }
+    }
+    long long tw = quantize(spacing, 3);
     {
         if (tw != quantize(t->word_spacing, 3)) {
             tj_close(b, t);
