@@ -359,6 +359,11 @@ typedef struct ctx {
     int line_span_marked;                /* the line's outer span is its runs' marked-content sequence */
     uint32_t *line_text; size_t line_text_cap; /* a line's text in logical order, then as PDFium is to read it */
     uint32_t *line_seen; size_t line_seen_cap; /* the same text as the glyphs give it to PDFium */
+    /* Where pdf.js's text extraction stands on the page (see pdfjs_kind): the end of the last glyph it checked
+     * the gap after, as it places it (x, and y with the rise), and where that glyph and the marks drawn after it
+     * really end. */
+    int pdfjs_prev;
+    double pdfjs_prev_x, pdfjs_prev_y, pdfjs_ink_end;
     /* Tagged PDF (when layout made a structure tree): every marked-content sequence drawn and every annotation
      * of a Link element, for the structure tree and its parent tree (write_structure). */
     int tagged;
@@ -1039,6 +1044,11 @@ typedef struct tj_state {
     int in_array, in_hex;
     double pen;  /* where the next glyph would land with no adjustment, in points from the run's origin */
     double rise; /* current Ts */
+    /* pdf.js's text extraction: how far its pen is behind the real one (points), whether the array's last glyph
+     * is one it skips (it then skips the TJ move after it too), and the word spacing (Tw) set for it. */
+    double pdfjs_lag;
+    int pdfjs_skipped;
+    double word_spacing;
 } tj_state;
 
 static void tj_close(sbuf *b, tj_state *t)
@@ -1048,6 +1058,7 @@ static void tj_close(sbuf *b, tj_state *t)
     if (t->in_array)
         sb_str(b, "] TJ\n");
     t->in_hex = t->in_array = 0;
+    t->pdfjs_skipped = 0;
 }
 
 static void emit_glyph(sbuf *b, tj_state *t, const vip_page_glyph *g, uint32_t cid, int32_t width, double size)
@@ -1074,6 +1085,9 @@ static void emit_glyph(sbuf *b, tj_state *t, const vip_page_glyph *g, uint32_t c
         sb_fixed(b, adj, 2);
         sb_char(b, ' ');
         t->pen -= adj / 100.0 * size / 1000.0;
+        if (t->pdfjs_skipped) /* the move belongs to the glyph before, which pdf.js skips with it */
+            t->pdfjs_lag -= adj / 100.0 * size / 1000.0;
+        t->pdfjs_skipped = 0;
     }
     if (!t->in_hex) {
         sb_char(b, '<');
@@ -1556,6 +1570,196 @@ static int ends_with_space(const vip_page_run *run, size_t z)
     return 1;
 }
 
+/* pdf.js's text extraction (getTextContent's buildTextContentItem and compareWithLastPosition in its worker) takes
+ * each glyph by its ToUnicode text, as the first match of /^(\s)|(\p{Mn})|(\p{Cf})$/u says:
+ *   - a space (the text starts with white space) moves its pen by the glyph's width, the char spacing and the word
+ *     spacing (Tw) -- any space glyph, where viewers apply Tw to the one-byte code 32 only, which 2-byte codes never
+ *     are: Tw moves pdf.js's reading pen and nothing drawn;
+ *   - a mark (a nonspacing mark anywhere in the text: a Gurmukhi letter with nukta, an Arabic letter with tanween
+ *     as one glyph) moves it by nothing of its width, and is not checked for a gap before it;
+ *   - a skipped glyph (the text ends with a format character: U+200B, a glyph without text) moves it by nothing,
+ *     nor by its char spacing or the TJ move after it;
+ *   - any other glyph (ink) is checked for a gap: from where the last ink glyph ended to where its own pen stands;
+ *     more than a tenth of an em is a space.
+ * So a word whose first glyph is a mark comes back with the space before it repeated after it ("ਫ਼ ਰਵਰੀ",
+ * "أيض اً"): the gap is measured only at the word's second glyph. write_run sets Tw before each space glyph so that
+ * pdf.js's pen meets the next ink glyph as far from the last one as the glyphs really stand apart (the marks
+ * between them counted at their width). */
+enum pdfjs_kind { PDFJS_INK, PDFJS_SPACE, PDFJS_MARK, PDFJS_SKIPPED };
+
+static int js_space(uint32_t cp)
+{
+    return (cp >= 0x09 && cp <= 0x0D) || cp == 0x20 || cp == 0xA0 || cp == 0x1680 || (cp >= 0x2000 && cp <= 0x200A) ||
+           cp == 0x2028 || cp == 0x2029 || cp == 0x202F || cp == 0x205F || cp == 0x3000 || cp == 0xFEFF;
+}
+
+static enum pdfjs_kind pdfjs_kind_of(const pdf_font *f, uint32_t code)
+{
+    const code_entry *e = &f->codes[code];
+    const uint32_t *t = f->pool + e->off;
+    for (uint32_t i = 0; i < e->len; i++) {
+        if (i == 0 && js_space(t[0]))
+            return PDFJS_SPACE;
+        int8_t type = u_charType((UChar32)t[i]);
+        if (type == U_NON_SPACING_MARK)
+            return PDFJS_MARK;
+        if (type == U_FORMAT_CHAR && i + 1 == e->len)
+            return PDFJS_SKIPPED;
+    }
+    return PDFJS_INK;
+}
+
+/* Where pdf.js's pen stands: whether an ink glyph was checked, where it ended as pdf.js places it (x, y), where it
+ * and the marks after it really end, and how far pdf.js's pen is behind the real one in the run. */
+typedef struct pdfjs_pen {
+    int prev;
+    double prev_x, prev_y, ink_end, lag;
+} pdfjs_pen;
+
+/* pdf.js's reading of the gap g (points) at an ink glyph after a space glyph, size the font size: none, the space
+ * glyph's space undone (A, up to 0.03 em); a space of its own, a text item apart (B, to 0.102 em, or D, over 0.6 em:
+ * in a right-to-left line such an item is put in drawing order, out of the line's logical order); a space inside
+ * the item (C). A negative gap beyond -0.2 em starts a new item without a space. */
+static char pdfjs_gap_class(double g, double size)
+{
+    return g <= 0.03 * size ? 'A' : g <= 0.102 * size ? 'B' : g <= 0.6 * size ? 'C' : 'D';
+}
+
+/* The word spacing for the space glyph i of the run, with pdf.js's pen behind by lag now and the word spacing set
+ * now current. The spaces up to the next ink glyph G are to leave pdf.js's pen so that it reads one space: a gap
+ * inside the item (C) as near as can be to the glyphs' own, or none (A) when a mark follows the spaces, as pdf.js
+ * then puts the space glyph's space before the mark. current (no change, which would split the TJ) when that is
+ * so already, or no ink glyph of the run follows on the line of the last one. */
+static double pdfjs_word_spacing(const pdfjs_pen *p, const pdf_font *f, const vip_page_run *run, const uint32_t *codes,
+                                 size_t i, double current, double baseline)
+{
+    if (!p->prev)
+        return current;
+    double behind = 0, ends = p->ink_end, lag = p->lag; /* what pdf.js's pen falls behind after the space, where glyphs end */
+    size_t g = i, spaces = 0;
+    int mark_first = 0;
+    for (; g < run->glyph_count; g++) {
+        enum pdfjs_kind k = pdfjs_kind_of(f, codes[g]);
+        if (k == PDFJS_INK)
+            break;
+        if (k == PDFJS_SPACE) {
+            spaces++;
+            continue;
+        }
+        mark_first |= k == PDFJS_MARK; /* skipped glyphs (an Arabic mark without text) before it do not count */
+        const vip_page_glyph *gl = &run->glyphs[g];
+        double w = glyph_find(f, gl->gid)->width * run->size / 1000.0;
+        ends = fmax(ends, run->x + gl->x + w);
+        /* A skipped glyph loses the TJ move after it (written when the next glyph stands elsewhere). */
+        int moved = g + 1 < run->glyph_count && quantize(gl->x + w - run->glyphs[g + 1].x, 3) != 0 &&
+                    quantize(gl->y, 3) == quantize(run->glyphs[g + 1].y, 3);
+        behind += k == PDFJS_MARK ? w : moved ? run->glyphs[g + 1].x - gl->x : w;
+    }
+    if (g == run->glyph_count || fabs(baseline + run->glyphs[g].y - p->prev_y) > 0.5 * run->size)
+        return current;
+    /* The gap pdf.js measures at G: where its pen puts G, from the end of the last ink glyph. */
+    double at = run->x + run->glyphs[g].x - (lag + behind) - p->prev_x;
+    double gap = at + spaces * current, want;
+    if (mark_first) {
+        if (pdfjs_gap_class(gap, run->size) == 'A')
+            return current;
+        want = 0;
+    } else {
+        if (pdfjs_gap_class(gap, run->size) == 'C')
+            return current;
+        want = fmin(fmax(run->x + run->glyphs[g].x - ends, 0.15 * run->size), 0.5 * run->size);
+    }
+    return (want - at) / (double)spaces;
+}
+
+/* Follows pdf.js's pen over the glyphs a..z-1 of the run, none of them a space, as emit_run_glyph draws them. */
+static void pdfjs_walk(const pdf_font *f, const vip_page_run *run, const uint32_t *codes, size_t a, size_t z,
+                       double baseline, pdfjs_pen *p)
+{
+    for (size_t k = a; k < z; k++) {
+        const vip_page_glyph *gl = &run->glyphs[k];
+        double w = glyph_find(f, gl->gid)->width * run->size / 1000.0, end = run->x + gl->x + w;
+        enum pdfjs_kind kind = pdfjs_kind_of(f, codes[k]);
+        if (kind == PDFJS_INK) {
+            p->prev = 1;
+            p->prev_x = end - p->lag;
+            p->prev_y = baseline + gl->y;
+            p->ink_end = end;
+            continue;
+        }
+        int moved = kind == PDFJS_SKIPPED && k + 1 < run->glyph_count &&
+                    quantize(gl->x + w - run->glyphs[k + 1].x, 3) != 0 &&
+                    quantize(gl->y, 3) == quantize(run->glyphs[k + 1].y, 3);
+        p->lag += moved ? run->glyphs[k + 1].x - gl->x : w;
+        p->ink_end = fmax(p->ink_end, end);
+    }
+}
+
+/* Draws glyph i of the run (emit_glyph), with the word spacing pdf.js is to read a space glyph with, and follows
+ * where pdf.js's pen goes. tc: the glyph's char spacing in 1/10000 pt; baseline: the run's y on the page. */
+static void emit_run_glyph(ctx *c, tj_state *t, const pdf_font *f, const vip_page_run *run, const uint32_t *codes,
+                           size_t i, long long tc, double baseline)
+{
+    sbuf *b = &c->out;
+    const vip_page_glyph *g = &run->glyphs[i];
+    int32_t width = glyph_find(f, g->gid)->width;
+    enum pdfjs_kind kind = pdfjs_kind_of(f, codes[i]);
+    uint32_t cid = f->codes[codes[i]].cid;
+    /* poppler's text extraction (TextPage::addChar) takes Tw off the width of a glyph of code 32, whatever the code's
+     * length: no other glyph of that code is drawn with word spacing. */
+    pdfjs_pen pen = {c->pdfjs_prev, c->pdfjs_prev_x, c->pdfjs_prev_y, c->pdfjs_ink_end, t->pdfjs_lag};
+    double spacing = t->word_spacing;
+    if (kind == PDFJS_SPACE && cid != 0x20) {
+        spacing = pdfjs_word_spacing(&pen, f, run, codes, i, t->word_spacing, baseline);
+        if (fabs(spacing - t->word_spacing) < 0.01 * run->size) /* set ahead (below), as near as matters */
+            spacing = t->word_spacing;
+    } else if (cid == 0x20) {
+        spacing = 0;
+    } else if (!t->in_array || quantize(g->y, 3) != quantize(t->rise, 3)) {
+        /* The TJ breaks here anyway: the word spacing for the next space is set here rather than by a break of its
+         * own just before it (a TJ of a lone space is a text object PDFium skips, and it orders a line's text
+         * objects by place). */
+        size_t j = i;
+        int code32 = 0;
+        for (; j < run->glyph_count && pdfjs_kind_of(f, codes[j]) != PDFJS_SPACE; j++)
+            code32 |= f->codes[codes[j]].cid == 0x20;
+        if (j < run->glyph_count && !code32 && f->codes[codes[j]].cid != 0x20) {
+            pdfjs_walk(f, run, codes, i, j, baseline, &pen);
+            spacing = pdfjs_word_spacing(&pen, f, run, codes, j, t->word_spacing, baseline);
+        }
+    }
+    long long tw = quantize(spacing, 3);
+    {
+        if (tw != quantize(t->word_spacing, 3)) {
+            tj_close(b, t);
+            sb_fixed(b, tw, 3);
+            sb_str(b, " Tw\n");
+            t->word_spacing = tw / 1000.0;
+        }
+    }
+    emit_glyph(b, t, g, cid, width, run->size);
+    double w = width * run->size / 1000.0, end = run->x + t->pen;
+    switch (kind) {
+    case PDFJS_SPACE:
+        t->pdfjs_lag -= t->word_spacing;
+        break;
+    case PDFJS_SKIPPED:
+        t->pdfjs_lag += tc / 10000.0;
+        t->pdfjs_skipped = 1;
+        /* fall through */
+    case PDFJS_MARK:
+        t->pdfjs_lag += w;
+        c->pdfjs_ink_end = fmax(c->pdfjs_ink_end, end);
+        break;
+    case PDFJS_INK:
+        c->pdfjs_prev = 1;
+        c->pdfjs_prev_x = end - t->pdfjs_lag;
+        c->pdfjs_prev_y = baseline + g->y;
+        c->pdfjs_ink_end = end;
+        break;
+    }
+}
+
 static int write_run(ctx *c, HPDF_Page hpage, const vip_page *page, const vip_page_run *run)
 {
     if (!run->glyph_count)
@@ -1591,7 +1795,8 @@ static int write_run(ctx *c, HPDF_Page hpage, const vip_page *page, const vip_pa
         return vip_error_set(c->err, VIP_ERR_INTERNAL, "pdf: pass 2 met glyphs pass 1 did not");
     const uint32_t *codes = c->uses + c->use_pos;
     c->use_pos += run->glyph_count;
-    tj_state t = {0, 0, 0.0, 0.0};
+    tj_state t = {0, 0, 0.0, 0.0, 0.0, 0, 0.0};
+    double baseline = page->height - run->y;
     int by_words = run_by_words(f, run);
     for (size_t a = 0, z; a < run->glyph_count; a = z) {
         for (z = a + 1; z < run->glyph_count && run->glyphs[z].cluster == run->glyphs[a].cluster; z++)
@@ -1633,7 +1838,7 @@ static int write_run(ctx *c, HPDF_Page hpage, const vip_page *page, const vip_pa
                 sb_fixed(b, tc, 4);
                 sb_str(b, " Tc\n");
             }
-            emit_glyph(b, &t, &run->glyphs[i], f->codes[codes[i]].cid, e->width, run->size);
+            emit_run_glyph(c, &t, f, run, codes, i, tc, baseline);
             if (tc) {
                 tj_close(b, &t);
                 sb_str(b, "0 Tc\n");
@@ -1641,8 +1846,7 @@ static int write_run(ctx *c, HPDF_Page hpage, const vip_page *page, const vip_pa
             }
         }
         if (space_after) {
-            emit_glyph(b, &t, &run->glyphs[z], f->codes[codes[z]].cid, glyph_find(f, run->glyphs[z].gid)->width,
-                       run->size);
+            emit_run_glyph(c, &t, f, run, codes, z, 0, baseline);
             z++;
         }
         if (actual) {
@@ -1998,6 +2202,7 @@ static int draw_pages(ctx *c)
         size_t span_end = 0;
         c->mark_page = p;
         c->mcid = 0;
+        c->pdfjs_prev = 0;
         for (size_t i = 0; i < page->item_count; i++) {
             const vip_page_item *it = &page->items[i];
             int rc = VIP_OK;
