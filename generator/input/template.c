@@ -1113,7 +1113,7 @@ static vip_block *add(merge *m, inline_ctx *c, vip_block_kind kind, const xmlNod
     }
     if (content) {
         vip_rich_free(&b->content);
-        if (inline_content(c, content, &b->content))
+        if (inline_content(c, content, &b->content) || vip_rich_find_links(&b->content, m->err))
             return NULL;
     }
     return b;
@@ -1195,7 +1195,8 @@ static int table(merge *m, inline_ctx *c, const xmlNode *n)
             b->cell_lines[b->cell_count] = lines ? atoi(lines) : 0;
             xmlFree(lines);
             size_t recorded = b->unit_count;
-            if (inline_content(c, td, &b->cells[b->cell_count]))
+            if (inline_content(c, td, &b->cells[b->cell_count]) ||
+                vip_rich_find_links(&b->cells[b->cell_count], m->err))
                 return m->err->code;
             /* Previews and vipgen check: which cell's text a unit is, for what does not fit there. */
             for (size_t k = recorded; k < b->unit_count; k++)
@@ -1237,6 +1238,7 @@ static int block(merge *m, inline_ctx *c, const xmlNode *n)
         xmlFree(num);
         if (numbered && number_heading(m, c, b))
             return m->err->code;
+        b->section = numbered;
     } else if (is_el(n, "p")) {
         if (!(b = add(m, c, VIP_BLOCK_PARAGRAPH, n, n)))
             return m->err->code;

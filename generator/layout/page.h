@@ -62,10 +62,13 @@ typedef struct vip_page_item {
     } u;
 } vip_page_item;
 
-/* A clickable area that opens a URI. */
+/* A clickable area that opens a URI, or goes to a place in the document. */
 typedef struct vip_page_link {
     double x, y, width, height;   /* top-left corner and size */
-    const char *uri;              /* owned by the document */
+    const char *uri;              /* owned by the document; NULL: goes to dest_page at dest_y */
+    size_t dest_page;             /* index into pages */
+    double dest_y;                /* from the top of that page */
+    const char *contents;         /* what a go-to link is to (the heading's text), owned by the document */
     size_t tag;                   /* its Link structure element; 0: none */
     uint64_t order;               /* its place in the reading order */
 } vip_page_link;
@@ -131,7 +134,8 @@ typedef enum vip_page_role {
     VIP_ROLE_TABLE, VIP_ROLE_TR, VIP_ROLE_TH, VIP_ROLE_TD,
     VIP_ROLE_FIGURE,
     VIP_ROLE_LINK,
-    VIP_ROLE_TOC, VIP_ROLE_TOCI
+    VIP_ROLE_TOC, VIP_ROLE_TOCI,
+    VIP_ROLE_SECT      /* a numbered section: its heading and what follows up to the next level-1 heading */
 } vip_page_role;
 
 typedef enum { VIP_SCOPE_NONE, VIP_SCOPE_ROW, VIP_SCOPE_COLUMN } vip_page_scope;
@@ -183,6 +187,9 @@ int vip_page_add_image(vip_page_doc *doc, vip_page *page, const char *path, doub
                        double height);
 int vip_page_add_link(vip_page_doc *doc, vip_page *page, double x, double y, double width, double height,
                       const char *uri);
+/* A link to a place in the document (the contents' entries to their headings). */
+int vip_page_add_goto(vip_page_doc *doc, vip_page *page, double x, double y, double width, double height,
+                      size_t dest_page, double dest_y, const char *contents);
 /* Adds a structure element under parent (lang and alt copied, either may be NULL) and returns its index, or 0
  * when out of memory (0 is the root's, never a new element's). */
 size_t vip_page_doc_add_element(vip_page_doc *doc, vip_page_role role, size_t parent, const char *lang,

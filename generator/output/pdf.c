@@ -1878,13 +1878,49 @@ static int draw_image(ctx *c, HPDF_Page hpage, const vip_page *page, const vip_p
 
 static int add_text_string(ctx *c, HPDF_Dict dict, const char *key, const char *utf8);
 
+/* A link to a place in the document; its /Dest (for now this page, which libharu asks for) is replaced once every
+ * page exists (add_destinations). */
+static HPDF_Annotation goto_link(ctx *c, HPDF_Page hpage, HPDF_Rect r, const vip_page_link *l)
+{
+    HPDF_Destination here = l->dest_page < c->doc->page_count ? HPDF_Page_CreateDestination(hpage) : NULL;
+    return here ? HPDF_Page_CreateLinkAnnot(hpage, r, here) : NULL;
+}
+
+/* Each link to a place in the document: /Dest [page /XYZ null top null] (as the outline's, keeping the zoom).
+ * A page's annotations are its links, in order (add_links). */
+static int add_destinations(ctx *c)
+{
+    HPDF_MMgr mm = c->pdf->mmgr;
+    for (size_t p = 0; p < c->doc->page_count; p++) {
+        const vip_page *page = &c->doc->pages[p];
+        HPDF_Array annots = page->link_count ? HPDF_Dict_GetItem(c->pages[p], "Annots", HPDF_OCLASS_ARRAY) : NULL;
+        for (size_t i = 0; annots && i < page->link_count; i++) {
+            const vip_page_link *l = &page->links[i];
+            if (l->uri)
+                continue;
+            HPDF_Dict a = HPDF_Array_GetItem(annots, (HPDF_UINT)i, HPDF_OCLASS_DICT);
+            HPDF_Array dest = a ? HPDF_Array_New(mm) : NULL;
+            if (!dest || HPDF_Dict_Add(a, "Dest", dest) != HPDF_OK)
+                return hpdf_fail(c, "adding a link's destination");
+            HPDF_STATUS s = HPDF_Array_Add(dest, c->pages[l->dest_page]);
+            s |= HPDF_Array_AddName(dest, "XYZ");
+            s |= HPDF_Array_Add(dest, HPDF_Null_New(mm));
+            s |= HPDF_Array_AddReal(dest, (HPDF_REAL)(c->doc->pages[l->dest_page].height - l->dest_y));
+            s |= HPDF_Array_Add(dest, HPDF_Null_New(mm));
+            if (s != HPDF_OK)
+                return hpdf_fail(c, "adding a link's destination");
+        }
+    }
+    return VIP_OK;
+}
+
 static int add_links(ctx *c, HPDF_Page hpage, const vip_page *page, size_t page_index)
 {
     for (size_t i = 0; i < page->link_count; i++) {
         const vip_page_link *l = &page->links[i];
         HPDF_Rect r = {(HPDF_REAL)l->x, (HPDF_REAL)(page->height - l->y - l->height), (HPDF_REAL)(l->x + l->width),
                        (HPDF_REAL)(page->height - l->y)};
-        HPDF_Annotation a = HPDF_Page_CreateURILinkAnnot(hpage, r, l->uri);
+        HPDF_Annotation a = l->uri ? HPDF_Page_CreateURILinkAnnot(hpage, r, l->uri) : goto_link(c, hpage, r, l);
         if (!a || HPDF_LinkAnnot_SetBorderStyle(a, 0, 0, 0) != HPDF_OK)
             return hpdf_fail(c, "adding a link");
         if (!c->tagged || !l->tag || l->tag >= c->doc->element_count)
@@ -1894,7 +1930,7 @@ static int add_links(ctx *c, HPDF_Page hpage, const vip_page *page, size_t page_
         if (reserve(&c->marks, &c->mark_cap, c->mark_count + 1, sizeof *c->marks))
             return nomem(c);
         c->marks[c->mark_count++] = (struct pdf_mark){l->tag, page_index, -1, l->order, NULL, a};
-        int rc = add_text_string(c, a, "Contents", l->uri);
+        int rc = add_text_string(c, a, "Contents", l->uri ? l->uri : l->contents);
         if (rc)
             return rc;
         if (HPDF_Dict_AddNumber(a, "StructParent", (HPDF_INT32)(c->doc->page_count + c->annot_count++)) != HPDF_OK)
@@ -1909,7 +1945,7 @@ static const char *const role_names[] = {
     [VIP_ROLE_H3] = "H3", [VIP_ROLE_P] = "P", [VIP_ROLE_L] = "L", [VIP_ROLE_LI] = "LI", [VIP_ROLE_LBL] = "Lbl",
     [VIP_ROLE_LBODY] = "LBody", [VIP_ROLE_TABLE] = "Table", [VIP_ROLE_TR] = "TR", [VIP_ROLE_TH] = "TH",
     [VIP_ROLE_TD] = "TD", [VIP_ROLE_FIGURE] = "Figure", [VIP_ROLE_LINK] = "Link", [VIP_ROLE_TOC] = "TOC",
-    [VIP_ROLE_TOCI] = "TOCI"};
+    [VIP_ROLE_TOCI] = "TOCI", [VIP_ROLE_SECT] = "Sect"};
 
 /* The language of element e: its own, an ancestor's, or the document's. */
 static const char *element_lang(const vip_page_doc *doc, size_t e)
@@ -2043,7 +2079,7 @@ static int draw_pages(ctx *c)
         if (rc)
             return rc;
     }
-    return VIP_OK;
+    return add_destinations(c);
 }
 
 /* ------------------------------------------------------------------------------------------------------------ */
