@@ -282,11 +282,11 @@ static size_t link_element(flow *f, const vip_rich *r, size_t l, size_t parent)
     return e && !set_link_element(f, r, l, e) ? e : 0;
 }
 
-/* The link of r a run of text [start, end) lies in, or SIZE_MAX. */
+/* The link of r a run of text [start, end) is part of (runs are cut where links begin and end), or SIZE_MAX. */
 static size_t link_of(const vip_rich *r, size_t start, size_t end)
 {
     for (size_t l = 0; r && l < r->link_count; l++)
-        if (start >= r->links[l].start && end <= r->links[l].end)
+        if (start < r->links[l].end && end > r->links[l].start)
             return l;
     return SIZE_MAX;
 }
@@ -330,11 +330,18 @@ static int note_goto(flow *f, size_t link, size_t block)
     return VIP_OK;
 }
 
-/* The link of r whose byte range holds cluster, or SIZE_MAX. */
-static size_t link_at(const vip_rich *r, uint32_t cluster)
+/* The link of r that glyph g of a run is part of, or SIZE_MAX: the one its cluster's text overlaps (a cluster
+ * may begin with an invisible character before the link, such as the isolate around a case value). */
+static size_t link_at(const vip_rich *r, const vip_text_run *tr, size_t g)
 {
-    for (size_t l = 0; r && l < r->link_count; l++)
-        if (cluster >= r->links[l].start && cluster < r->links[l].end)
+    if (!r || !r->link_count)
+        return SIZE_MAX;
+    uint32_t start = tr->glyphs[g].cluster, end = tr->end;
+    for (size_t k = 0; k < tr->glyph_count; k++)
+        if (tr->glyphs[k].cluster > start && tr->glyphs[k].cluster < end)
+            end = tr->glyphs[k].cluster;
+    for (size_t l = 0; l < r->link_count; l++)
+        if (start < r->links[l].end && end > r->links[l].start)
             return l;
     return SIZE_MAX;
 }
@@ -360,10 +367,8 @@ static int add_run_piece(flow *f, vip_page *page, const vip_text_run *tr, size_t
             end = tr->glyphs[g].cluster;
     if (from == 0 && to == tr->glyph_count)
         start = tr->start, end = tr->end;
-    if (link) { /* a link's piece holds its text only (a line-end space without a glyph is not the link's) */
-        start = start > link->start ? start : (uint32_t)link->start;
+    if (link) /* a link's piece ends with its text (a line-end space without a glyph is not the link's) */
         end = end < link->end ? end : (uint32_t)link->end;
-    }
     vip_page_run run = {.font = tr->font, .size = tr->size, .x = x0 + tr->x + origin, .y = baseline,
                         .rtl = tr->rtl, .text = text, .text_start = start, .text_end = end, .lang = tr->lang,
                         .glyphs = glyphs, .glyph_count = to - from, .color = color};
@@ -383,8 +388,8 @@ static int emit_line(flow *f, const vip_text_line *line, const char *text, const
     for (size_t i = 0; i < line->run_count; i++) {
         const vip_text_run *tr = &line->runs[i];
         for (size_t from = 0, to; from < tr->glyph_count; from = to) {
-            size_t l = link_at(r, tr->glyphs[from].cluster);
-            for (to = from + 1; to < tr->glyph_count && link_at(r, tr->glyphs[to].cluster) == l; to++)
+            size_t l = link_at(r, tr, from);
+            for (to = from + 1; to < tr->glyph_count && link_at(r, tr, to) == l; to++)
                 ;
             /* A link the template draws as one (<link>) is coloured; one found in the text looks like the text. */
             uint32_t run_color = l != SIZE_MAX && !r->links[l].plain ? COLOR_LINK : color;
@@ -401,7 +406,7 @@ static int emit_line(flow *f, const vip_text_line *line, const char *text, const
         for (size_t i = 0; i < line->run_count; i++)
             for (size_t g = 0; g < line->runs[i].glyph_count; g++) {
                 const vip_text_glyph *gl = &line->runs[i].glyphs[g];
-                if (gl->cluster >= r->links[l].start && gl->cluster < r->links[l].end) {
+                if (link_at(r, &line->runs[i], g) == l) {
                     double x = x0 + line->runs[i].x + gl->x;
                     lo = fmin(lo, x);
                     hi = fmax(hi, x + gl->advance);

@@ -11,7 +11,7 @@ langs="en pl ro ar fa ur pa zh-Hans"
 pdfjs=1
 tests/extract/install.sh >"$tmp/install.log" 2>&1 || { pdfjs=0; echo "INFO tagged: pdf.js not installed, its checks skipped"; }
 
-# Runs check.py over one PDF, with pdf.js's view of it when available.
+# Runs check.py over one PDF, with pdf.js's view of it (structure tree, links) when available.
 tagged_check() {
     local label=$1 file=$2
     shift 2
@@ -23,6 +23,11 @@ tagged_check() {
         else
             fail "tagged $label: pdf.js getStructTree" "$(tail -n 2 "$tmp/pdfjs.err" | tr '\n' ' ')"
         fi
+        if out=$(node tests/extract/annotations.mjs "$file" 2>"$tmp/pdfjs.err"); then
+            js+=(--pdfjs-links "$out")
+        else
+            fail "tagged $label: pdf.js getAnnotations" "$(tail -n 2 "$tmp/pdfjs.err" | tr '\n' ' ')"
+        fi
     fi
     tests/tagged/check.py "$@" "${js[@]}" "$label" "$file"
 }
@@ -33,13 +38,20 @@ for csv in examples/cases.csv tests/extract/cases.csv; do
         fail "tagged: letters of $csv" "$(tail -n 3 "$tmp/$name.log" | tr '\n' ' ')"
         continue
     fi
-    while IFS=, read -r row ref lang file; do
-        tagged_check "letter:$name:$row:$lang" "$tmp/$name/$file" --letter --lang "$lang" --ref "$ref"
+    # Every letter links to Victim Support, and to its officer's email when the case gives one.
+    while IFS=, read -r row ref lang file email; do
+        mail=()
+        [ -n "$email" ] && mail=(--uri "mailto:$email")
+        tagged_check "letter:$name:$row:$lang" "$tmp/$name/$file" --letter --lang "$lang" --ref "$ref" \
+            --uri https://victimsupport.org.uk "${mail[@]}"
     done < <(/usr/bin/python3 -c '
 import csv, sys
+rows = list(csv.DictReader(open(sys.argv[2], encoding="utf-8")))
 for r in csv.DictReader(open(sys.argv[1], encoding="utf-8")):
     if r["status"] == "ok":
-        print(",".join((r["row"], r["crime_ref"], r["language"], r["file"])))' "$tmp/$name/report.csv")
+        email = rows[int(r["row"]) - 1].get("officer_email", "") if r["row"].isdigit() else ""
+        print(",".join((r["row"], r["crime_ref"], r["language"], r["file"], email.strip())))' \
+        "$tmp/$name/report.csv" "$csv")
 done
 
 for lang in $langs; do
@@ -47,7 +59,8 @@ for lang in $langs; do
         fail "tagged: booklet $lang" "$(tail -n 3 "$tmp/booklet.log" | tr '\n' ' ')"
         continue
     fi
-    tagged_check "booklet:$lang" "$tmp/booklet-$lang.pdf" --booklet --lang "$lang"
+    tagged_check "booklet:$lang" "$tmp/booklet-$lang.pdf" --booklet --lang "$lang" \
+        --uri https://victimsupport.org.uk --uri https://gov.uk/claim-compensation-criminal-injury
 done
 
 # An English name inside Arabic text ([[en:...]]) is a Span with /Lang en.

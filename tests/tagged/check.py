@@ -3,16 +3,22 @@
 content) and poppler (pdfinfo -struct-text, the structure tree with its text). Prints PASS/FAIL lines as
 tests/e2e/lib.sh does, and INFO lines with figures.
 
-Usage: check.py [--lang TAG] [--ref CRIME_REF] [--booklet] [--letter] [--span-lang TAG] [--pdfjs JSON] LABEL FILE.pdf
-(--pdfjs: what tests/extract/structtree.mjs printed for the file.)
+Usage: check.py [--lang TAG] [--ref CRIME_REF] [--booklet] [--letter] [--span-lang TAG] [--uri URI] [--pdfjs JSON]
+                [--pdfjs-links JSON] LABEL FILE.pdf
+(--pdfjs: what tests/extract/structtree.mjs printed for the file; --pdfjs-links: tests/extract/annotations.mjs's;
+--uri: a link the PDF must have.)
 
 Checked: the catalog (MarkInfo, Lang, DisplayDocTitle, XMP metadata with the PDF/UA identifier, the title as in
 the Info dict); every page's StructParents and the parent tree against the marked content in the page streams and
 the MCIDs the tree refers to; every painting operator in an MCID sequence or an artifact, marked content balanced,
 an MCID sequence neither nested nor straddling q/Q or BT/ET; link annotations in Link elements (OBJR, StructParent,
-Contents, Tabs /S); the logo as a Figure with /Alt; the running footer not in the tree; a letter's summary table
-(Table/TR/TD) and crime reference; a booklet's headings (H1/H2, in order, as its bookmarks give them, right-to-left
-text read back into logical order), its lists (LI = Lbl + LBody) and its contents (TOC/TOCI)."""
+Contents, Tabs /S); each web or email address link opening the address its Link element's text spells (https:// or
+mailto:), in qpdf and in pdf.js; the logo as a Figure with /Alt; the running footer not in the tree; a letter's
+summary table (Table/TR/TD) and crime reference; a booklet's headings (H1/H2, in order, as its bookmarks give them,
+right-to-left text read back into logical order), its lists (LI = Lbl + LBody), its contents (TOC/TOCI, each entry
+a Link going where its heading's bookmark goes, in qpdf and in pdf.js) and its numbered sections (Sect, each
+holding its H1)."""
+from urllib.parse import urlsplit
 import base64
 import json
 import re
@@ -127,6 +133,8 @@ def struct_text(path):
         parent = stack[-1][1]
         if body.startswith('"') and body.endswith('"') and len(body) >= 2:
             parent[1].append(body[1:-1])
+        elif body.startswith("Object "):  # an OBJR: "Object 17 0", kept as "17 0 R"
+            parent[1].append(["Object", [], body[len("Object "):] + " R"])
         elif not body.startswith("/"):  # "/Scope /Row": an attribute of the element above
             node = [body.split(" ")[0].rstrip(":"), []]
             parent[1].append(node)
@@ -174,12 +182,13 @@ def main(argv):
     lang = ref = None
     booklet = letter = False
     span_langs = []
-    pdfjs = None
+    pdfjs = pdfjs_links = None
+    uris = []
     args = []
     i = 0
     while i < len(argv):
         a = argv[i]
-        if a in ("--lang", "--ref", "--span-lang", "--pdfjs"):
+        if a in ("--lang", "--ref", "--span-lang", "--pdfjs", "--pdfjs-links", "--uri"):
             if a == "--lang":
                 lang = argv[i + 1]
                 global RTL_DOCUMENT
@@ -188,6 +197,10 @@ def main(argv):
                 ref = argv[i + 1]
             elif a == "--pdfjs":
                 pdfjs = json.loads(argv[i + 1])
+            elif a == "--pdfjs-links":
+                pdfjs_links = json.loads(argv[i + 1])
+            elif a == "--uri":
+                uris.append(argv[i + 1])
             else:
                 span_langs.append(argv[i + 1])
             i += 2
@@ -260,6 +273,7 @@ def main(argv):
     for r in (k if isinstance(k, list) else [k]):
         walk_elem(r, None)
     bad_pages, content_problems, mcid_count, artifact_pages = [], [], 0, 0
+    all_annots = {}
     for index, (page_ref, page) in enumerate(pages):
         if page.get("/StructParents") != index:
             bad_pages.append("page %d: StructParents %r" % (index + 1, page.get("/StructParents")))
@@ -284,6 +298,7 @@ def main(argv):
                 bad_pages.append("page %d: the tree refers to MCID %d, which the page lacks" % (index + 1, m))
         annots = [value(objs, a) for a in page.get("/Annots", [])]
         annot_refs = page.get("/Annots", [])
+        all_annots.update(zip(annot_refs, annots))
         if annots and page.get("/Tabs") != "/S":
             bad_pages.append("page %d: annotations but no /Tabs /S" % (index + 1))
         for aref, a in zip(annot_refs, annots):
@@ -326,6 +341,54 @@ def main(argv):
         check("crime reference intact in the structure text", ref in everything)
     if lang == "en":
         check("footer not in the tree", not re.search(r"Page \d+ of \d+", everything))
+
+    # Links: an address link opens what its Link element's text spells; a go-to link, a place on a page.
+    page_index = {ref: i + 1 for i, (ref, _) in enumerate(pages)}
+
+    def uri_of(a):
+        action = value(objs, a.get("/A")) if a.get("/A") else None
+        return text_string(action.get("/URI")) if isinstance(action, dict) and action.get("/S") == "/URI" else None
+
+    def dest_of(a):
+        d = value(objs, a.get("/Dest")) if a.get("/Dest") else None
+        return (page_index.get(d[0]), round(d[3], 2)) if isinstance(d, list) and len(d) == 5 else None
+
+    def normal_uri(u):  # pdf.js gives https://gov.uk as https://gov.uk/
+        s = urlsplit(u)
+        return s._replace(path=s.path or "/").geturl() if s.scheme in ("http", "https") else u
+
+    def link_objects(node):
+        return [k[2] for k in node[1] if isinstance(k, list) and k[0] == "Object"]
+
+    wrong, opened, uri_links = [], set(), 0
+    for ln in nodes(tree, "Link"):
+        spelt = {re.sub(r"\s", "", norm(element_text(ln, read=r))) for r in (logical, lambda s: s)}
+        for o in link_objects(ln):
+            uri = uri_of(all_annots.get(o, {}))
+            if uri is None:
+                continue
+            uri_links += 1
+            opened.add(uri)
+            if not any(uri in (t, "https://" + t, "mailto:" + t) for t in spelt):
+                wrong.append("%s opens %r, its text is %r" % (o, uri, sorted(spelt)))
+    all_uris = [a for a in all_annots.values() if a.get("/Subtype") == "/Link" and uri_of(a)]
+    print("INFO tagged %s: %d address links (%d distinct), each opening what its Link element's text spells: %s" %
+          (label, uri_links, len(opened), not wrong))
+    check("address links open what their text spells (https://, mailto:), every one in a Link element",
+          not wrong and uri_links == len(all_uris), "; ".join(wrong[:3]) or "%d of %d" % (uri_links, len(all_uris)))
+    for u in uris:
+        check("a link opens %s" % u, u in opened, "links open %r" % sorted(opened))
+    if pdfjs_links is not None:
+        mismatch = []
+        for pl in pdfjs_links:
+            a = all_annots.get(pl["id"][:-1] + " 0 R", {})
+            if pl["url"] is not None and normal_uri(pl["url"]) != normal_uri(uri_of(a) or ""):
+                mismatch.append("%s: pdf.js opens %r, the PDF says %r" % (pl["id"], pl["url"], uri_of(a)))
+            elif pl["url"] is None and (pl["destPage"], round(pl["destTop"] or 0, 2)) != dest_of(a):
+                mismatch.append("%s: pdf.js goes to %r, the PDF says %r" % (pl["id"], pl, dest_of(a)))
+        check("pdf.js opens every link where the PDF says (URI, page and top)",
+              not mismatch and len(pdfjs_links) == sum(a.get("/Subtype") == "/Link" for a in all_annots.values()),
+              "; ".join(mismatch[:3]) or "pdf.js %d links" % len(pdfjs_links))
     if letter:
         tables = list(nodes(tree, "Table"))
         rows = [r for t in tables for r in t[1] if isinstance(r, list)]
@@ -368,6 +431,26 @@ def main(argv):
         toc = list(nodes(tree, "TOCI"))
         check("contents as TOC/TOCI", len(toc) >= sum(1 for h in nodes(tree, "H1")) - 1,
               "%d entries" % len(toc))
+        # Each entry is one Link (title and page number) going where its heading's bookmark goes.
+        top, ref = [], outline.get("/First")
+        while ref:
+            o = value(objs, ref)
+            top.append(dest_of(o))
+            ref = o.get("/Next")
+        goes = []
+        for t in toc:
+            links = [k for k in t[1] if isinstance(k, list) and k[0] == "Link"]
+            dests = {dest_of(all_annots.get(o, {})) for ln in links for o in link_objects(ln)}
+            goes.append(dests.pop() if len(links) == 1 and len(dests) == 1 else None)
+        check("each contents entry a Link going to its heading (as the bookmarks)", goes == top and None not in goes,
+              "entries go to %r, bookmarks %r" % (goes[:4], top[:4]))
+        # Each numbered section a Sect, its heading first.
+        sects = list(nodes(tree, "Sect"))
+        firsts = [next((k[0] for k in s[1] if isinstance(k, list)), None) for s in sects]
+        check("numbered sections as Sect, each holding its H1 and content",
+              sects and len(sects) == len(top) and all(f == "H1" for f in firsts) and
+              all(sum(isinstance(k, list) for k in s[1]) > 1 for s in sects),
+              "%d Sect for %d sections, first kids %r" % (len(sects), len(top), firsts[:4]))
     return report(label)
 
 
