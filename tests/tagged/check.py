@@ -369,7 +369,7 @@ def main(argv):
                 continue
             uri_links += 1
             opened.add(uri)
-            if not any(uri in (t, "https://" + t, "mailto:" + t) for t in spelt):
+            if not any(normal_uri(uri) in (normal_uri(t), normal_uri("https://" + t), "mailto:" + t) for t in spelt):
                 wrong.append("%s opens %r, its text is %r" % (o, uri, sorted(spelt)))
     all_uris = [a for a in all_annots.values() if a.get("/Subtype") == "/Link" and uri_of(a)]
     print("INFO tagged %s: %d address links (%d distinct), each opening what its Link element's text spells: %s" %
