@@ -823,14 +823,17 @@ static void note_arg_unit(vip_template *t, vip_catalog *cat, const char *string,
     }
 }
 
-/* A catalogue message, formatted, with its phone numbers kept whole and in order. */
-static char *format_msg(vip_template *t, vip_catalog *cat, const char *id, const vip_arg *args, size_t n,
-                        const vip_warn_sink *warn, vip_error *err)
+/* A catalogue message, formatted, with its phone numbers kept whole and in order; *english (when not NULL) is
+ * set when it is the English source, the unit having no translation. */
+static char *format_msg_english(vip_template *t, vip_catalog *cat, const char *id, const vip_arg *args, size_t n,
+                                const vip_warn_sink *warn, int *english, vip_error *err)
 {
     int fell_back = 0;
     char *s = vip_catalog_format(cat, id, args, n, &fell_back, err);
     if (!s)
         return NULL;
+    if (english)
+        *english = fell_back;
     if (fell_back)
         report_fallback(t, cat, id, warn);
     /* Previews: the message, and the units its arguments' text came from where that text is in it. */
@@ -850,6 +853,12 @@ static char *format_msg(vip_template *t, vip_catalog *cat, const char *id, const
     if (!glued)
         vip_error_set(err, VIP_ERR_NOMEM, "out of memory");
     return glued;
+}
+
+static char *format_msg(vip_template *t, vip_catalog *cat, const char *id, const vip_arg *args, size_t n,
+                        const vip_warn_sink *warn, vip_error *err)
+{
+    return format_msg_english(t, cat, id, args, n, warn, NULL, err);
 }
 
 /* ---- arguments from the case row ---- */
@@ -1005,6 +1014,16 @@ typedef struct inline_ctx {
     vip_error *err;
 } inline_ctx;
 
+/* Text from start to the end of out is the English source of a unit the catalogue has not translated: in another
+ * language's document it is marked as English (a span of its own language, for screen readers and hyphenation). */
+static int mark_english(inline_ctx *c, vip_rich *out, size_t start)
+{
+    const char *lang = vip_catalog_lang(c->cat);
+    if (!lang || (strncmp(lang, "en", 2) == 0 && (!lang[2] || lang[2] == '-')) || start == out->length)
+        return VIP_OK;
+    return vip_rich_add_span(out, start, out->length, "en", VIP_WEIGHT_KEEP, c->err);
+}
+
 static int field_text(inline_ctx *c, const xmlNode *n, vip_rich *out)
 {
     char *name = prop(n, "name"), *format = prop(n, "format"), *fallback = prop(n, "fallback");
@@ -1018,8 +1037,12 @@ static int field_text(inline_ctx *c, const xmlNode *n, vip_rich *out)
         rc = vip_error_set(c->err, VIP_ERR_INPUT, "%s:%d: <field name=\"%s\">: no such case column or parameter",
                            c->t->path, line_of(n), name ? name : "");
     } else if (fallback && f >= 0 && c->row && (!c->row->value[f] || !*c->row->value[f])) {
-        char *s = format_msg(c->t, c->cat, fallback, c->args, c->arg_count, c->warn, c->err);
+        int english = 0;
+        size_t start = out->length;
+        char *s = format_msg_english(c->t, c->cat, fallback, c->args, c->arg_count, c->warn, &english, c->err);
         rc = s ? vip_rich_append(out, s, strlen(s), c->err) : vip_error_prefix(c->err, "%s:%d: ", c->t->path, line_of(n));
+        if (!rc && english)
+            rc = mark_english(c, out, start);
         free(s);
     } else if (arg->type == VIP_ARG_DATE || (format && strcmp(format, "date") == 0)) {
         /* A date on its own goes through the catalogue's date message, in the language's form and digits. */
@@ -1048,11 +1071,14 @@ static int inline_content(inline_ctx *c, const xmlNode *parent, vip_rich *out)
         int rc = VIP_OK;
         if (is_el(n, "msg")) {
             char *id = prop(n, "id");
-            char *s = id ? format_msg(c->t, c->cat, id, c->args, c->arg_count, c->warn, c->err) : NULL;
+            int english = 0;
+            size_t start = out->length;
+            char *s = id ? format_msg_english(c->t, c->cat, id, c->args, c->arg_count, c->warn, &english, c->err)
+                         : NULL;
             if (!s)
                 rc = vip_error_prefix(c->err, "%s:%d: ", c->t->path, line_of(n));
-            else
-                rc = vip_rich_append(out, s, strlen(s), c->err);
+            else if (!(rc = vip_rich_append(out, s, strlen(s), c->err)) && english)
+                rc = mark_english(c, out, start);
             free(s);
             xmlFree(id);
         } else if (is_el(n, "field")) {

@@ -4,9 +4,10 @@ content) and poppler (pdfinfo -struct-text, the structure tree with its text). P
 tests/e2e/lib.sh does, and INFO lines with figures.
 
 Usage: check.py [--lang TAG] [--ref CRIME_REF] [--booklet] [--letter] [--span-lang TAG] [--uri URI] [--pdfjs JSON]
-                [--pdfjs-links JSON] LABEL FILE.pdf
+                [--pdfjs-links JSON] [--english TEXT] LABEL FILE.pdf
 (--pdfjs: what tests/extract/structtree.mjs printed for the file; --pdfjs-links: tests/extract/annotations.mjs's;
---uri: a link the PDF must have.)
+--uri: a link the PDF must have; --english: text, English in another language's document, that must be read as
+English: in an element or Span with /Lang en, or under one.)
 
 Checked: the catalog (MarkInfo, Lang, DisplayDocTitle, XMP metadata with the PDF/UA identifier, the title as in
 the Info dict); every page's StructParents and the parent tree against the marked content in the page streams and
@@ -183,12 +184,12 @@ def main(argv):
     booklet = letter = False
     span_langs = []
     pdfjs = pdfjs_links = None
-    uris = []
+    uris, english = [], []
     args = []
     i = 0
     while i < len(argv):
         a = argv[i]
-        if a in ("--lang", "--ref", "--span-lang", "--pdfjs", "--pdfjs-links", "--uri"):
+        if a in ("--lang", "--ref", "--span-lang", "--pdfjs", "--pdfjs-links", "--uri", "--english"):
             if a == "--lang":
                 lang = argv[i + 1]
                 global RTL_DOCUMENT
@@ -201,6 +202,8 @@ def main(argv):
                 pdfjs_links = json.loads(argv[i + 1])
             elif a == "--uri":
                 uris.append(argv[i + 1])
+            elif a == "--english":
+                english.append(argv[i + 1])
             else:
                 span_langs.append(argv[i + 1])
             i += 2
@@ -341,6 +344,34 @@ def main(argv):
         check("crime reference intact in the structure text", ref in everything)
     if lang == "en":
         check("footer not in the tree", not re.search(r"Page \d+ of \d+", everything))
+
+    # English text in another language's document: poppler's tree (text) and qpdf's (/Lang) walked side by side.
+    if english:
+        order = []
+
+        def walk_order(ref, lang):
+            el = value(objs, ref)
+            lang = text_string(el.get("/Lang")) if el.get("/Lang") else lang
+            order.append(lang)
+            kids = el.get("/K", [])
+            for k in (kids if isinstance(kids, list) else [kids]):
+                if isinstance(k, str) and k.endswith(" R") and value(objs, k).get("/Type") != "/OBJR":
+                    walk_order(k, lang)
+        for r in (root["/K"] if isinstance(root["/K"], list) else [root["/K"]]):
+            walk_order(r, lang)
+        popp = [n for n in nodes(tree) if n[0] != "Object"]
+        english_text = ""
+        if len(popp) == len(order):
+            for n, lg in zip(popp, order):
+                own = "".join(k for k in n[1] if isinstance(k, str))
+                if lg and lg.split("-")[0] == "en" and own:
+                    english_text += own
+        for t in english:
+            want = re.sub(r"\s", "", t)
+            found = any(want in re.sub(r"\s", "", norm(read(english_text))) for read in (logical, lambda s: s))
+            check("English text read as English (/Lang en): %s..." % t[:30], found,
+                  "%d elements in poppler's tree, %d in qpdf's; English text %r" % (len(popp), len(order),
+                                                                                   english_text[:200]))
 
     # Links: an address link opens what its Link element's text spells; a go-to link, a place on a page.
     page_index = {ref: i + 1 for i, (ref, _) in enumerate(pages)}
