@@ -615,7 +615,9 @@ static int lay_row(flow *f, const vip_block *b, int repeating)
     if (f->page != before && f->table_header && !b->header && !repeating) {
         /* The header row again at the top of the new page. */
         f->repeating = 1; /* furniture: the header row is in the structure once */
+        f->out->artifact = VIP_ARTIFACT_PAGINATION;
         rc = lay_row(f, f->table_header, 1);
+        f->out->artifact = VIP_ARTIFACT_LAYOUT;
         f->repeating = 0;
         if (rc)
             goto done;
@@ -1024,8 +1026,10 @@ static int furniture(flow *f)
             if (p->line_count)
                 font_extent(&p->lines[0], &asc, &desc);
             double base = fmax(f->top - 6 * MM, EDGE + asc);
+            f->out->artifact = VIP_ARTIFACT_HEADER;
             int rc = kept && p->line_count ? emit_line(f, &p->lines[0], kept, NULL, f->left, base, COLOR_MUTED)
                                            : (kept ? VIP_OK : nomem(f));
+            f->out->artifact = VIP_ARTIFACT_LAYOUT;
             double rule_y = fmax(f->top - 4 * MM, base + fmin(desc, 0.35 * size) + 0.5 * MM);
             vip_page_rule rule = {f->left, rule_y, f->right, rule_y, 0.5, COLOR_RULE};
             if (!rc && vip_page_add_rule(cur(f), &rule))
@@ -1045,6 +1049,7 @@ static int furniture(flow *f)
             const char *kept = p ? vip_page_doc_keep_text(f->out, p->text, p->length) : NULL;
             if (p && !kept)
                 rc = nomem(f);
+            f->out->artifact = VIP_ARTIFACT_FOOTER;
             if (!rc && p->line_count)
                 /* Half way into the bottom margin, and out of office printers' unprintable edge (10 mm, the
                  * glyphs' full height counted). */
@@ -1053,6 +1058,7 @@ static int furniture(flow *f)
                                         2.5 * MM,
                                     f->ph - EDGE - footer_descent(&p->lines[0])),
                                COLOR_MUTED);
+            f->out->artifact = VIP_ARTIFACT_LAYOUT;
             vip_paragraph_destroy(p);
             free(label);
             if (rc)

@@ -112,6 +112,7 @@ int vip_page_add_run(vip_page_doc *doc, vip_page *page, const vip_page_run *run)
         return VIP_ERR_NOMEM;
     item->kind = VIP_PAGE_RUN;
     item->tag = doc->current;
+    item->artifact = doc->artifact;
     item->order = doc->next_order++;
     item->u.run = *run;
     item->u.run.glyphs = glyphs;
@@ -151,6 +152,7 @@ int vip_page_add_image(vip_page_doc *doc, vip_page *page, const char *path, doub
         return VIP_ERR_NOMEM;
     item->kind = VIP_PAGE_IMAGE;
     item->tag = doc->current;
+    item->artifact = doc->artifact;
     item->order = doc->next_order++;
     item->u.image = (vip_page_image){kept, x, y, width, height};
     return VIP_OK;

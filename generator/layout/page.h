@@ -50,9 +50,18 @@ typedef struct vip_page_image {
     double x, y, width, height;   /* top-left corner and size */
 } vip_page_image;
 
+/* What page furniture (an item of no structure element) is, for tagged PDF's artifacts. */
+typedef enum {
+    VIP_ARTIFACT_LAYOUT,     /* rules, backgrounds, decoration */
+    VIP_ARTIFACT_HEADER,     /* the running header */
+    VIP_ARTIFACT_FOOTER,     /* the running footer (page numbers) */
+    VIP_ARTIFACT_PAGINATION  /* other text repeated because of a page break (a table's header row) */
+} vip_page_artifact;
+
 typedef struct vip_page_item {
     enum { VIP_PAGE_RUN, VIP_PAGE_RULE, VIP_PAGE_RECT, VIP_PAGE_IMAGE } kind;
     size_t tag;              /* the structure element it belongs to (index into elements); 0: page furniture */
+    vip_page_artifact artifact; /* page furniture: what it is (rules and rectangles are always layout) */
     uint64_t order;          /* its place in the reading order (items of a right-to-left line are drawn in another) */
     union {
         vip_page_run run;
@@ -163,6 +172,7 @@ typedef struct vip_page_doc {
     vip_page_element *elements; /* the structure tree; element 0 is the document */
     size_t element_count, element_cap;
     size_t current;           /* the element that runs and images added now belong to (0: furniture) */
+    vip_page_artifact artifact; /* what runs and images added now are when they are furniture */
     uint64_t next_order;      /* the next place in the reading order */
     /* Storage the runs point into (texts, glyph arrays); freed with the document. */
     void **blocks;

@@ -1186,12 +1186,20 @@ static int span_run_text(ctx *c, const vip_page_run *run, uint32_t *last)
     return VIP_OK;
 }
 
-/* Whether two items go in one marked-content sequence: the same structure element, and runs of one language. */
+/* What page furniture is: rules and rectangles are layout; runs and images say. */
+static vip_page_artifact artifact_of(const vip_page_item *it)
+{
+    return it->kind == VIP_PAGE_RUN || it->kind == VIP_PAGE_IMAGE ? it->artifact : VIP_ARTIFACT_LAYOUT;
+}
+
+/* Whether two items go in one marked-content sequence: the same structure element, and runs of one language (or
+ * furniture of one kind). */
 static int same_mark(const vip_page_item *a, const vip_page_item *b)
 {
     const char *la = a->kind == VIP_PAGE_RUN ? a->u.run.lang : NULL;
     const char *lb = b->kind == VIP_PAGE_RUN ? b->u.run.lang : NULL;
-    return a->tag == b->tag && (!a->tag || la == lb || (la && lb && strcmp(la, lb) == 0));
+    return a->tag == b->tag &&
+           (a->tag ? la == lb || (la && lb && strcmp(la, lb) == 0) : artifact_of(a) == artifact_of(b));
 }
 
 static int span_open(ctx *c, const char *tag);
@@ -1986,7 +1994,12 @@ static int mark_resume(ctx *c)
         return VIP_OK;
     int artifact = !c->mark_item->tag || c->mark_item->tag >= c->doc->element_count;
     if (artifact) { /* spans may nest inside an artifact: it has no MCID */
-        sb_str(&c->out, "/Artifact BMC\n");
+        static const char *const kinds[] = {
+            [VIP_ARTIFACT_LAYOUT] = "/Artifact <</Type /Layout>> BDC\n",
+            [VIP_ARTIFACT_HEADER] = "/Artifact <</Type /Pagination /Subtype /Header>> BDC\n",
+            [VIP_ARTIFACT_FOOTER] = "/Artifact <</Type /Pagination /Subtype /Footer>> BDC\n",
+            [VIP_ARTIFACT_PAGINATION] = "/Artifact <</Type /Pagination>> BDC\n"};
+        sb_str(&c->out, kinds[artifact_of(c->mark_item)]);
         c->mark_open = 1;
         return VIP_OK;
     }
@@ -2779,6 +2792,35 @@ static HPDF_STATUS add_lang(ctx *c, HPDF_Dict d, const char *lang)
     return HPDF_Dict_Add(d, "Lang", HPDF_String_New(c->pdf->mmgr, lang, NULL));
 }
 
+/* A figure's layout attributes: /A << /O /Layout /BBox [left bottom right top] >>, its image's place on the page
+ * (the first image of the element). */
+static HPDF_STATUS add_figure_bbox(ctx *c, HPDF_Dict dict, size_t element)
+{
+    HPDF_MMgr mm = c->pdf->mmgr;
+    for (size_t p = 0; p < c->doc->page_count; p++) {
+        const vip_page *page = &c->doc->pages[p];
+        for (size_t i = 0; i < page->item_count; i++) {
+            const vip_page_item *it = &page->items[i];
+            if (it->tag != element || it->kind != VIP_PAGE_IMAGE)
+                continue;
+            const vip_page_image *im = &it->u.image;
+            HPDF_Dict a = HPDF_Dict_New(mm);
+            HPDF_Array box = a ? HPDF_Array_New(mm) : NULL;
+            if (!box)
+                return HPDF_FAILD_TO_ALLOC_MEM;
+            HPDF_STATUS s = HPDF_Dict_Add(dict, "A", a);
+            s |= HPDF_Dict_AddName(a, "O", "Layout");
+            s |= HPDF_Dict_Add(a, "BBox", box);
+            s |= HPDF_Array_AddReal(box, (HPDF_REAL)im->x);
+            s |= HPDF_Array_AddReal(box, (HPDF_REAL)(page->height - im->y - im->height));
+            s |= HPDF_Array_AddReal(box, (HPDF_REAL)(im->x + im->width));
+            s |= HPDF_Array_AddReal(box, (HPDF_REAL)(page->height - im->y));
+            return s;
+        }
+    }
+    return HPDF_OK;
+}
+
 /* A marked-content reference: the MCID alone when on the element's own page, else with its page. */
 static HPDF_STATUS add_mcr(ctx *c, HPDF_Array k, const struct pdf_mark *m, size_t element_page)
 {
@@ -2872,6 +2914,8 @@ static int write_structure(ctx *c)
             s |= add_lang(c, dicts[e], el->lang);
         if (el->alt && (rc = add_text_string(c, dicts[e], "Alt", el->alt)))
             goto done;
+        if (el->role == VIP_ROLE_FIGURE)
+            s |= add_figure_bbox(c, dicts[e], e);
         if (el->scope != VIP_SCOPE_NONE) {
             HPDF_Dict a = HPDF_Dict_New(mm);
             s |= a ? HPDF_Dict_Add(dicts[e], "A", a) : HPDF_FAILD_TO_ALLOC_MEM;

@@ -67,8 +67,9 @@ TOKEN = re.compile(rb"\s+|%[^\r\n]*|\((?:\\.|[^\\()])*\)|<<|>>|<[0-9A-Fa-f\s]*>|
 PAINT = {b"TJ", b"Tj", b"'", b'"', b"Do", b"f", b"F", b"f*", b"B", b"B*", b"b", b"b*", b"S", b"s", b"sh"}
 
 
-def content_marks(data):
-    """Marked content of one page stream: the MCIDs in order, and the problems found."""
+def content_marks(data, kinds=None):
+    """Marked content of one page stream: the MCIDs in order, and the problems found. kinds (a list) gets each
+    artifact's type: "Pagination/Header", "Pagination/Footer", "Pagination", "Layout", or "untyped"."""
     problems, mcids, stack, operands = [], [], [], []
     depth_q = depth_bt = 0
     for m in TOKEN.finditer(data):
@@ -92,6 +93,12 @@ def content_marks(data):
                     props = b" ".join(operands[1:])
                     mm = re.search(rb"/MCID\s+(\d+)", props)
                     mcid = int(mm.group(1)) if mm else None
+                if tag == b"/Artifact" and kinds is not None:
+                    props = b" ".join(operands[1:]) if op == b"BDC" else b""
+                    ty = re.search(rb"/Type\s*/(\w+)", props)
+                    sub = re.search(rb"/Subtype\s*/(\w+)", props)
+                    kinds.append("untyped" if not ty else ty.group(1).decode() +
+                                 ("/" + sub.group(1).decode() if sub else ""))
                 if mcid is not None:
                     if any(s[1] is not None for s in stack):
                         problems.append("MCID %d inside another MCID's sequence" % mcid)
@@ -277,6 +284,7 @@ def main(argv):
         walk_elem(r, None)
     bad_pages, content_problems, mcid_count, artifact_pages = [], [], 0, 0
     all_annots = {}
+    page_artifacts = []  # per page, its artifacts' types
     for index, (page_ref, page) in enumerate(pages):
         if page.get("/StructParents") != index:
             bad_pages.append("page %d: StructParents %r" % (index + 1, page.get("/StructParents")))
@@ -284,7 +292,9 @@ def main(argv):
         contents = page.get("/Contents")
         refs = contents if isinstance(contents, list) else [contents]
         data = b"".join(base64.b64decode(stream(objs, r).get("data", "")) for r in refs)
-        mcids, problems = content_marks(data)
+        kinds = []
+        mcids, problems = content_marks(data, kinds)
+        page_artifacts.append(kinds)
         content_problems += ["page %d: %s" % (index + 1, p) for p in problems]
         artifact_pages += b"/Artifact" in data
         mcid_count += len(mcids)
@@ -319,6 +329,18 @@ def main(argv):
     furnished = letter or booklet  # a letter or booklet has a footer on every page and the force's logo
     check("page furniture as artifacts on every page", not furnished or artifact_pages == len(pages),
           "%d of %d pages" % (artifact_pages, len(pages)))
+    # Artifacts typed: the running footer on every page and header on every page after the first as Pagination
+    # (Footer, Header), rules and backgrounds as Layout; none untyped.
+    untyped = sum(k.count("untyped") for k in page_artifacts)
+    footers = sum("Pagination/Footer" in k for k in page_artifacts)
+    headers = sum("Pagination/Header" in k for k in page_artifacts[1:])
+    layout = sum("Layout" in k for k in page_artifacts)
+    print("INFO tagged %s: artifacts %r" % (label, {t: sum(k.count(t) for k in page_artifacts)
+                                                   for t in sorted({t for k in page_artifacts for t in k})}))
+    check("artifacts typed (Pagination Header/Footer, Layout), the running footer and header on every page",
+          not untyped and (not furnished or (footers == len(pages) and headers == len(pages) - 1 and layout)),
+          "%d untyped, footers on %d, headers on %d, layout on %d of %d pages" %
+          (untyped, footers, headers, layout, len(pages)))
     print("INFO tagged %s: %d pages, %d elements, %d MCIDs, %d link annotations in Link elements" %
           (label, len(pages), len(elements), mcid_count, len(objr_owner)))
 
@@ -330,6 +352,16 @@ def main(argv):
     figures = [e for e in elements.values() if e.get("/S") == "/Figure"]
     check("Figure with Alt", (figures or not furnished) and all(text_string(f.get("/Alt", "")).strip() for f in figures),
           "%d figures, alts %r" % (len(figures), [f.get("/Alt") for f in figures]))
+
+    def bbox_ok(f):  # /A << /O /Layout /BBox [l b r t] >> inside its page
+        a = value(objs, f.get("/A")) if f.get("/A") else {}
+        box = value(objs, a.get("/BBox")) if isinstance(a, dict) else None
+        page = value(objs, f.get("/Pg")) if f.get("/Pg") else {}
+        media = page.get("/MediaBox", [0, 0, 0, 0])
+        return (isinstance(a, dict) and a.get("/O") == "/Layout" and isinstance(box, list) and len(box) == 4 and
+                0 <= box[0] < box[2] <= media[2] and 0 <= box[1] < box[3] <= media[3])
+    check("Figure with /BBox (attribute object /O /Layout) on its page", all(bbox_ok(f) for f in figures),
+          "attributes %r" % [f.get("/A") for f in figures])
     langs = [text_string(e.get("/Lang")) for e in elements.values() if e.get("/Lang")]
     for tag in span_langs:
         spans = [e for e in elements.values() if e.get("/S") == "/Span" and text_string(e.get("/Lang")) == tag]
