@@ -373,6 +373,7 @@ typedef struct ctx {
         HPDF_Dict annot;
     } *marks;
     size_t mark_count, mark_cap, annot_count;
+    size_t span_element;      /* a line span being opened: its element, when not its first run's (0: that one's) */
 } ctx;
 
 static void hpdf_on_error(HPDF_STATUS error_no, HPDF_STATUS detail_no, void *user)
@@ -1192,17 +1193,44 @@ static vip_page_artifact artifact_of(const vip_page_item *it)
     return it->kind == VIP_PAGE_RUN || it->kind == VIP_PAGE_IMAGE ? it->artifact : VIP_ARTIFACT_LAYOUT;
 }
 
-/* Whether two items go in one marked-content sequence: the same structure element, and runs of one language (or
- * furniture of one kind). */
-static int same_mark(const vip_page_item *a, const vip_page_item *b)
+/* The start of an artifact's marked-content sequence, typed. */
+static const char *artifact_open(const vip_page_item *it)
+{
+    static const char *const kinds[] = {
+        [VIP_ARTIFACT_LAYOUT] = "/Artifact <</Type /Layout>> BDC\n",
+        [VIP_ARTIFACT_HEADER] = "/Artifact <</Type /Pagination /Subtype /Header>> BDC\n",
+        [VIP_ARTIFACT_FOOTER] = "/Artifact <</Type /Pagination /Subtype /Footer>> BDC\n",
+        [VIP_ARTIFACT_PAGINATION] = "/Artifact <</Type /Pagination>> BDC\n"};
+    return kinds[artifact_of(it)];
+}
+
+/* The element a run's text is marked for in a line span: a link's text is its paragraph's there (PDFium reads a
+ * line's ActualText only from a sequence holding no other, so a line that needs one cannot be cut at a link; the
+ * Link element then holds its annotation alone). */
+static size_t line_element(const vip_page_doc *doc, size_t tag)
+{
+    return tag && tag < doc->element_count && doc->elements[tag].role == VIP_ROLE_LINK ? doc->elements[tag].parent
+                                                                                        : tag;
+}
+
+/* Whether two items go in one marked-content sequence of a line: the same structure element (a link's as its
+ * paragraph's), and runs of one language (or furniture of one kind). */
+static int same_mark(const vip_page_doc *doc, const vip_page_item *a, const vip_page_item *b)
 {
     const char *la = a->kind == VIP_PAGE_RUN ? a->u.run.lang : NULL;
     const char *lb = b->kind == VIP_PAGE_RUN ? b->u.run.lang : NULL;
-    return a->tag == b->tag &&
+    return line_element(doc, a->tag) == line_element(doc, b->tag) &&
            (a->tag ? la == lb || (la && lb && strcmp(la, lb) == 0) : artifact_of(a) == artifact_of(b));
 }
 
 static int span_open(ctx *c, const char *tag);
+
+/* Whether an item is page furniture in a tagged document. */
+static int is_artifact(const ctx *c, const vip_page_item *it)
+{
+    return c->tagged && (!it->tag || it->tag >= c->doc->element_count);
+}
+
 /* PDFium's text extraction (CPDF_TextPage::CloseTempLine) has a bidi of its own, far from Unicode's. It takes a
  * line's characters left to right on the page and cuts them into segments of one direction class (CFX_BidiChar):
  * strong left (L), weak left (digits, number separators and terminators, marks, boundary neutrals: EN ES ET AN CS
@@ -1443,7 +1471,7 @@ static size_t open_line_span(ctx *c, const vip_page *page, size_t i, const uint3
         const vip_page_run *r = &page->items[end].u.run;
         if (fabs(r->y - first->y) >= 0.5 * first->size || used + r->glyph_count > uses_left)
             break;
-        if (!same_mark(&page->items[end], &page->items[i])) /* a span is one marked-content sequence */
+        if (!same_mark(c->doc, &page->items[end], &page->items[i])) /* a span is one marked-content sequence */
             break;
         if (r->glyph_count && r->font) {
             /* Runs that touch (or stand a space apart): a list marker, a table cell or another column is text of
@@ -1493,8 +1521,20 @@ static size_t open_line_span(ctx *c, const vip_page *page, size_t i, const uint3
     }
     if (needed <= 0 && !pdfium)
         return i;
+    for (size_t k = i; k < end; k++)
+        if (page->items[k].tag != page->items[i].tag)
+            c->span_element = line_element(c->doc, page->items[i].tag);
+    /* Furniture: its artifact holds the line's span, whose ActualText PDFium then reads as the innermost one (an
+     * artifact's property list inside the span would be the innermost), and its runs mark nothing of their own. */
+    if (is_artifact(c, &page->items[i])) {
+        sb_str(&c->out, artifact_open(&page->items[i]));
+        c->in_line_span++;
+        c->line_span_marked = 1;
+    }
     if (needed > 0) {
-        if (span_open(c, "Span"))
+        int rc = span_open(c, "Span");
+        c->span_element = 0;
+        if (rc)
             return SIZE_MAX;
         c->line_span_marked = c->tagged;
         uint32_t last = 0;
@@ -1518,7 +1558,9 @@ static size_t open_line_span(ctx *c, const vip_page *page, size_t i, const uint3
         if (needed > 0) {
             sb_str(&c->out, "/PDFiumText <</ActualText <FEFF");
         } else {
-            if (span_open(c, "PDFiumText"))
+            int rc = span_open(c, "PDFiumText");
+            c->span_element = 0;
+            if (rc)
                 return SIZE_MAX;
             c->line_span_marked = c->tagged;
         }
@@ -1977,12 +2019,13 @@ static const char *foreign_lang(const vip_page_doc *doc, size_t element, const c
 static int open_mark_properties(ctx *c, const char *span_tag)
 {
     const vip_page_item *it = c->mark_item;
+    size_t element = c->span_element ? c->span_element : it->tag;
     if (reserve(&c->marks, &c->mark_cap, c->mark_count + 1, sizeof *c->marks))
         return nomem(c);
-    const char *lang = foreign_lang(c->doc, it->tag, it->kind == VIP_PAGE_RUN ? it->u.run.lang : NULL);
-    c->marks[c->mark_count++] = (struct pdf_mark){it->tag, c->mark_page, c->mcid, it->order, lang, NULL};
+    const char *lang = foreign_lang(c->doc, element, it->kind == VIP_PAGE_RUN ? it->u.run.lang : NULL);
+    c->marks[c->mark_count++] = (struct pdf_mark){element, c->mark_page, c->mcid, it->order, lang, NULL};
     sb_char(&c->out, '/');
-    sb_str(&c->out, span_tag ? span_tag : lang ? "Span" : role_names[c->doc->elements[it->tag].role]);
+    sb_str(&c->out, span_tag ? span_tag : lang ? "Span" : role_names[c->doc->elements[element].role]);
     sb_str(&c->out, " <</MCID ");
     sb_num(&c->out, c->mcid++, 0);
     return VIP_OK;
@@ -1992,19 +2035,13 @@ static int mark_resume(ctx *c)
 {
     if (!c->tagged || !c->mark_item || c->mark_open)
         return VIP_OK;
-    int artifact = !c->mark_item->tag || c->mark_item->tag >= c->doc->element_count;
-    if (artifact) { /* spans may nest inside an artifact: it has no MCID */
-        static const char *const kinds[] = {
-            [VIP_ARTIFACT_LAYOUT] = "/Artifact <</Type /Layout>> BDC\n",
-            [VIP_ARTIFACT_HEADER] = "/Artifact <</Type /Pagination /Subtype /Header>> BDC\n",
-            [VIP_ARTIFACT_FOOTER] = "/Artifact <</Type /Pagination /Subtype /Footer>> BDC\n",
-            [VIP_ARTIFACT_PAGINATION] = "/Artifact <</Type /Pagination>> BDC\n"};
-        sb_str(&c->out, kinds[artifact_of(c->mark_item)]);
+    if (c->in_line_span && c->line_span_marked) /* the span is the sequence, or inside the artifact */
+        return VIP_OK;
+    if (is_artifact(c, c->mark_item)) { /* spans may nest inside an artifact: it has no MCID */
+        sb_str(&c->out, artifact_open(c->mark_item));
         c->mark_open = 1;
         return VIP_OK;
     }
-    if (c->in_line_span && c->line_span_marked) /* the span is the sequence */
-        return VIP_OK;
     c->mark_open = 1;
     int rc = open_mark_properties(c, NULL);
     sb_str(&c->out, ">> BDC\n");

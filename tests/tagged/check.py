@@ -423,17 +423,37 @@ def main(argv):
     def link_objects(node):
         return [k[2] for k in node[1] if isinstance(k, list) and k[0] == "Object"]
 
-    wrong, opened, uri_links = [], set(), 0
-    for ln in nodes(tree, "Link"):
+    def with_parents(node):
+        for k in node[1]:
+            if isinstance(k, list):
+                yield k, node
+                yield from with_parents(k)
+
+    # A link in a line that PDFium must read as one (right-to-left text) has its text there in its paragraph's
+    # marked content, its Link element its annotation (and its text on other lines): its paragraph's text must
+    # then hold the rest of the address.
+    wrong, opened, uri_links, in_parent = [], set(), 0, 0
+    for ln, parent in with_parents(tree):
+        if ln[0] != "Link":
+            continue
         spelt = {re.sub(r"\s", "", norm(element_text(ln, read=r))) for r in (logical, lambda s: s)}
+        around = {re.sub(r"\s", "", norm(element_text(parent, read=r))) for r in (logical, lambda s: s)}
         for o in link_objects(ln):
             uri = uri_of(all_annots.get(o, {}))
             if uri is None:
                 continue
             uri_links += 1
             opened.add(uri)
-            if not any(normal_uri(uri) in (normal_uri(t), normal_uri("https://" + t), "mailto:" + t) for t in spelt):
+            if any(normal_uri(uri) in (normal_uri(t), normal_uri("https://" + t), "mailto:" + t) for t in spelt):
+                continue
+            # Its text (none, or the part on a line of its own) in its paragraph's, which spells the address.
+            address = re.sub(r"^(https?://|mailto:)", "", uri)
+            if any(t in address and address.replace(t, "", 1) in a for t in spelt for a in around):
+                in_parent += 1
+            else:
                 wrong.append("%s opens %r, its text is %r" % (o, uri, sorted(spelt)))
+    print("INFO tagged %s: %d address links with their text in their paragraph's marked content (a line read as one)"
+          % (label, in_parent))
     all_uris = [a for a in all_annots.values() if a.get("/Subtype") == "/Link" and uri_of(a)]
     print("INFO tagged %s: %d address links (%d distinct), each opening what its Link element's text spells: %s" %
           (label, uri_links, len(opened), not wrong))
