@@ -77,6 +77,26 @@ for lang in ("ar", "pl"):
         s = s[:j] + 'state="initial"' + s[j + len('state="translated"'):]
     open(path, "w", encoding="utf-8").write(s)
 PY
+# So is a coded case value's (an offence name) wherever it is printed: in a sentence and in the summary table.
+/usr/bin/python3 - "$tmp/fallback" <<'PY'
+import sys
+for lang, unit in (("ar", "offence.hate_crime"), ("pl", "offence.theft_from_vehicle")):
+    path = "%s/%s.xlf" % (sys.argv[1], lang)
+    s = open(path, encoding="utf-8").read()
+    i = s.index('<unit id="%s"' % unit)
+    j = s.index('state="translated"', i)
+    s = s[:j] + 'state="initial"' + s[j + len('state="translated"'):]
+    open(path, "w", encoding="utf-8").write(s)
+PY
+if "$vipgen" letter examples/cases.csv --translations "$tmp/fallback" -o "$tmp/fallback-letters" \
+    >"$tmp/fallback.log" 2>&1; then
+    tagged_check "fallback:letter:pl" "$tmp/fallback-letters/NC-2024-012346_pl.pdf" --letter --lang pl \
+        --english "Theft from a vehicle"
+    tagged_check "fallback:letter:ar" "$tmp/fallback-letters/NC-2024-012348_ar.pdf" --letter --lang ar \
+        --english "Hate crime"
+else
+    fail "tagged: letters with an English offence name" "$(tail -n 3 "$tmp/fallback.log" | tr '\n' ' ')"
+fi
 for lang in ar pl; do
     if "$vipgen" booklet --lang "$lang" --translations "$tmp/fallback" -o "$tmp/fallback-$lang.pdf" \
         >"$tmp/fallback.log" 2>&1; then
