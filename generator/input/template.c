@@ -46,6 +46,9 @@ struct vip_template {
     size_t *record_count;
     const char *arg_string[MAX_ARGS], *arg_unit[MAX_ARGS];
     size_t arg_unit_count;
+    /* The merge's arguments that are a unit's English source, the unit having no translation (an offence name). */
+    const char *english_arg[MAX_ARGS];
+    size_t english_arg_count;
     /* The print variants chosen (<page><print name>), applied in order over the page's own settings. */
     char *print[4];
     size_t print_count;
@@ -823,14 +826,17 @@ static void note_arg_unit(vip_template *t, vip_catalog *cat, const char *string,
     }
 }
 
-/* A catalogue message, formatted, with its phone numbers kept whole and in order. */
-static char *format_msg(vip_template *t, vip_catalog *cat, const char *id, const vip_arg *args, size_t n,
-                        const vip_warn_sink *warn, vip_error *err)
+/* A catalogue message, formatted, with its phone numbers kept whole and in order; *english (when not NULL) is
+ * set when it is the English source, the unit having no translation. */
+static char *format_msg_english(vip_template *t, vip_catalog *cat, const char *id, const vip_arg *args, size_t n,
+                                const vip_warn_sink *warn, int *english, vip_error *err)
 {
     int fell_back = 0;
     char *s = vip_catalog_format(cat, id, args, n, &fell_back, err);
     if (!s)
         return NULL;
+    if (english)
+        *english = fell_back;
     if (fell_back)
         report_fallback(t, cat, id, warn);
     /* Previews: the message, and the units its arguments' text came from where that text is in it. */
@@ -850,6 +856,12 @@ static char *format_msg(vip_template *t, vip_catalog *cat, const char *id, const
     if (!glued)
         vip_error_set(err, VIP_ERR_NOMEM, "out of memory");
     return glued;
+}
+
+static char *format_msg(vip_template *t, vip_catalog *cat, const char *id, const vip_arg *args, size_t n,
+                        const vip_warn_sink *warn, vip_error *err)
+{
+    return format_msg_english(t, cat, id, args, n, warn, NULL, err);
 }
 
 /* ---- arguments from the case row ---- */
@@ -935,8 +947,11 @@ static int case_args(vip_template *t, vip_catalog *cat, const vip_case_row *row,
         } else if (code_prefix((vip_case_field)f) && *value) {
             char id[128];
             snprintf(id, sizeof id, "%s.%s", code_prefix((vip_case_field)f), value);
-            if (!(own = format_msg(t, cat, id, NULL, 0, warn, err)))
+            int english = 0;
+            if (!(own = format_msg_english(t, cat, id, NULL, 0, warn, &english, err)))
                 return err->code;
+            if (english && t->english_arg_count < MAX_ARGS)
+                t->english_arg[t->english_arg_count++] = own;
             a.string = own;
             note_arg_unit(t, cat, own, id);
         } else {
@@ -970,9 +985,12 @@ static int param_args(vip_template *t, vip_catalog *cat, const vip_warn_sink *wa
         if (given) {
             own = strdup(given);
         } else if (msg) {
-            own = format_msg(t, cat, msg, args, *count, warn, err);
+            int english = 0;
+            own = format_msg_english(t, cat, msg, args, *count, warn, &english, err);
             if (own)
                 note_arg_unit(t, cat, own, msg);
+            if (own && english && t->english_arg_count < MAX_ARGS)
+                t->english_arg[t->english_arg_count++] = own;
         } else {
             own = strdup(value ? value : "");
         }
@@ -1005,6 +1023,32 @@ typedef struct inline_ctx {
     vip_error *err;
 } inline_ctx;
 
+/* Text [start, end) of out is the English source of a unit the catalogue has not translated: in another
+ * language's document it is marked as English (a span of its own language, for screen readers and hyphenation). */
+static int mark_english(inline_ctx *c, vip_rich *out, size_t start, size_t end)
+{
+    const char *lang = vip_catalog_lang(c->cat);
+    if (!lang || (strncmp(lang, "en", 2) == 0 && (!lang[2] || lang[2] == '-')) || start >= end)
+        return VIP_OK;
+    return vip_rich_add_span(out, start, end, "en", VIP_WEIGHT_KEEP, c->err);
+}
+
+/* The English arguments (see english_arg) in the text from start to the end of out, marked as English. */
+static int mark_english_args(inline_ctx *c, vip_rich *out, size_t start)
+{
+    for (size_t a = 0; a < c->t->english_arg_count; a++) {
+        const char *arg = c->t->english_arg[a];
+        size_t n = strlen(arg);
+        for (const char *p = n ? strstr(out->text + start, arg) : NULL; p; p = strstr(p + n, arg)) {
+            size_t at = (size_t)(p - out->text);
+            int rc = mark_english(c, out, at, at + n);
+            if (rc)
+                return rc;
+        }
+    }
+    return VIP_OK;
+}
+
 static int field_text(inline_ctx *c, const xmlNode *n, vip_rich *out)
 {
     char *name = prop(n, "name"), *format = prop(n, "format"), *fallback = prop(n, "fallback");
@@ -1018,8 +1062,12 @@ static int field_text(inline_ctx *c, const xmlNode *n, vip_rich *out)
         rc = vip_error_set(c->err, VIP_ERR_INPUT, "%s:%d: <field name=\"%s\">: no such case column or parameter",
                            c->t->path, line_of(n), name ? name : "");
     } else if (fallback && f >= 0 && c->row && (!c->row->value[f] || !*c->row->value[f])) {
-        char *s = format_msg(c->t, c->cat, fallback, c->args, c->arg_count, c->warn, c->err);
+        int english = 0;
+        size_t start = out->length;
+        char *s = format_msg_english(c->t, c->cat, fallback, c->args, c->arg_count, c->warn, &english, c->err);
         rc = s ? vip_rich_append(out, s, strlen(s), c->err) : vip_error_prefix(c->err, "%s:%d: ", c->t->path, line_of(n));
+        if (!rc)
+            rc = english ? mark_english(c, out, start, out->length) : mark_english_args(c, out, start);
         free(s);
     } else if (arg->type == VIP_ARG_DATE || (format && strcmp(format, "date") == 0)) {
         /* A date on its own goes through the catalogue's date message, in the language's form and digits. */
@@ -1032,8 +1080,11 @@ static int field_text(inline_ctx *c, const xmlNode *n, vip_rich *out)
         /* Isolated (or translated, for coded columns): "12 Acacia Avenue" stays in its order in an RTL letter. */
         const char *unit = arg_unit(c->t, arg->string);
         rc = unit ? record_unit(c->t, c->cat, unit, c->err) : VIP_OK;
+        size_t start = out->length;
         if (!rc)
             rc = vip_rich_append(out, arg->string, strlen(arg->string), c->err);
+        if (!rc)
+            rc = mark_english_args(c, out, start);
     }
     xmlFree(name);
     xmlFree(format);
@@ -1048,11 +1099,14 @@ static int inline_content(inline_ctx *c, const xmlNode *parent, vip_rich *out)
         int rc = VIP_OK;
         if (is_el(n, "msg")) {
             char *id = prop(n, "id");
-            char *s = id ? format_msg(c->t, c->cat, id, c->args, c->arg_count, c->warn, c->err) : NULL;
+            int english = 0;
+            size_t start = out->length;
+            char *s = id ? format_msg_english(c->t, c->cat, id, c->args, c->arg_count, c->warn, &english, c->err)
+                         : NULL;
             if (!s)
                 rc = vip_error_prefix(c->err, "%s:%d: ", c->t->path, line_of(n));
-            else
-                rc = vip_rich_append(out, s, strlen(s), c->err);
+            else if (!(rc = vip_rich_append(out, s, strlen(s), c->err)))
+                rc = english ? mark_english(c, out, start, out->length) : mark_english_args(c, out, start);
             free(s);
             xmlFree(id);
         } else if (is_el(n, "field")) {
@@ -1113,7 +1167,7 @@ static vip_block *add(merge *m, inline_ctx *c, vip_block_kind kind, const xmlNod
     }
     if (content) {
         vip_rich_free(&b->content);
-        if (inline_content(c, content, &b->content))
+        if (inline_content(c, content, &b->content) || vip_rich_find_links(&b->content, m->err))
             return NULL;
     }
     return b;
@@ -1195,7 +1249,8 @@ static int table(merge *m, inline_ctx *c, const xmlNode *n)
             b->cell_lines[b->cell_count] = lines ? atoi(lines) : 0;
             xmlFree(lines);
             size_t recorded = b->unit_count;
-            if (inline_content(c, td, &b->cells[b->cell_count]))
+            if (inline_content(c, td, &b->cells[b->cell_count]) ||
+                vip_rich_find_links(&b->cells[b->cell_count], m->err))
                 return m->err->code;
             /* Previews and vipgen check: which cell's text a unit is, for what does not fit there. */
             for (size_t k = recorded; k < b->unit_count; k++)
@@ -1237,6 +1292,7 @@ static int block(merge *m, inline_ctx *c, const xmlNode *n)
         xmlFree(num);
         if (numbered && number_heading(m, c, b))
             return m->err->code;
+        b->section = numbered;
     } else if (is_el(n, "p")) {
         if (!(b = add(m, c, VIP_BLOCK_PARAGRAPH, n, n)))
             return m->err->code;
@@ -1500,6 +1556,7 @@ vip_doc *vip_template_merge(vip_template *t, vip_catalog *cat, const vip_case_ro
         return NULL;
     m.doc->dir = lang->rtl ? VIP_DIR_RTL : VIP_DIR_LTR;
     t->arg_unit_count = 0;
+    t->english_arg_count = 0;
     t->record_to = NULL;
     if (case_args(t, cat, row, warn, m.args, &m.arg_count, m.owned, &m.owned_count, err) ||
         param_args(t, cat, warn, m.args, &m.arg_count, m.owned, &m.owned_count, err) ||
@@ -1585,12 +1642,14 @@ vip_doc *vip_template_merge(vip_template *t, vip_catalog *cat, const vip_case_ro
         free(m.owned[i]);
     t->record_to = NULL;
     t->arg_unit_count = 0;
+    t->english_arg_count = 0;
     return m.doc;
 fail:
     for (size_t i = 0; i < m.owned_count; i++)
         free(m.owned[i]);
     t->record_to = NULL;
     t->arg_unit_count = 0;
+    t->english_arg_count = 0;
     vip_doc_destroy(m.doc);
     return NULL;
 }

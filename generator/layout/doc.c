@@ -65,7 +65,110 @@ int vip_rich_add_link(vip_rich *r, size_t start, size_t end, const char *uri, vi
     char *u = strdup(uri);
     if (!u)
         return vip_error_set(err, VIP_ERR_NOMEM, "out of memory");
-    r->links[r->link_count++] = (vip_link){start, end, u};
+    r->links[r->link_count++] = (vip_link){start, end, u, 0, 0};
+    return VIP_OK;
+}
+
+/* Addresses are recognised here, in the document tree, rather than marked in the templates: they are in the
+ * catalogue's translated text (every language names victimsupport.org.uk) and in case values (an officer's email),
+ * neither of which the template sees the inside of. ICU has no URL finder, and a full one (RFC 3986, every
+ * top-level domain) would find false ones in prose ("e.g.", "No.5"): this one knows only what letters print. */
+
+static int link_is_alnum(char c)
+{
+    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+}
+
+/* The end of a domain name starting at s[i] (labels of letters, digits and inner hyphens joined by dots; the
+ * last label of two or more letters, lower case unless upper is set), or i when none starts there. */
+static size_t domain_end(const char *s, size_t i, size_t n, int upper)
+{
+    size_t j = i, labels = 0, end = i;
+    for (;;) {
+        size_t start = j;
+        int letters_only = 1;
+        while (j < n && (link_is_alnum(s[j]) || (s[j] == '-' && j > start))) {
+            if (!upper && s[j] >= 'A' && s[j] <= 'Z')
+                return i;
+            letters_only &= !(s[j] >= '0' && s[j] <= '9') && s[j] != '-';
+            j++;
+        }
+        if (j == start || s[j - 1] == '-')
+            return labels >= 2 ? end : i;
+        labels++;
+        if (labels >= 2 && letters_only && j - start >= 2)
+            end = j;
+        if (j + 1 < n && s[j] == '.' && link_is_alnum(s[j + 1]))
+            j++;
+        else
+            return labels >= 2 && end == j ? end : i;
+    }
+}
+
+/* Whether c may be in a URL's path (RFC 3986's unreserved and the delimiters a path or query uses). */
+static int path_char(char c)
+{
+    return link_is_alnum(c) || (c && strchr("-._~/%?#=&+:@", c));
+}
+
+int vip_rich_find_links(vip_rich *r, vip_error *err)
+{
+    const char *s = r->text;
+    size_t n = r->length;
+    for (size_t i = 0; s && i < n;) {
+        int covered = 0;
+        for (size_t l = 0; l < r->link_count; l++)
+            covered |= i >= r->links[l].start && i < r->links[l].end;
+        char prev = i ? s[i - 1] : ' ';
+        if (covered || link_is_alnum(prev) || (prev && strchr(".-_@/:%+", prev)) || !link_is_alnum(s[i])) {
+            i++;
+            continue;
+        }
+        size_t start = i, end = i;
+        const char *scheme = "https://";
+        if (strncmp(s + i, "https://", 8) == 0 || strncmp(s + i, "http://", 7) == 0) {
+            size_t host = i + (s[i + 4] == 's' ? 8 : 7);
+            end = domain_end(s, host, n, 1);
+            end = end == host ? i : end;
+            scheme = "";
+        } else {
+            /* An email: its local part, '@', its domain (case values may be in capitals). */
+            size_t at = i;
+            while (at < n && (link_is_alnum(s[at]) || strchr("._%+-", s[at])))
+                at++;
+            if (at < n && s[at] == '@' && at > i && s[at - 1] != '.') {
+                end = domain_end(s, at + 1, n, 1);
+                scheme = end > at + 1 ? "mailto:" : "";
+                end = end > at + 1 ? end : i;
+            } else {
+                end = domain_end(s, i, n, 0);
+            }
+        }
+        if (end == i || (end < n && (link_is_alnum(s[end]) || strchr("-_@", s[end])))) {
+            /* Not an address: go on after this word's letters. */
+            while (i < n && (link_is_alnum(s[i]) || strchr(".-_@", s[i])))
+                i++;
+            continue;
+        }
+        if (strcmp(scheme, "mailto:") != 0 && end < n && s[end] == '/') {
+            while (end < n && path_char(s[end]))
+                end++;
+            while (end > start && strchr(".,;:!?)", s[end - 1]))
+                end--;
+        }
+        char *uri = malloc(strlen(scheme) + (end - start) + 1);
+        if (!uri)
+            return vip_error_set(err, VIP_ERR_NOMEM, "out of memory");
+        memcpy(uri, scheme, strlen(scheme));
+        memcpy(uri + strlen(scheme), s + start, end - start);
+        uri[strlen(scheme) + end - start] = '\0';
+        int rc = vip_rich_add_link(r, start, end, uri, err);
+        free(uri);
+        if (rc)
+            return rc;
+        r->links[r->link_count - 1].plain = 1;
+        i = end;
+    }
     return VIP_OK;
 }
 

@@ -32,6 +32,9 @@ typedef enum {
 typedef struct vip_link {
     size_t start, end;     /* byte range of the linked text */
     char *uri;
+    int plain;             /* found in the text (vip_rich_find_links): drawn like the text around it */
+    size_t target;         /* a place in the document: 1 + the index of the heading block it goes to (uri NULL);
+                            * 0: the uri */
 } vip_link;
 
 /* Text with its inline spans (language, weight) and links. */
@@ -52,6 +55,7 @@ typedef struct vip_block {
     vip_region region;
     int level;             /* heading level, 1 = largest */
     int bookmark;          /* headings: listed in the PDF outline and the contents */
+    int section;           /* level-1 headings: numbered, starting a section that runs to the next level-1 one */
     vip_rich content;      /* headings, paragraphs, list items */
     char *lang;            /* BCP 47; the document's when the block has none of its own */
     vip_dir dir;
@@ -125,6 +129,12 @@ int vip_rich_add_span(vip_rich *rich, size_t start, size_t end, const char *lang
                       vip_error *err);
 int vip_rich_add_link(vip_rich *rich, size_t start, size_t end, const char *uri, vip_error *err);
 void vip_rich_free(vip_rich *rich);
+/* Makes each web address ("victimsupport.org.uk", "gov.uk/claim-compensation-criminal-injury", "https://...") and
+ * email address in the text that no link covers yet a plain link: https:// or mailto:. A web address is lower-case
+ * ASCII labels joined by dots, the last of two or more letters, not touching other letters, digits or an '@'; a
+ * path after '/' runs to a space or a character URLs do not hold; a final '.', ',', ';', ':', '!', '?' or ')' is
+ * the sentence's. */
+int vip_rich_find_links(vip_rich *rich, vip_error *err);
 
 /* Reads a plain-text document: "# " starts a heading (## level 2, ### level 3), blank lines separate
  * paragraphs, the lines of a paragraph are joined with a space, and a paragraph that starts with

@@ -59,6 +59,9 @@ typedef struct flow {
     double box_top;
     const vip_block *table_header;  /* the header row to repeat after a page break */
     size_t *heading_page;           /* per block: page of a heading (filled in by every pass) */
+    double *heading_y;              /* per block: top of a heading on its page (this pass) */
+    struct goto_link { size_t page, link, block; } *gotos; /* links to headings, resolved once all are placed */
+    size_t goto_count, goto_cap;
     const size_t *known_page;       /* from the previous pass, for the contents; NULL in the first */
     double scale;                   /* applied to every type size (1 unless fitting into max_pages) */
     double leading;                 /* fraction of the size between lines */
@@ -258,30 +261,35 @@ static size_t tag_of(const flow *f, const vip_rich *r)
 
 /* The Link element of link l of r, under parent; made when the link's first run is placed, so that it takes that
  * run's place in the reading order. 0 when out of memory. */
+/* Notes element e as link l of r's Link element. */
+static int set_link_element(flow *f, const vip_rich *r, size_t l, size_t e)
+{
+    if (f->link_tag_count == f->link_tag_cap) {
+        size_t cap = f->link_tag_cap ? 2 * f->link_tag_cap : 16;
+        struct link_tag *grown = realloc(f->link_tags, cap * sizeof *grown);
+        if (!grown)
+            return VIP_ERR_NOMEM;
+        f->link_tags = grown;
+        f->link_tag_cap = cap;
+    }
+    f->link_tags[f->link_tag_count++] = (struct link_tag){r, l, e};
+    return VIP_OK;
+}
+
 static size_t link_element(flow *f, const vip_rich *r, size_t l, size_t parent)
 {
     for (size_t i = f->link_tag_count; i-- > 0;)
         if (f->link_tags[i].r == r && f->link_tags[i].link == l)
             return f->link_tags[i].element;
-    if (f->link_tag_count == f->link_tag_cap) {
-        size_t cap = f->link_tag_cap ? 2 * f->link_tag_cap : 16;
-        struct link_tag *grown = realloc(f->link_tags, cap * sizeof *grown);
-        if (!grown)
-            return 0;
-        f->link_tags = grown;
-        f->link_tag_cap = cap;
-    }
     size_t e = vip_page_doc_add_element(f->out, VIP_ROLE_LINK, parent, NULL, NULL);
-    if (e)
-        f->link_tags[f->link_tag_count++] = (struct link_tag){r, l, e};
-    return e;
+    return e && !set_link_element(f, r, l, e) ? e : 0;
 }
 
-/* The link of r a run of text [start, end) lies in, or SIZE_MAX. */
+/* The link of r a run of text [start, end) is part of (runs are cut where links begin and end), or SIZE_MAX. */
 static size_t link_of(const vip_rich *r, size_t start, size_t end)
 {
     for (size_t l = 0; r && l < r->link_count; l++)
-        if (start >= r->links[l].start && end <= r->links[l].end)
+        if (start < r->links[l].end && end > r->links[l].start)
             return l;
     return SIZE_MAX;
 }
@@ -310,7 +318,71 @@ static int tag_line(flow *f, vip_page *page, size_t first, const vip_rich *r)
     }
 }
 
-/* Puts one line on the current page with its baseline at y; links in the line become clickable areas. */
+/* A link to heading block `block` from link `link` of the current page; its place is known once the pass is done. */
+static int note_goto(flow *f, size_t link, size_t block)
+{
+    if (f->goto_count == f->goto_cap) {
+        size_t cap = f->goto_cap ? 2 * f->goto_cap : 16;
+        struct goto_link *grown = realloc(f->gotos, cap * sizeof *grown);
+        if (!grown)
+            return nomem(f);
+        f->gotos = grown;
+        f->goto_cap = cap;
+    }
+    f->gotos[f->goto_count++] = (struct goto_link){f->page, link, block};
+    return VIP_OK;
+}
+
+/* The link of r that glyph g of a run is part of, or SIZE_MAX: the one its cluster's text overlaps (a cluster
+ * may begin with an invisible character before the link, such as the isolate around a case value). */
+static size_t link_at(const vip_rich *r, const vip_text_run *tr, size_t g)
+{
+    if (!r || !r->link_count)
+        return SIZE_MAX;
+    uint32_t start = tr->glyphs[g].cluster, end = tr->end;
+    for (size_t k = 0; k < tr->glyph_count; k++)
+        if (tr->glyphs[k].cluster > start && tr->glyphs[k].cluster < end)
+            end = tr->glyphs[k].cluster;
+    for (size_t l = 0; l < r->link_count; l++)
+        if (start < r->links[l].end && end > r->links[l].start)
+            return l;
+    return SIZE_MAX;
+}
+
+/* Adds the glyphs [from, to) of a shaped run (visual order) as one page run, at the same places on the page. */
+static int add_run_piece(flow *f, vip_page *page, const vip_text_run *tr, size_t from, size_t to, const char *text,
+                         const vip_link *link, double x0, double baseline, uint32_t color)
+{
+    vip_page_glyph *glyphs = malloc((to - from) * sizeof *glyphs);
+    if (!glyphs)
+        return nomem(f);
+    /* The piece's text: from its first cluster to the next cluster of the run after its last (or the run's end). */
+    uint32_t start = UINT32_MAX, last = 0, end = tr->end;
+    double origin = from > 0 ? tr->glyphs[from].x : 0;
+    for (size_t g = from; g < to; g++) {
+        const vip_text_glyph *gl = &tr->glyphs[g];
+        glyphs[g - from] = (vip_page_glyph){gl->gid, gl->cluster, gl->x - origin, gl->y, gl->advance};
+        start = gl->cluster < start ? gl->cluster : start;
+        last = gl->cluster > last ? gl->cluster : last;
+    }
+    for (size_t g = 0; g < tr->glyph_count; g++)
+        if (tr->glyphs[g].cluster > last && tr->glyphs[g].cluster < end)
+            end = tr->glyphs[g].cluster;
+    if (from == 0 && to == tr->glyph_count)
+        start = tr->start, end = tr->end;
+    if (link) /* a link's piece ends with its text (a line-end space without a glyph is not the link's) */
+        end = end < link->end ? end : (uint32_t)link->end;
+    vip_page_run run = {.font = tr->font, .size = tr->size, .x = x0 + tr->x + origin, .y = baseline,
+                        .rtl = tr->rtl, .text = text, .text_start = start, .text_end = end, .lang = tr->lang,
+                        .glyphs = glyphs, .glyph_count = to - from, .color = color};
+    int rc = vip_page_add_run(f->out, page, &run);
+    free(glyphs);
+    return rc ? nomem(f) : VIP_OK;
+}
+
+/* Puts one line on the current page with its baseline at y; links in the line become clickable areas. A run is
+ * cut where a link starts or ends inside it (its glyphs stay where they were shaped), so that the link's text is
+ * marked content of its own, in its Link element. */
 static int emit_line(flow *f, const vip_text_line *line, const char *text, const vip_rich *r, double x0,
                      double baseline, uint32_t color)
 {
@@ -318,25 +390,16 @@ static int emit_line(flow *f, const vip_text_line *line, const char *text, const
     size_t first = page->item_count;
     for (size_t i = 0; i < line->run_count; i++) {
         const vip_text_run *tr = &line->runs[i];
-        if (tr->glyph_count == 0)
-            continue;
-        vip_page_glyph *glyphs = malloc(tr->glyph_count * sizeof *glyphs);
-        if (!glyphs)
-            return nomem(f);
-        for (size_t g = 0; g < tr->glyph_count; g++)
-            glyphs[g] = (vip_page_glyph){tr->glyphs[g].gid, tr->glyphs[g].cluster, tr->glyphs[g].x,
-                                         tr->glyphs[g].y, tr->glyphs[g].advance};
-        uint32_t run_color = color;
-        for (size_t l = 0; r && l < r->link_count; l++)
-            if (tr->start >= r->links[l].start && tr->end <= r->links[l].end)
-                run_color = COLOR_LINK;
-        vip_page_run run = {.font = tr->font, .size = tr->size, .x = x0 + tr->x, .y = baseline, .rtl = tr->rtl,
-                            .text = text, .text_start = tr->start, .text_end = tr->end, .lang = tr->lang,
-                            .glyphs = glyphs, .glyph_count = tr->glyph_count, .color = run_color};
-        int rc = vip_page_add_run(f->out, page, &run);
-        free(glyphs);
-        if (rc)
-            return nomem(f);
+        for (size_t from = 0, to; from < tr->glyph_count; from = to) {
+            size_t l = link_at(r, tr, from);
+            for (to = from + 1; to < tr->glyph_count && link_at(r, tr, to) == l; to++)
+                ;
+            /* A link the template draws as one (<link>) is coloured; one found in the text looks like the text. */
+            uint32_t run_color = l != SIZE_MAX && !r->links[l].plain ? COLOR_LINK : color;
+            if (add_run_piece(f, page, tr, from, to, text, l == SIZE_MAX ? NULL : &r->links[l], x0, baseline,
+                              run_color))
+                return f->err->code;
+        }
     }
     if (tag_line(f, page, first, r) || note_area(f, line, r, x0, baseline))
         return f->err->code;
@@ -346,7 +409,7 @@ static int emit_line(flow *f, const vip_text_line *line, const char *text, const
         for (size_t i = 0; i < line->run_count; i++)
             for (size_t g = 0; g < line->runs[i].glyph_count; g++) {
                 const vip_text_glyph *gl = &line->runs[i].glyphs[g];
-                if (gl->cluster >= r->links[l].start && gl->cluster < r->links[l].end) {
+                if (link_at(r, &line->runs[i], g) == l) {
                     double x = x0 + line->runs[i].x + gl->x;
                     lo = fmin(lo, x);
                     hi = fmax(hi, x + gl->advance);
@@ -354,10 +417,15 @@ static int emit_line(flow *f, const vip_text_line *line, const char *text, const
             }
         if (lo < hi) {
             vip_page_rule underline = {lo, baseline + 1.5, hi, baseline + 1.5, 0.5, COLOR_LINK};
-            if (vip_page_add_rule(page, &underline) ||
-                vip_page_add_link(f->out, page, lo, baseline - line->ascent, hi - lo, line->ascent + line->descent,
-                                  r->links[l].uri))
+            double top = baseline - line->ascent, height = line->ascent + line->descent;
+            const char *goes_to = r->links[l].target ? f->doc->blocks[r->links[l].target - 1].content.text : NULL;
+            goes_to = goes_to ? goes_to : "";
+            if ((!r->links[l].plain && vip_page_add_rule(page, &underline)) ||
+                (r->links[l].target ? vip_page_add_goto(f->out, page, lo, top, hi - lo, height, 0, 0, goes_to)
+                                    : vip_page_add_link(f->out, page, lo, top, hi - lo, height, r->links[l].uri)))
                 return nomem(f);
+            if (r->links[l].target && note_goto(f, page->link_count - 1, r->links[l].target - 1))
+                return f->err->code;
             /* The annotation goes in its Link element, after the link's text. */
             size_t tag = tag_of(f, r);
             if (tag && !(page->links[page->link_count - 1].tag = link_element(f, r, l, tag)))
@@ -457,12 +525,19 @@ static int contents_entry(flow *f, const vip_block *h, size_t index, size_t cont
     if (!num)
         return f->err->code ? f->err->code : nomem(f);
     vip_rich nr = {.text = num, .length = strlen(num)};
-    /* Each entry an item of the contents (TOCI), title and page number. */
+    /* Each entry an item of the contents (TOCI), title and page number, which go to the heading: one link over
+     * both (the title's Link element holds the number's text and areas too), drawn like the text. */
     if (f->block_tag[contents] && !(f->out->current = vip_page_doc_add_element(f->out, VIP_ROLE_TOCI,
                                                                                f->block_tag[contents], NULL, NULL))) {
         free(num);
         return nomem(f);
     }
+    vip_link title_link = {0, h->content.length, NULL, 1, index + 1}, number_link = {0, nr.length, NULL, 1, index + 1};
+    vip_rich entry = h->content;
+    entry.links = &title_link;
+    entry.link_count = 1;
+    nr.links = &number_link;
+    nr.link_count = 1;
     vip_weight w = h->level == 1 ? VIP_WEIGHT_BOLD : VIP_WEIGHT_REGULAR;
     vip_paragraph *title = lay(f, &h->content, h->lang, 0, VIP_ALIGN_START, size, w, width - indent - num_width,
                                h->where);
@@ -473,12 +548,18 @@ static int contents_entry(flow *f, const vip_block *h, size_t index, size_t cont
     } else {
         double start_x = f->rtl ? f->left + num_width : f->left + indent;
         double num_x = f->rtl ? f->left : f->right - num_width;
-        if ((rc = place(f, title, NULL, start_x, COLOR_TEXT, NULL, NULL)) == VIP_OK && pn->line_count) {
+        if ((rc = place(f, title, &entry, start_x, COLOR_TEXT, NULL, NULL)) == VIP_OK && pn->line_count) {
             /* The number sits on the title's last line, which is on the current page. */
             const vip_text_line *last = &title->lines[title->line_count - 1];
             double baseline = f->y - line_height(last) + last->ascent;
             const char *kept = vip_page_doc_keep_text(f->out, pn->text, pn->length);
-            rc = kept ? emit_line(f, &pn->lines[0], kept, NULL, num_x, baseline, COLOR_TEXT) : nomem(f);
+            rc = kept ? VIP_OK : nomem(f);
+            /* The number in the title's Link element. */
+            size_t link = f->out->current ? link_element(f, &entry, 0, f->out->current) : 0;
+            if (!rc && f->out->current && (!link || set_link_element(f, &nr, 0, link)))
+                rc = nomem(f);
+            if (!rc)
+                rc = emit_line(f, &pn->lines[0], kept, &nr, num_x, baseline, COLOR_TEXT);
         }
         f->y += 2;
     }
@@ -486,6 +567,10 @@ static int contents_entry(flow *f, const vip_block *h, size_t index, size_t cont
     vip_paragraph_destroy(pn);
     free(num);
     f->out->current = 0;
+    /* entry and nr go with this call: their Link elements must not be found again by their addresses. */
+    for (size_t i = 0; i < f->link_tag_count; i++)
+        if (f->link_tags[i].r == &entry || f->link_tags[i].r == &nr)
+            f->link_tags[i].r = NULL;
     return rc;
 }
 
@@ -533,7 +618,9 @@ static int lay_row(flow *f, const vip_block *b, int repeating)
     if (f->page != before && f->table_header && !b->header && !repeating) {
         /* The header row again at the top of the new page. */
         f->repeating = 1; /* furniture: the header row is in the structure once */
+        f->out->artifact = VIP_ARTIFACT_PAGINATION;
         rc = lay_row(f, f->table_header, 1);
+        f->out->artifact = VIP_ARTIFACT_LAYOUT;
         f->repeating = 0;
         if (rc)
             goto done;
@@ -875,6 +962,7 @@ static int lay_heading(flow *f, size_t index)
         if (f->y > f->page_top + 1)
             f->y += before;
         f->heading_page[index] = f->page;
+        f->heading_y[index] = f->y;
         if (b->bookmark) {
             char *title = strndup(b->content.text ? b->content.text : "", b->content.length);
             if (!title || vip_page_doc_add_outline(f->out, title, b->level, f->page, f->y))
@@ -1113,8 +1201,10 @@ static int furniture(flow *f)
             double base = f->top - 6 * MM, rule_y = f->top - 4 * MM;
             if (p->line_count)
                 header_place(f, &p->lines[0], size, &base, &rule_y);
+            f->out->artifact = VIP_ARTIFACT_HEADER;
             int rc = kept && p->line_count ? emit_line(f, &p->lines[0], kept, NULL, f->left, base, COLOR_MUTED)
                                            : (kept ? VIP_OK : nomem(f));
+            f->out->artifact = VIP_ARTIFACT_LAYOUT;
             vip_page_rule rule = {f->left, rule_y, f->right, rule_y, 0.5, COLOR_RULE};
             if (!rc && vip_page_add_rule(cur(f), &rule))
                 rc = nomem(f);
@@ -1133,6 +1223,7 @@ static int furniture(flow *f)
             const char *kept = p ? vip_page_doc_keep_text(f->out, p->text, p->length) : NULL;
             if (p && !kept)
                 rc = nomem(f);
+            f->out->artifact = VIP_ARTIFACT_FOOTER;
             if (!rc && p->line_count)
                 /* Half way into the bottom margin, and out of office printers' unprintable edge (10 mm, the
                  * glyphs' full height counted). */
@@ -1141,6 +1232,7 @@ static int furniture(flow *f)
                                         2.5 * MM,
                                     f->ph - EDGE - footer_descent(&p->lines[0])),
                                COLOR_MUTED);
+            f->out->artifact = VIP_ARTIFACT_LAYOUT;
             vip_paragraph_destroy(p);
             free(label);
             if (rc)
@@ -1170,14 +1262,20 @@ static size_t add_element(flow *f, vip_page_role role, size_t parent, const char
 /* The structure tree, in reading order, made before anything is placed (a two-column list places its items out
  * of order): per block its element, a list item's LI (its Lbl and LBody the next two), a table row's TR (its
  * cells the next ones), a box's Div (the blocks in it below it), an image's Figure (when it has alternative
- * text; one without is decoration). Lists and tables group their consecutive items and rows. */
+ * text; one without is decoration). Lists and tables group their consecutive items and rows; a numbered
+ * section's Sect holds its heading and the blocks up to the next level-1 heading. */
 static int tag_blocks(flow *f)
 {
     const vip_doc *d = f->doc;
-    size_t list = 0, table = 0, box = 0;
+    size_t list = 0, table = 0, box = 0, sect = 0;
     for (size_t i = 0; i < d->block_count; i++) {
         const vip_block *b = &d->blocks[i];
-        size_t parent = box, e = 0;
+        if (b->kind == VIP_BLOCK_HEADING && b->level <= 1 && b->region == VIP_REGION_BODY) {
+            sect = 0;
+            if (b->section && !(sect = add_element(f, VIP_ROLE_SECT, 0, b->lang, NULL)))
+                return nomem(f);
+        }
+        size_t parent = box ? box : sect, e = 0;
         if (b->kind != VIP_BLOCK_LIST_ITEM || !continues_list(d, i))
             list = 0;
         if (b->kind != VIP_BLOCK_TABLE_ROW || (i && d->blocks[i - 1].region != b->region))
@@ -1212,7 +1310,7 @@ static int tag_blocks(flow *f)
             }
             break;
         case VIP_BLOCK_BOX_BEGIN:
-            e = box = add_element(f, VIP_ROLE_DIV, 0, b->lang, NULL);
+            e = box = add_element(f, VIP_ROLE_DIV, sect, b->lang, NULL);
             break;
         case VIP_BLOCK_BOX_END:
             box = 0;
@@ -1256,7 +1354,9 @@ static vip_page_doc *run_pass(vip_text *text, const vip_doc *doc, const vip_layo
     f.left = f.rtl ? me : ms;
     f.right = f.pw - (f.rtl ? ms : me);
     if (!(f.out = vip_page_doc_create(doc->title, doc->lang)) ||
-        !(f.block_tag = calloc(doc->block_count ? doc->block_count : 1, sizeof *f.block_tag))) {
+        !(f.block_tag = calloc(doc->block_count ? doc->block_count : 1, sizeof *f.block_tag)) ||
+        !(f.heading_y = calloc(doc->block_count ? doc->block_count : 1, sizeof *f.heading_y))) {
+        free(f.block_tag);
         vip_page_doc_destroy(f.out);
         vip_error_set(err, VIP_ERR_NOMEM, "out of memory");
         return NULL;
@@ -1300,9 +1400,17 @@ static vip_page_doc *run_pass(vip_text *text, const vip_doc *doc, const vip_layo
         rc = close_box_segment(&f, f.y);
     if (!rc && f.out->page_count == 0 && !vip_page_doc_add_page(f.out, f.pw, f.ph))
         rc = vip_error_set(err, VIP_ERR_NOMEM, "out of memory");
+    /* The contents' links go where their headings were placed. */
+    for (size_t i = 0; !rc && i < f.goto_count; i++) {
+        vip_page_link *l = &f.out->pages[f.gotos[i].page].links[f.gotos[i].link];
+        l->dest_page = heading_page[f.gotos[i].block] < f.out->page_count ? heading_page[f.gotos[i].block] : 0;
+        l->dest_y = f.heading_y[f.gotos[i].block];
+    }
     if (!rc)
         rc = furniture(&f);
     free(f.block_tag);
+    free(f.heading_y);
+    free(f.gotos);
     free(f.link_tags);
     if (rc) {
         vip_page_doc_destroy(f.out);

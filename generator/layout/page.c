@@ -112,6 +112,7 @@ int vip_page_add_run(vip_page_doc *doc, vip_page *page, const vip_page_run *run)
         return VIP_ERR_NOMEM;
     item->kind = VIP_PAGE_RUN;
     item->tag = doc->current;
+    item->artifact = doc->artifact;
     item->order = doc->next_order++;
     item->u.run = *run;
     item->u.run.glyphs = glyphs;
@@ -151,6 +152,7 @@ int vip_page_add_image(vip_page_doc *doc, vip_page *page, const char *path, doub
         return VIP_ERR_NOMEM;
     item->kind = VIP_PAGE_IMAGE;
     item->tag = doc->current;
+    item->artifact = doc->artifact;
     item->order = doc->next_order++;
     item->u.image = (vip_page_image){kept, x, y, width, height};
     return VIP_OK;
@@ -162,7 +164,19 @@ int vip_page_add_link(vip_page_doc *doc, vip_page *page, double x, double y, dou
     const char *kept = vip_page_doc_keep_text(doc, uri, strlen(uri));
     if (!kept || grow((void **)&page->links, &page->link_cap, page->link_count + 1, sizeof *page->links))
         return VIP_ERR_NOMEM;
-    page->links[page->link_count++] = (vip_page_link){x, y, width, height, kept, doc->current, doc->next_order++};
+    page->links[page->link_count++] =
+        (vip_page_link){x, y, width, height, kept, 0, 0, NULL, doc->current, doc->next_order++};
+    return VIP_OK;
+}
+
+int vip_page_add_goto(vip_page_doc *doc, vip_page *page, double x, double y, double width, double height,
+                      size_t dest_page, double dest_y, const char *contents)
+{
+    const char *kept = vip_page_doc_keep_text(doc, contents, strlen(contents));
+    if (!kept || grow((void **)&page->links, &page->link_cap, page->link_count + 1, sizeof *page->links))
+        return VIP_ERR_NOMEM;
+    page->links[page->link_count++] =
+        (vip_page_link){x, y, width, height, NULL, dest_page, dest_y, kept, doc->current, doc->next_order++};
     return VIP_OK;
 }
 

@@ -50,9 +50,18 @@ typedef struct vip_page_image {
     double x, y, width, height;   /* top-left corner and size */
 } vip_page_image;
 
+/* What page furniture (an item of no structure element) is, for tagged PDF's artifacts. */
+typedef enum {
+    VIP_ARTIFACT_LAYOUT,     /* rules, backgrounds, decoration */
+    VIP_ARTIFACT_HEADER,     /* the running header */
+    VIP_ARTIFACT_FOOTER,     /* the running footer (page numbers) */
+    VIP_ARTIFACT_PAGINATION  /* other text repeated because of a page break (a table's header row) */
+} vip_page_artifact;
+
 typedef struct vip_page_item {
     enum { VIP_PAGE_RUN, VIP_PAGE_RULE, VIP_PAGE_RECT, VIP_PAGE_IMAGE } kind;
     size_t tag;              /* the structure element it belongs to (index into elements); 0: page furniture */
+    vip_page_artifact artifact; /* page furniture: what it is (rules and rectangles are always layout) */
     uint64_t order;          /* its place in the reading order (items of a right-to-left line are drawn in another) */
     union {
         vip_page_run run;
@@ -62,10 +71,13 @@ typedef struct vip_page_item {
     } u;
 } vip_page_item;
 
-/* A clickable area that opens a URI. */
+/* A clickable area that opens a URI, or goes to a place in the document. */
 typedef struct vip_page_link {
     double x, y, width, height;   /* top-left corner and size */
-    const char *uri;              /* owned by the document */
+    const char *uri;              /* owned by the document; NULL: goes to dest_page at dest_y */
+    size_t dest_page;             /* index into pages */
+    double dest_y;                /* from the top of that page */
+    const char *contents;         /* what a go-to link is to (the heading's text), owned by the document */
     size_t tag;                   /* its Link structure element; 0: none */
     uint64_t order;               /* its place in the reading order */
 } vip_page_link;
@@ -131,7 +143,8 @@ typedef enum vip_page_role {
     VIP_ROLE_TABLE, VIP_ROLE_TR, VIP_ROLE_TH, VIP_ROLE_TD,
     VIP_ROLE_FIGURE,
     VIP_ROLE_LINK,
-    VIP_ROLE_TOC, VIP_ROLE_TOCI
+    VIP_ROLE_TOC, VIP_ROLE_TOCI,
+    VIP_ROLE_SECT      /* a numbered section: its heading and what follows up to the next level-1 heading */
 } vip_page_role;
 
 typedef enum { VIP_SCOPE_NONE, VIP_SCOPE_ROW, VIP_SCOPE_COLUMN } vip_page_scope;
@@ -159,6 +172,7 @@ typedef struct vip_page_doc {
     vip_page_element *elements; /* the structure tree; element 0 is the document */
     size_t element_count, element_cap;
     size_t current;           /* the element that runs and images added now belong to (0: furniture) */
+    vip_page_artifact artifact; /* what runs and images added now are when they are furniture */
     uint64_t next_order;      /* the next place in the reading order */
     /* Storage the runs point into (texts, glyph arrays); freed with the document. */
     void **blocks;
@@ -183,6 +197,9 @@ int vip_page_add_image(vip_page_doc *doc, vip_page *page, const char *path, doub
                        double height);
 int vip_page_add_link(vip_page_doc *doc, vip_page *page, double x, double y, double width, double height,
                       const char *uri);
+/* A link to a place in the document (the contents' entries to their headings). */
+int vip_page_add_goto(vip_page_doc *doc, vip_page *page, double x, double y, double width, double height,
+                      size_t dest_page, double dest_y, const char *contents);
 /* Adds a structure element under parent (lang and alt copied, either may be NULL) and returns its index, or 0
  * when out of memory (0 is the root's, never a new element's). */
 size_t vip_page_doc_add_element(vip_page_doc *doc, vip_page_role role, size_t parent, const char *lang,

@@ -378,6 +378,7 @@ typedef struct ctx {
         HPDF_Dict annot;
     } *marks;
     size_t mark_count, mark_cap, annot_count;
+    size_t span_element;      /* a line span being opened: its element, when not its first run's (0: that one's) */
 } ctx;
 
 static void hpdf_on_error(HPDF_STATUS error_no, HPDF_STATUS detail_no, void *user)
@@ -1200,15 +1201,50 @@ static int span_run_text(ctx *c, const vip_page_run *run, uint32_t *last)
     return VIP_OK;
 }
 
-/* Whether two items go in one marked-content sequence: the same structure element, and runs of one language. */
-static int same_mark(const vip_page_item *a, const vip_page_item *b)
+/* What page furniture is: rules and rectangles are layout; runs and images say. */
+static vip_page_artifact artifact_of(const vip_page_item *it)
+{
+    return it->kind == VIP_PAGE_RUN || it->kind == VIP_PAGE_IMAGE ? it->artifact : VIP_ARTIFACT_LAYOUT;
+}
+
+/* The start of an artifact's marked-content sequence, typed. */
+static const char *artifact_open(const vip_page_item *it)
+{
+    static const char *const kinds[] = {
+        [VIP_ARTIFACT_LAYOUT] = "/Artifact <</Type /Layout>> BDC\n",
+        [VIP_ARTIFACT_HEADER] = "/Artifact <</Type /Pagination /Subtype /Header>> BDC\n",
+        [VIP_ARTIFACT_FOOTER] = "/Artifact <</Type /Pagination /Subtype /Footer>> BDC\n",
+        [VIP_ARTIFACT_PAGINATION] = "/Artifact <</Type /Pagination>> BDC\n"};
+    return kinds[artifact_of(it)];
+}
+
+/* The element a run's text is marked for in a line span: a link's text is its paragraph's there (PDFium reads a
+ * line's ActualText only from a sequence holding no other, so a line that needs one cannot be cut at a link; the
+ * Link element then holds its annotation alone). */
+static size_t line_element(const vip_page_doc *doc, size_t tag)
+{
+    return tag && tag < doc->element_count && doc->elements[tag].role == VIP_ROLE_LINK ? doc->elements[tag].parent
+                                                                                        : tag;
+}
+
+/* Whether two items go in one marked-content sequence of a line: the same structure element (a link's as its
+ * paragraph's), and runs of one language (or furniture of one kind). */
+static int same_mark(const vip_page_doc *doc, const vip_page_item *a, const vip_page_item *b)
 {
     const char *la = a->kind == VIP_PAGE_RUN ? a->u.run.lang : NULL;
     const char *lb = b->kind == VIP_PAGE_RUN ? b->u.run.lang : NULL;
-    return a->tag == b->tag && (!a->tag || la == lb || (la && lb && strcmp(la, lb) == 0));
+    return line_element(doc, a->tag) == line_element(doc, b->tag) &&
+           (a->tag ? la == lb || (la && lb && strcmp(la, lb) == 0) : artifact_of(a) == artifact_of(b));
 }
 
 static int span_open(ctx *c, const char *tag);
+
+/* Whether an item is page furniture in a tagged document. */
+static int is_artifact(const ctx *c, const vip_page_item *it)
+{
+    return c->tagged && (!it->tag || it->tag >= c->doc->element_count);
+}
+
 /* PDFium's text extraction (CPDF_TextPage::CloseTempLine) has a bidi of its own, far from Unicode's. It takes a
  * line's characters left to right on the page and cuts them into segments of one direction class (CFX_BidiChar):
  * strong left (L), weak left (digits, number separators and terminators, marks, boundary neutrals: EN ES ET AN CS
@@ -1449,7 +1485,7 @@ static size_t open_line_span(ctx *c, const vip_page *page, size_t i, const uint3
         const vip_page_run *r = &page->items[end].u.run;
         if (fabs(r->y - first->y) >= 0.5 * first->size || used + r->glyph_count > uses_left)
             break;
-        if (!same_mark(&page->items[end], &page->items[i])) /* a span is one marked-content sequence */
+        if (!same_mark(c->doc, &page->items[end], &page->items[i])) /* a span is one marked-content sequence */
             break;
         if (r->glyph_count && r->font) {
             /* Runs that touch (or stand a space apart): a list marker, a table cell or another column is text of
@@ -1499,8 +1535,20 @@ static size_t open_line_span(ctx *c, const vip_page *page, size_t i, const uint3
     }
     if (needed <= 0 && !pdfium)
         return i;
+    for (size_t k = i; k < end; k++)
+        if (page->items[k].tag != page->items[i].tag)
+            c->span_element = line_element(c->doc, page->items[i].tag);
+    /* Furniture: its artifact holds the line's span, whose ActualText PDFium then reads as the innermost one (an
+     * artifact's property list inside the span would be the innermost), and its runs mark nothing of their own. */
+    if (is_artifact(c, &page->items[i])) {
+        sb_str(&c->out, artifact_open(&page->items[i]));
+        c->in_line_span++;
+        c->line_span_marked = 1;
+    }
     if (needed > 0) {
-        if (span_open(c, "Span"))
+        int rc = span_open(c, "Span");
+        c->span_element = 0;
+        if (rc)
             return SIZE_MAX;
         c->line_span_marked = c->tagged;
         uint32_t last = 0;
@@ -1524,7 +1572,9 @@ static size_t open_line_span(ctx *c, const vip_page *page, size_t i, const uint3
         if (needed > 0) {
             sb_str(&c->out, "/PDFiumText <</ActualText <FEFF");
         } else {
-            if (span_open(c, "PDFiumText"))
+            int rc = span_open(c, "PDFiumText");
+            c->span_element = 0;
+            if (rc)
                 return SIZE_MAX;
             c->line_span_marked = c->tagged;
         }
@@ -2082,13 +2132,49 @@ static int draw_image(ctx *c, HPDF_Page hpage, const vip_page *page, const vip_p
 
 static int add_text_string(ctx *c, HPDF_Dict dict, const char *key, const char *utf8);
 
+/* A link to a place in the document; its /Dest (for now this page, which libharu asks for) is replaced once every
+ * page exists (add_destinations). */
+static HPDF_Annotation goto_link(ctx *c, HPDF_Page hpage, HPDF_Rect r, const vip_page_link *l)
+{
+    HPDF_Destination here = l->dest_page < c->doc->page_count ? HPDF_Page_CreateDestination(hpage) : NULL;
+    return here ? HPDF_Page_CreateLinkAnnot(hpage, r, here) : NULL;
+}
+
+/* Each link to a place in the document: /Dest [page /XYZ null top null] (as the outline's, keeping the zoom).
+ * A page's annotations are its links, in order (add_links). */
+static int add_destinations(ctx *c)
+{
+    HPDF_MMgr mm = c->pdf->mmgr;
+    for (size_t p = 0; p < c->doc->page_count; p++) {
+        const vip_page *page = &c->doc->pages[p];
+        HPDF_Array annots = page->link_count ? HPDF_Dict_GetItem(c->pages[p], "Annots", HPDF_OCLASS_ARRAY) : NULL;
+        for (size_t i = 0; annots && i < page->link_count; i++) {
+            const vip_page_link *l = &page->links[i];
+            if (l->uri)
+                continue;
+            HPDF_Dict a = HPDF_Array_GetItem(annots, (HPDF_UINT)i, HPDF_OCLASS_DICT);
+            HPDF_Array dest = a ? HPDF_Array_New(mm) : NULL;
+            if (!dest || HPDF_Dict_Add(a, "Dest", dest) != HPDF_OK)
+                return hpdf_fail(c, "adding a link's destination");
+            HPDF_STATUS s = HPDF_Array_Add(dest, c->pages[l->dest_page]);
+            s |= HPDF_Array_AddName(dest, "XYZ");
+            s |= HPDF_Array_Add(dest, HPDF_Null_New(mm));
+            s |= HPDF_Array_AddReal(dest, (HPDF_REAL)(c->doc->pages[l->dest_page].height - l->dest_y));
+            s |= HPDF_Array_Add(dest, HPDF_Null_New(mm));
+            if (s != HPDF_OK)
+                return hpdf_fail(c, "adding a link's destination");
+        }
+    }
+    return VIP_OK;
+}
+
 static int add_links(ctx *c, HPDF_Page hpage, const vip_page *page, size_t page_index)
 {
     for (size_t i = 0; i < page->link_count; i++) {
         const vip_page_link *l = &page->links[i];
         HPDF_Rect r = {(HPDF_REAL)l->x, (HPDF_REAL)(page->height - l->y - l->height), (HPDF_REAL)(l->x + l->width),
                        (HPDF_REAL)(page->height - l->y)};
-        HPDF_Annotation a = HPDF_Page_CreateURILinkAnnot(hpage, r, l->uri);
+        HPDF_Annotation a = l->uri ? HPDF_Page_CreateURILinkAnnot(hpage, r, l->uri) : goto_link(c, hpage, r, l);
         if (!a || HPDF_LinkAnnot_SetBorderStyle(a, 0, 0, 0) != HPDF_OK)
             return hpdf_fail(c, "adding a link");
         if (!c->tagged || !l->tag || l->tag >= c->doc->element_count)
@@ -2098,7 +2184,7 @@ static int add_links(ctx *c, HPDF_Page hpage, const vip_page *page, size_t page_
         if (reserve(&c->marks, &c->mark_cap, c->mark_count + 1, sizeof *c->marks))
             return nomem(c);
         c->marks[c->mark_count++] = (struct pdf_mark){l->tag, page_index, -1, l->order, NULL, a};
-        int rc = add_text_string(c, a, "Contents", l->uri);
+        int rc = add_text_string(c, a, "Contents", l->uri ? l->uri : l->contents);
         if (rc)
             return rc;
         if (HPDF_Dict_AddNumber(a, "StructParent", (HPDF_INT32)(c->doc->page_count + c->annot_count++)) != HPDF_OK)
@@ -2113,7 +2199,7 @@ static const char *const role_names[] = {
     [VIP_ROLE_H3] = "H3", [VIP_ROLE_P] = "P", [VIP_ROLE_L] = "L", [VIP_ROLE_LI] = "LI", [VIP_ROLE_LBL] = "Lbl",
     [VIP_ROLE_LBODY] = "LBody", [VIP_ROLE_TABLE] = "Table", [VIP_ROLE_TR] = "TR", [VIP_ROLE_TH] = "TH",
     [VIP_ROLE_TD] = "TD", [VIP_ROLE_FIGURE] = "Figure", [VIP_ROLE_LINK] = "Link", [VIP_ROLE_TOC] = "TOC",
-    [VIP_ROLE_TOCI] = "TOCI"};
+    [VIP_ROLE_TOCI] = "TOCI", [VIP_ROLE_SECT] = "Sect"};
 
 /* The language of element e: its own, an ancestor's, or the document's. */
 static const char *element_lang(const vip_page_doc *doc, size_t e)
@@ -2137,12 +2223,13 @@ static const char *foreign_lang(const vip_page_doc *doc, size_t element, const c
 static int open_mark_properties(ctx *c, const char *span_tag)
 {
     const vip_page_item *it = c->mark_item;
+    size_t element = c->span_element ? c->span_element : it->tag;
     if (reserve(&c->marks, &c->mark_cap, c->mark_count + 1, sizeof *c->marks))
         return nomem(c);
-    const char *lang = foreign_lang(c->doc, it->tag, it->kind == VIP_PAGE_RUN ? it->u.run.lang : NULL);
-    c->marks[c->mark_count++] = (struct pdf_mark){it->tag, c->mark_page, c->mcid, it->order, lang, NULL};
+    const char *lang = foreign_lang(c->doc, element, it->kind == VIP_PAGE_RUN ? it->u.run.lang : NULL);
+    c->marks[c->mark_count++] = (struct pdf_mark){element, c->mark_page, c->mcid, it->order, lang, NULL};
     sb_char(&c->out, '/');
-    sb_str(&c->out, span_tag ? span_tag : lang ? "Span" : role_names[c->doc->elements[it->tag].role]);
+    sb_str(&c->out, span_tag ? span_tag : lang ? "Span" : role_names[c->doc->elements[element].role]);
     sb_str(&c->out, " <</MCID ");
     sb_num(&c->out, c->mcid++, 0);
     return VIP_OK;
@@ -2152,14 +2239,13 @@ static int mark_resume(ctx *c)
 {
     if (!c->tagged || !c->mark_item || c->mark_open)
         return VIP_OK;
-    int artifact = !c->mark_item->tag || c->mark_item->tag >= c->doc->element_count;
-    if (artifact) { /* spans may nest inside an artifact: it has no MCID */
-        sb_str(&c->out, "/Artifact BMC\n");
+    if (c->in_line_span && c->line_span_marked) /* the span is the sequence, or inside the artifact */
+        return VIP_OK;
+    if (is_artifact(c, c->mark_item)) { /* spans may nest inside an artifact: it has no MCID */
+        sb_str(&c->out, artifact_open(c->mark_item));
         c->mark_open = 1;
         return VIP_OK;
     }
-    if (c->in_line_span && c->line_span_marked) /* the span is the sequence */
-        return VIP_OK;
     c->mark_open = 1;
     int rc = open_mark_properties(c, NULL);
     sb_str(&c->out, ">> BDC\n");
@@ -2248,7 +2334,7 @@ static int draw_pages(ctx *c)
         if (rc)
             return rc;
     }
-    return VIP_OK;
+    return add_destinations(c);
 }
 
 /* ------------------------------------------------------------------------------------------------------------ */
@@ -2948,6 +3034,35 @@ static HPDF_STATUS add_lang(ctx *c, HPDF_Dict d, const char *lang)
     return HPDF_Dict_Add(d, "Lang", HPDF_String_New(c->pdf->mmgr, lang, NULL));
 }
 
+/* A figure's layout attributes: /A << /O /Layout /BBox [left bottom right top] >>, its image's place on the page
+ * (the first image of the element). */
+static HPDF_STATUS add_figure_bbox(ctx *c, HPDF_Dict dict, size_t element)
+{
+    HPDF_MMgr mm = c->pdf->mmgr;
+    for (size_t p = 0; p < c->doc->page_count; p++) {
+        const vip_page *page = &c->doc->pages[p];
+        for (size_t i = 0; i < page->item_count; i++) {
+            const vip_page_item *it = &page->items[i];
+            if (it->tag != element || it->kind != VIP_PAGE_IMAGE)
+                continue;
+            const vip_page_image *im = &it->u.image;
+            HPDF_Dict a = HPDF_Dict_New(mm);
+            HPDF_Array box = a ? HPDF_Array_New(mm) : NULL;
+            if (!box)
+                return HPDF_FAILD_TO_ALLOC_MEM;
+            HPDF_STATUS s = HPDF_Dict_Add(dict, "A", a);
+            s |= HPDF_Dict_AddName(a, "O", "Layout");
+            s |= HPDF_Dict_Add(a, "BBox", box);
+            s |= HPDF_Array_AddReal(box, (HPDF_REAL)im->x);
+            s |= HPDF_Array_AddReal(box, (HPDF_REAL)(page->height - im->y - im->height));
+            s |= HPDF_Array_AddReal(box, (HPDF_REAL)(im->x + im->width));
+            s |= HPDF_Array_AddReal(box, (HPDF_REAL)(page->height - im->y));
+            return s;
+        }
+    }
+    return HPDF_OK;
+}
+
 /* A marked-content reference: the MCID alone when on the element's own page, else with its page. */
 static HPDF_STATUS add_mcr(ctx *c, HPDF_Array k, const struct pdf_mark *m, size_t element_page)
 {
@@ -3041,6 +3156,8 @@ static int write_structure(ctx *c)
             s |= add_lang(c, dicts[e], el->lang);
         if (el->alt && (rc = add_text_string(c, dicts[e], "Alt", el->alt)))
             goto done;
+        if (el->role == VIP_ROLE_FIGURE)
+            s |= add_figure_bbox(c, dicts[e], e);
         if (el->scope != VIP_SCOPE_NONE) {
             HPDF_Dict a = HPDF_Dict_New(mm);
             s |= a ? HPDF_Dict_Add(dicts[e], "A", a) : HPDF_FAILD_TO_ALLOC_MEM;

@@ -13,7 +13,11 @@
 typedef struct vip_font vip_font;
 typedef struct vip_fontset vip_fontset;
 
-typedef enum { VIP_WEIGHT_REGULAR = 0, VIP_WEIGHT_BOLD = 1 } vip_weight;
+typedef enum {
+    VIP_WEIGHT_REGULAR = 0,
+    VIP_WEIGHT_BOLD = 1,
+    VIP_WEIGHT_KEEP = 2 /* a text span's only: the weight of the text around it (a span for its language alone) */
+} vip_weight;
 
 /* Metrics in font units (see upem), for line heights and the PDF font descriptor. */
 typedef struct vip_font_metrics {

@@ -1611,7 +1611,8 @@ static cached *analyse(vip_text *t, const char *utf8, size_t len, const vip_text
                 continue; /* the span starts inside this character */
             if (spans[s].lang)
                 p->lang[c] = lang;
-            p->weight[c] = spans[s].weight;
+            if (spans[s].weight != VIP_WEIGHT_KEEP)
+                p->weight[c] = spans[s].weight;
         }
     }
     p->trim[0] = 0;

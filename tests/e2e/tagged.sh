@@ -11,7 +11,7 @@ langs="en pl ro ar fa ur pa zh-Hans"
 pdfjs=1
 tests/extract/install.sh >"$tmp/install.log" 2>&1 || { pdfjs=0; echo "INFO tagged: pdf.js not installed, its checks skipped"; }
 
-# Runs check.py over one PDF, with pdf.js's view of it when available.
+# Runs check.py over one PDF, with pdf.js's view of it (structure tree, links) when available.
 tagged_check() {
     local label=$1 file=$2
     shift 2
@@ -23,6 +23,11 @@ tagged_check() {
         else
             fail "tagged $label: pdf.js getStructTree" "$(tail -n 2 "$tmp/pdfjs.err" | tr '\n' ' ')"
         fi
+        if out=$(node tests/extract/annotations.mjs "$file" 2>"$tmp/pdfjs.err"); then
+            js+=(--pdfjs-links "$out")
+        else
+            fail "tagged $label: pdf.js getAnnotations" "$(tail -n 2 "$tmp/pdfjs.err" | tr '\n' ' ')"
+        fi
     fi
     tests/tagged/check.py "$@" "${js[@]}" "$label" "$file"
 }
@@ -33,9 +38,13 @@ for csv in examples/cases.csv tests/extract/cases.csv; do
         fail "tagged: letters of $csv" "$(tail -n 3 "$tmp/$name.log" | tr '\n' ' ')"
         continue
     fi
-    while IFS=, read -r row ref lang file; do
-        tagged_check "letter:$name:$row:$lang" "$tmp/$name/$file" --letter --lang "$lang" --ref "$ref"
-    done < <(letters_written "$tmp/$name/report.csv")
+    # Every letter links to Victim Support, and to its officer's email when the case gives one.
+    while IFS=, read -r row ref lang file email; do
+        mail=()
+        [ -n "$email" ] && mail=(--uri "mailto:$email")
+        tagged_check "letter:$name:$row:$lang" "$tmp/$name/$file" --letter --lang "$lang" --ref "$ref" \
+            --uri https://victimsupport.org.uk "${mail[@]}"
+    done < <(letters_written "$tmp/$name/report.csv" "$csv")
 done
 
 for lang in $langs; do
@@ -43,7 +52,53 @@ for lang in $langs; do
         fail "tagged: booklet $lang" "$(tail -n 3 "$tmp/booklet.log" | tr '\n' ' ')"
         continue
     fi
-    tagged_check "booklet:$lang" "$tmp/booklet-$lang.pdf" --booklet --lang "$lang"
+    tagged_check "booklet:$lang" "$tmp/booklet-$lang.pdf" --booklet --lang "$lang" \
+        --uri https://victimsupport.org.uk --uri https://gov.uk/claim-compensation-criminal-injury
+done
+
+# A unit the catalogue has not translated (a paragraph, a bold subheading) falls back to its English source, which
+# screen readers must read as English: an element or Span with /Lang en, in Arabic and in Polish.
+cp -r translations "$tmp/fallback"
+/usr/bin/python3 - "$tmp/fallback" <<'PY'
+import sys
+for lang in ("ar", "pl"):
+    path = "%s/%s.xlf" % (sys.argv[1], lang)
+    s = open(path, encoding="utf-8").read()
+    for unit in ("booklet.s1.p1", "booklet.s1.sub1"):
+        i = s.index('<unit id="%s"' % unit)
+        j = s.index('state="translated"', i)
+        s = s[:j] + 'state="initial"' + s[j + len('state="translated"'):]
+    open(path, "w", encoding="utf-8").write(s)
+PY
+# So is a coded case value's (an offence name) wherever it is printed: in a sentence and in the summary table.
+/usr/bin/python3 - "$tmp/fallback" <<'PY'
+import sys
+for lang, unit in (("ar", "offence.hate_crime"), ("pl", "offence.theft_from_vehicle")):
+    path = "%s/%s.xlf" % (sys.argv[1], lang)
+    s = open(path, encoding="utf-8").read()
+    i = s.index('<unit id="%s"' % unit)
+    j = s.index('state="translated"', i)
+    s = s[:j] + 'state="initial"' + s[j + len('state="translated"'):]
+    open(path, "w", encoding="utf-8").write(s)
+PY
+if "$vipgen" letter examples/cases.csv --translations "$tmp/fallback" -o "$tmp/fallback-letters" \
+    >"$tmp/fallback.log" 2>&1; then
+    tagged_check "fallback:letter:pl" "$tmp/fallback-letters/NC-2024-012346_pl.pdf" --letter --lang pl \
+        --english "Theft from a vehicle"
+    tagged_check "fallback:letter:ar" "$tmp/fallback-letters/NC-2024-012348_ar.pdf" --letter --lang ar \
+        --english "Hate crime"
+else
+    fail "tagged: letters with an English offence name" "$(tail -n 3 "$tmp/fallback.log" | tr '\n' ' ')"
+fi
+for lang in ar pl; do
+    if "$vipgen" booklet --lang "$lang" --translations "$tmp/fallback" -o "$tmp/fallback-$lang.pdf" \
+        >"$tmp/fallback.log" 2>&1; then
+        tagged_check "fallback:$lang" "$tmp/fallback-$lang.pdf" --booklet --lang "$lang" \
+            --english "This booklet is for people who have been affected by crime" \
+            --english "Who the Victims’ Code is for"
+    else
+        fail "tagged: booklet $lang with English fallback" "$(tail -n 3 "$tmp/fallback.log" | tr '\n' ' ')"
+    fi
 done
 
 # An English name inside Arabic text ([[en:...]]) is a Span with /Lang en.

@@ -3,16 +3,23 @@
 content) and poppler (pdfinfo -struct-text, the structure tree with its text). Prints PASS/FAIL lines as
 tests/e2e/lib.sh does, and INFO lines with figures.
 
-Usage: check.py [--lang TAG] [--ref CRIME_REF] [--booklet] [--letter] [--span-lang TAG] [--pdfjs JSON] LABEL FILE.pdf
-(--pdfjs: what tests/extract/structtree.mjs printed for the file.)
+Usage: check.py [--lang TAG] [--ref CRIME_REF] [--booklet] [--letter] [--span-lang TAG] [--uri URI] [--pdfjs JSON]
+                [--pdfjs-links JSON] [--english TEXT] LABEL FILE.pdf
+(--pdfjs: what tests/extract/structtree.mjs printed for the file; --pdfjs-links: tests/extract/annotations.mjs's;
+--uri: a link the PDF must have; --english: text, English in another language's document, that must be read as
+English: in an element or Span with /Lang en, or under one.)
 
 Checked: the catalog (MarkInfo, Lang, DisplayDocTitle, XMP metadata with the PDF/UA identifier, the title as in
 the Info dict); every page's StructParents and the parent tree against the marked content in the page streams and
 the MCIDs the tree refers to; every painting operator in an MCID sequence or an artifact, marked content balanced,
 an MCID sequence neither nested nor straddling q/Q or BT/ET; link annotations in Link elements (OBJR, StructParent,
-Contents, Tabs /S); the logo as a Figure with /Alt; the running footer not in the tree; a letter's summary table
-(Table/TR/TD) and crime reference; a booklet's headings (H1/H2, in order, as its bookmarks give them, right-to-left
-text read back into logical order), its lists (LI = Lbl + LBody) and its contents (TOC/TOCI)."""
+Contents, Tabs /S); each web or email address link opening the address its Link element's text spells (https:// or
+mailto:), in qpdf and in pdf.js; the logo as a Figure with /Alt; the running footer not in the tree; a letter's
+summary table (Table/TR/TD) and crime reference; a booklet's headings (H1/H2, in order, as its bookmarks give them,
+right-to-left text read back into logical order), its lists (LI = Lbl + LBody), its contents (TOC/TOCI, each entry
+a Link going where its heading's bookmark goes, in qpdf and in pdf.js) and its numbered sections (Sect, each
+holding its H1)."""
+from urllib.parse import urlsplit
 import base64
 import json
 import re
@@ -60,8 +67,9 @@ TOKEN = re.compile(rb"\s+|%[^\r\n]*|\((?:\\.|[^\\()])*\)|<<|>>|<[0-9A-Fa-f\s]*>|
 PAINT = {b"TJ", b"Tj", b"'", b'"', b"Do", b"f", b"F", b"f*", b"B", b"B*", b"b", b"b*", b"S", b"s", b"sh"}
 
 
-def content_marks(data):
-    """Marked content of one page stream: the MCIDs in order, and the problems found."""
+def content_marks(data, kinds=None):
+    """Marked content of one page stream: the MCIDs in order, and the problems found. kinds (a list) gets each
+    artifact's type: "Pagination/Header", "Pagination/Footer", "Pagination", "Layout", or "untyped"."""
     problems, mcids, stack, operands = [], [], [], []
     depth_q = depth_bt = 0
     for m in TOKEN.finditer(data):
@@ -85,6 +93,12 @@ def content_marks(data):
                     props = b" ".join(operands[1:])
                     mm = re.search(rb"/MCID\s+(\d+)", props)
                     mcid = int(mm.group(1)) if mm else None
+                if tag == b"/Artifact" and kinds is not None:
+                    props = b" ".join(operands[1:]) if op == b"BDC" else b""
+                    ty = re.search(rb"/Type\s*/(\w+)", props)
+                    sub = re.search(rb"/Subtype\s*/(\w+)", props)
+                    kinds.append("untyped" if not ty else ty.group(1).decode() +
+                                 ("/" + sub.group(1).decode() if sub else ""))
                 if mcid is not None:
                     if any(s[1] is not None for s in stack):
                         problems.append("MCID %d inside another MCID's sequence" % mcid)
@@ -127,6 +141,8 @@ def struct_text(path):
         parent = stack[-1][1]
         if body.startswith('"') and body.endswith('"') and len(body) >= 2:
             parent[1].append(body[1:-1])
+        elif body.startswith("Object "):  # an OBJR: "Object 17 0", kept as "17 0 R"
+            parent[1].append(["Object", [], body[len("Object "):] + " R"])
         elif not body.startswith("/"):  # "/Scope /Row": an attribute of the element above
             node = [body.split(" ")[0].rstrip(":"), []]
             parent[1].append(node)
@@ -174,12 +190,13 @@ def main(argv):
     lang = ref = None
     booklet = letter = False
     span_langs = []
-    pdfjs = None
+    pdfjs = pdfjs_links = None
+    uris, english = [], []
     args = []
     i = 0
     while i < len(argv):
         a = argv[i]
-        if a in ("--lang", "--ref", "--span-lang", "--pdfjs"):
+        if a in ("--lang", "--ref", "--span-lang", "--pdfjs", "--pdfjs-links", "--uri", "--english"):
             if a == "--lang":
                 lang = argv[i + 1]
                 global RTL_DOCUMENT
@@ -188,6 +205,12 @@ def main(argv):
                 ref = argv[i + 1]
             elif a == "--pdfjs":
                 pdfjs = json.loads(argv[i + 1])
+            elif a == "--pdfjs-links":
+                pdfjs_links = json.loads(argv[i + 1])
+            elif a == "--uri":
+                uris.append(argv[i + 1])
+            elif a == "--english":
+                english.append(argv[i + 1])
             else:
                 span_langs.append(argv[i + 1])
             i += 2
@@ -260,6 +283,8 @@ def main(argv):
     for r in (k if isinstance(k, list) else [k]):
         walk_elem(r, None)
     bad_pages, content_problems, mcid_count, artifact_pages = [], [], 0, 0
+    all_annots = {}
+    page_artifacts = []  # per page, its artifacts' types
     for index, (page_ref, page) in enumerate(pages):
         if page.get("/StructParents") != index:
             bad_pages.append("page %d: StructParents %r" % (index + 1, page.get("/StructParents")))
@@ -267,7 +292,9 @@ def main(argv):
         contents = page.get("/Contents")
         refs = contents if isinstance(contents, list) else [contents]
         data = b"".join(base64.b64decode(stream(objs, r).get("data", "")) for r in refs)
-        mcids, problems = content_marks(data)
+        kinds = []
+        mcids, problems = content_marks(data, kinds)
+        page_artifacts.append(kinds)
         content_problems += ["page %d: %s" % (index + 1, p) for p in problems]
         artifact_pages += b"/Artifact" in data
         mcid_count += len(mcids)
@@ -284,6 +311,7 @@ def main(argv):
                 bad_pages.append("page %d: the tree refers to MCID %d, which the page lacks" % (index + 1, m))
         annots = [value(objs, a) for a in page.get("/Annots", [])]
         annot_refs = page.get("/Annots", [])
+        all_annots.update(zip(annot_refs, annots))
         if annots and page.get("/Tabs") != "/S":
             bad_pages.append("page %d: annotations but no /Tabs /S" % (index + 1))
         for aref, a in zip(annot_refs, annots):
@@ -301,6 +329,18 @@ def main(argv):
     furnished = letter or booklet  # a letter or booklet has a footer on every page and the force's logo
     check("page furniture as artifacts on every page", not furnished or artifact_pages == len(pages),
           "%d of %d pages" % (artifact_pages, len(pages)))
+    # Artifacts typed: the running footer on every page and header on every page after the first as Pagination
+    # (Footer, Header), rules and backgrounds as Layout; none untyped.
+    untyped = sum(k.count("untyped") for k in page_artifacts)
+    footers = sum("Pagination/Footer" in k for k in page_artifacts)
+    headers = sum("Pagination/Header" in k for k in page_artifacts[1:])
+    layout = sum("Layout" in k for k in page_artifacts)
+    print("INFO tagged %s: artifacts %r" % (label, {t: sum(k.count(t) for k in page_artifacts)
+                                                   for t in sorted({t for k in page_artifacts for t in k})}))
+    check("artifacts typed (Pagination Header/Footer, Layout), the running footer and header on every page",
+          not untyped and (not furnished or (footers == len(pages) and headers == len(pages) - 1 and layout)),
+          "%d untyped, footers on %d, headers on %d, layout on %d of %d pages" %
+          (untyped, footers, headers, layout, len(pages)))
     print("INFO tagged %s: %d pages, %d elements, %d MCIDs, %d link annotations in Link elements" %
           (label, len(pages), len(elements), mcid_count, len(objr_owner)))
 
@@ -312,6 +352,16 @@ def main(argv):
     figures = [e for e in elements.values() if e.get("/S") == "/Figure"]
     check("Figure with Alt", (figures or not furnished) and all(text_string(f.get("/Alt", "")).strip() for f in figures),
           "%d figures, alts %r" % (len(figures), [f.get("/Alt") for f in figures]))
+
+    def bbox_ok(f):  # /A << /O /Layout /BBox [l b r t] >> inside its page
+        a = value(objs, f.get("/A")) if f.get("/A") else {}
+        box = value(objs, a.get("/BBox")) if isinstance(a, dict) else None
+        page = value(objs, f.get("/Pg")) if f.get("/Pg") else {}
+        media = page.get("/MediaBox", [0, 0, 0, 0])
+        return (isinstance(a, dict) and a.get("/O") == "/Layout" and isinstance(box, list) and len(box) == 4 and
+                0 <= box[0] < box[2] <= media[2] and 0 <= box[1] < box[3] <= media[3])
+    check("Figure with /BBox (attribute object /O /Layout) on its page", all(bbox_ok(f) for f in figures),
+          "attributes %r" % [f.get("/A") for f in figures])
     langs = [text_string(e.get("/Lang")) for e in elements.values() if e.get("/Lang")]
     for tag in span_langs:
         spans = [e for e in elements.values() if e.get("/S") == "/Span" and text_string(e.get("/Lang")) == tag]
@@ -326,6 +376,102 @@ def main(argv):
         check("crime reference intact in the structure text", ref in everything)
     if lang == "en":
         check("footer not in the tree", not re.search(r"Page \d+ of \d+", everything))
+
+    # English text in another language's document: poppler's tree (text) and qpdf's (/Lang) walked side by side.
+    if english:
+        order = []
+
+        def walk_order(ref, lang):
+            el = value(objs, ref)
+            lang = text_string(el.get("/Lang")) if el.get("/Lang") else lang
+            order.append(lang)
+            kids = el.get("/K", [])
+            for k in (kids if isinstance(kids, list) else [kids]):
+                if isinstance(k, str) and k.endswith(" R") and value(objs, k).get("/Type") != "/OBJR":
+                    walk_order(k, lang)
+        for r in (root["/K"] if isinstance(root["/K"], list) else [root["/K"]]):
+            walk_order(r, lang)
+        popp = [n for n in nodes(tree) if n[0] != "Object"]
+        english_text = ""
+        if len(popp) == len(order):
+            for n, lg in zip(popp, order):
+                own = "".join(k for k in n[1] if isinstance(k, str))
+                if lg and lg.split("-")[0] == "en" and own:
+                    english_text += own
+        for t in english:
+            want = re.sub(r"\s", "", t)
+            found = any(want in re.sub(r"\s", "", norm(read(english_text))) for read in (logical, lambda s: s))
+            check("English text read as English (/Lang en): %s..." % t[:30], found,
+                  "%d elements in poppler's tree, %d in qpdf's; English text %r" % (len(popp), len(order),
+                                                                                   english_text[:200]))
+
+    # Links: an address link opens what its Link element's text spells; a go-to link, a place on a page.
+    page_index = {ref: i + 1 for i, (ref, _) in enumerate(pages)}
+
+    def uri_of(a):
+        action = value(objs, a.get("/A")) if a.get("/A") else None
+        return text_string(action.get("/URI")) if isinstance(action, dict) and action.get("/S") == "/URI" else None
+
+    def dest_of(a):
+        d = value(objs, a.get("/Dest")) if a.get("/Dest") else None
+        return (page_index.get(d[0]), round(d[3], 2)) if isinstance(d, list) and len(d) == 5 else None
+
+    def normal_uri(u):  # pdf.js gives https://gov.uk as https://gov.uk/
+        s = urlsplit(u)
+        return s._replace(path=s.path or "/").geturl() if s.scheme in ("http", "https") else u
+
+    def link_objects(node):
+        return [k[2] for k in node[1] if isinstance(k, list) and k[0] == "Object"]
+
+    def with_parents(node):
+        for k in node[1]:
+            if isinstance(k, list):
+                yield k, node
+                yield from with_parents(k)
+
+    # A link in a line that PDFium must read as one (right-to-left text) has its text there in its paragraph's
+    # marked content, its Link element its annotation (and its text on other lines): its paragraph's text must
+    # then hold the rest of the address.
+    wrong, opened, uri_links, in_parent = [], set(), 0, 0
+    for ln, parent in with_parents(tree):
+        if ln[0] != "Link":
+            continue
+        spelt = {re.sub(r"\s", "", norm(element_text(ln, read=r))) for r in (logical, lambda s: s)}
+        around = {re.sub(r"\s", "", norm(element_text(parent, read=r))) for r in (logical, lambda s: s)}
+        for o in link_objects(ln):
+            uri = uri_of(all_annots.get(o, {}))
+            if uri is None:
+                continue
+            uri_links += 1
+            opened.add(uri)
+            if any(normal_uri(uri) in (normal_uri(t), normal_uri("https://" + t), "mailto:" + t) for t in spelt):
+                continue
+            # Its text (none, or the part on a line of its own) in its paragraph's, which spells the address.
+            address = re.sub(r"^(https?://|mailto:)", "", uri)
+            if any(t in address and address.replace(t, "", 1) in a for t in spelt for a in around):
+                in_parent += 1
+            else:
+                wrong.append("%s opens %r, its text is %r" % (o, uri, sorted(spelt)))
+    print("INFO tagged %s: %d address links with their text in their paragraph's marked content (a line read as one)"
+          % (label, in_parent))
+    all_uris = [a for a in all_annots.values() if a.get("/Subtype") == "/Link" and uri_of(a)]
+    print("INFO tagged %s: %d address links (%d distinct), each opening what its Link element's text spells: %s" %
+          (label, uri_links, len(opened), not wrong))
+    check("address links open what their text spells (https://, mailto:), every one in a Link element",
+          not wrong and uri_links == len(all_uris), "; ".join(wrong[:3]) or "%d of %d" % (uri_links, len(all_uris)))
+    for u in uris:
+        check("a link opens %s" % u, u in opened, "links open %r" % sorted(opened))
+    if pdfjs_links is not None:
+        mismatch = []
+        for pl in pdfjs_links:
+            a = all_annots.get(pl["id"][:-1] + " 0 R", {})
+            if pl["url"] is not None and normal_uri(pl["url"]) != normal_uri(uri_of(a) or ""):
+                mismatch.append("%s: pdf.js opens %r, the PDF says %r" % (pl["id"], pl["url"], uri_of(a)))
+            elif pl["url"] is None and (pl["destPage"], round(pl["destTop"] or 0, 2)) != dest_of(a):
+                mismatch.append("%s: pdf.js goes to %r, the PDF says %r" % (pl["id"], pl, dest_of(a)))
+        check("pdf.js opens every link where the PDF says (URI, page and top)",
+              not mismatch and len(pdfjs_links) == sum(a.get("/Subtype") == "/Link" for a in all_annots.values()),
+              "; ".join(mismatch[:3]) or "pdf.js %d links" % len(pdfjs_links))
     if letter:
         tables = list(nodes(tree, "Table"))
         rows = [r for t in tables for r in t[1] if isinstance(r, list)]
@@ -368,6 +514,26 @@ def main(argv):
         toc = list(nodes(tree, "TOCI"))
         check("contents as TOC/TOCI", len(toc) >= sum(1 for h in nodes(tree, "H1")) - 1,
               "%d entries" % len(toc))
+        # Each entry is one Link (title and page number) going where its heading's bookmark goes.
+        top, ref = [], outline.get("/First")
+        while ref:
+            o = value(objs, ref)
+            top.append(dest_of(o))
+            ref = o.get("/Next")
+        goes = []
+        for t in toc:
+            links = [k for k in t[1] if isinstance(k, list) and k[0] == "Link"]
+            dests = {dest_of(all_annots.get(o, {})) for ln in links for o in link_objects(ln)}
+            goes.append(dests.pop() if len(links) == 1 and len(dests) == 1 else None)
+        check("each contents entry a Link going to its heading (as the bookmarks)", goes == top and None not in goes,
+              "entries go to %r, bookmarks %r" % (goes[:4], top[:4]))
+        # Each numbered section a Sect, its heading first.
+        sects = list(nodes(tree, "Sect"))
+        firsts = [next((k[0] for k in s[1] if isinstance(k, list)), None) for s in sects]
+        check("numbered sections as Sect, each holding its H1 and content",
+              sects and len(sects) == len(top) and all(f == "H1" for f in firsts) and
+              all(sum(isinstance(k, list) for k in s[1]) > 1 for s in sects),
+              "%d Sect for %d sections, first kids %r" % (len(sects), len(top), firsts[:4]))
     return report(label)
 
 

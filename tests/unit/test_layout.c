@@ -307,6 +307,127 @@ static void test_two_column_list(vip_text *text, const vip_layout_options *o)
     }
 }
 
+/* The addresses vip_rich_find_links finds in text, as "text=uri;..." (empty: none). */
+static void found_links(const char *text, char *out, size_t cap)
+{
+    vip_error err = {0};
+    vip_rich r = {0};
+    out[0] = '\0';
+    if (vip_rich_append(&r, text, strlen(text), &err) || vip_rich_find_links(&r, &err)) {
+        snprintf(out, cap, "error: %.200s", err.message);
+    } else {
+        for (size_t l = 0; l < r.link_count; l++) {
+            size_t n = strlen(out);
+            snprintf(out + n, cap - n, "%.*s=%s%s;", (int)(r.links[l].end - r.links[l].start),
+                     r.text + r.links[l].start, r.links[l].uri, r.links[l].plain ? "" : "(styled)");
+        }
+    }
+    vip_rich_free(&r);
+}
+
+static void test_find_links(void)
+{
+    static const struct {
+        const char *text, *expect;
+    } cases[] = {
+        {"Call 08 08 16 89 111, or visit victimsupport.org.uk.", "victimsupport.org.uk=https://victimsupport.org.uk;"},
+        {"Apply at gov.uk/claim-compensation-criminal-injury. You do not need a lawyer.",
+         "gov.uk/claim-compensation-criminal-injury=https://gov.uk/claim-compensation-criminal-injury;"},
+        {"(see gov.uk/criminal-injuries-compensation)",
+         "gov.uk/criminal-injuries-compensation=https://gov.uk/criminal-injuries-compensation;"},
+        {"email them at daniel.okafor@northshire.police.example.",
+         "daniel.okafor@northshire.police.example=mailto:daniel.okafor@northshire.police.example;"},
+        {"J.SMITH@EXAMPLE.ORG", "J.SMITH@EXAMPLE.ORG=mailto:J.SMITH@EXAMPLE.ORG;"},
+        {"www.northshire.police.example", "www.northshire.police.example=https://www.northshire.police.example;"},
+        {"https://www.gov.uk/victims-code?lang=en#rights", "https://www.gov.uk/victims-code?lang=en#rights="
+                                                           "https://www.gov.uk/victims-code?lang=en#rights;"},
+        /* Inside other text: Chinese has no spaces, Arabic isolates its Latin. */
+        {"请访问victimsupport.org.uk。", "victimsupport.org.uk=https://victimsupport.org.uk;"},
+        {"\xE2\x81\xA6" "cps.gov.uk" "\xE2\x81\xA9", "cps.gov.uk=https://cps.gov.uk;"},
+        /* Not addresses: abbreviations, numbers, names, file-like words, part of a longer word. */
+        {"e.g. i.e. a.m. U.K. No.5 2.3 10.30am J.Smith Mr.Jones", ""},
+        {"version 1.2.3, section 4.1a, 12.5%", ""},
+        {"victimsupport.org.uk_x foo.bar-", ""},
+        {"@victimsupport.org.uk /gov.uk", ""},
+        {"a@b", ""},
+    };
+    char got[1024];
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        found_links(cases[i].text, got, sizeof got);
+        char name[64];
+        snprintf(name, sizeof name, "find_links.%zu", i);
+        CHECK(name, strcmp(got, cases[i].expect) == 0, "\"%s\": found \"%s\", expected \"%s\"", cases[i].text, got,
+              cases[i].expect);
+    }
+    /* A link the template made stays as it is, and its text is not found again. */
+    vip_error err = {0};
+    vip_rich r = {0};
+    int ok = !vip_rich_append(&r, "see cps.gov.uk", 14, &err) &&
+             !vip_rich_add_link(&r, 4, 14, "https://x.example", &err) && !vip_rich_find_links(&r, &err);
+    CHECK("find_links.template_link_kept", ok && r.link_count == 1 && !r.links[0].plain, "%zu links", r.link_count);
+    vip_rich_free(&r);
+}
+
+/* A link inside a line: its text is a run of its own in a Link element with its annotation, the glyphs drawn where
+ * they are without the link, and the text looks the same (no colour). */
+static void test_link_runs(vip_text *text, const vip_layout_options *o)
+{
+    static const struct {
+        const char *lang, *text, *link;
+    } cases[] = {
+        {"en", "For free help, visit victimsupport.org.uk or call us.", "victimsupport.org.uk"},
+        {"ar", "يمكنك زيارة victimsupport.org.uk للحصول على المساعدة.", "victimsupport.org.uk"},
+    };
+    for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+        vip_page_doc *pd[2] = {NULL, NULL};
+        vip_error err = {0};
+        for (int with = 0; with < 2; with++) {
+            vip_doc *doc = vip_doc_create("t", cases[c].lang, &err);
+            vip_block *b = doc ? vip_doc_add_block(doc, VIP_BLOCK_PARAGRAPH, 0, cases[c].text,
+                                                   strlen(cases[c].text), VIP_ALIGN_START, "p", &err)
+                               : NULL;
+            if (b && with)
+                vip_rich_find_links(&b->content, &err);
+            pd[with] = b ? vip_layout_document(text, doc, o, &err) : NULL;
+            vip_doc_destroy(doc);
+        }
+        int link_runs = 0, link_text_ok = 1, same_ink = pd[0] && pd[1], colour_same = 1, annotations = 0;
+        double ink[2][64];
+        size_t glyphs[2] = {0, 0};
+        for (int with = 0; with < 2 && same_ink; with++) {
+            const vip_page *pg = &pd[with]->pages[0];
+            for (size_t i = 0; i < pg->item_count; i++) {
+                const vip_page_run *run = &pg->items[i].u.run;
+                if (pg->items[i].kind != VIP_PAGE_RUN)
+                    continue;
+                colour_same &= run->color == pd[0]->pages[0].items[0].u.run.color;
+                for (size_t g = 0; g < run->glyph_count && glyphs[with] < 64; g++)
+                    ink[with][glyphs[with]++] = run->x + run->glyphs[g].x;
+                if (with && pd[1]->elements[pg->items[i].tag].role == VIP_ROLE_LINK) {
+                    link_runs++;
+                    size_t len = run->text_end - run->text_start;
+                    link_text_ok &= len == strlen(cases[c].link) &&
+                                    strncmp(run->text + run->text_start, cases[c].link, len) == 0;
+                }
+            }
+            if (with)
+                for (size_t l = 0; l < pg->link_count; l++)
+                    annotations += pg->links[l].uri && strcmp(pg->links[l].uri, "https://victimsupport.org.uk") == 0 &&
+                                   pd[1]->elements[pg->links[l].tag].role == VIP_ROLE_LINK;
+        }
+        same_ink &= glyphs[0] == glyphs[1];
+        for (size_t g = 0; same_ink && g < glyphs[0]; g++)
+            same_ink &= fabs(ink[0][g] - ink[1][g]) < 1e-6;
+        char name[64];
+        snprintf(name, sizeof name, "link_runs.%s", cases[c].lang);
+        CHECK(name, link_runs == 1 && link_text_ok && same_ink && colour_same && annotations == 1,
+              "%d link runs (text right: %d), glyphs in place %d, colour same %d, %d annotations (%s)", link_runs,
+              link_text_ok, same_ink, colour_same, annotations, err.message);
+        vip_page_doc_destroy(pd[0]);
+        vip_page_doc_destroy(pd[1]);
+    }
+}
+
 int main(void)
 {
     vip_error err = {0};
@@ -320,6 +441,8 @@ int main(void)
     vip_layout_default_options(&o);
     test_overflow(text, &o);
     test_two_column_list(text, &o);
+    test_find_links();
+    test_link_runs(text, &o);
     for (size_t s = 0; s < sizeof samples / sizeof samples[0]; s++) {
         int stranded = 0, laid = 0;
         /* A space before the heading, 5 pt taller each time, moves it down its page and over the foot. */

@@ -607,8 +607,8 @@ static void test_furniture(void)
 }
 
 /* Tagged PDF: a paragraph drawn in another order than it reads (its runs from right to left on the page, as a
- * right-to-left line is) with a link and a word in another language, a figure with alternative text, a footer as
- * an artifact. Read back with tests/tagged/check.py (qpdf and poppler's structure tree): parent tree, marked
+ * right-to-left line is) with a link and a word in another language, a figure with alternative text and its box, a
+ * footer as a Pagination artifact and a rule as a Layout one. Read back with tests/tagged/check.py (qpdf and poppler's structure tree): parent tree, marked
  * content, the link's OBJR, the Span's /Lang; and in poppler's structure text the runs come in reading order. */
 static void test_tagged(void)
 {
@@ -634,7 +634,9 @@ static void test_tagged(void)
     doc->current = figure;
     vip_page_add_image(doc, page, OUT_DIR "/pdf_pa-1.png", 60, 160, 100, 140);
     doc->current = 0;
+    doc->artifact = VIP_ARTIFACT_FOOTER;
     add_text(doc, page, latin, "Page 1 of 1", 9, 280, 800, 0, 0, "en");
+    doc->artifact = VIP_ARTIFACT_LAYOUT;
     vip_page_add_rule(page, &(vip_page_rule){50, 790, 500, 790, 0.5, 0});
     if (!write_and_check(doc, "pdf_tagged", "CID TrueType", path, sizeof path)) {
         char cmd[512];
