@@ -3,13 +3,9 @@
 // object ("17R"), the URI it opens, or the page (1-based) and top a go-to link jumps to.
 import { readFile } from "node:fs/promises";
 
-console.log = (...args) => process.stderr.write(args.join(" ") + "\n");
-const { getDocument, VerbosityLevel } = await import("pdfjs-dist/legacy/build/pdf.mjs");
+import { openPdf } from "./pdfjs.mjs";
 
-const data = await readFile(process.argv[2]);
-const task = getDocument({ data: new Uint8Array(data), disableFontFace: true, isEvalSupported: false,
-                           useSystemFonts: false, verbosity: VerbosityLevel.ERRORS });
-const doc = await task.promise;
+const doc = await openPdf(await readFile(process.argv[2]));
 const links = [];
 for (let i = 1; i <= doc.numPages; i++) {
     const page = await doc.getPage(i);
@@ -25,4 +21,4 @@ for (let i = 1; i <= doc.numPages; i++) {
     }
 }
 process.stdout.write(JSON.stringify(links) + "\n");
-await task.destroy();
+await doc.destroy();

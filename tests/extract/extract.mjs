@@ -6,20 +6,11 @@
 // which is how the viewer's text layer and its find bar put them together. PDFium: FPDFText_GetText over the page.
 import { readFile } from "node:fs/promises";
 
-// pdf.js prints its warnings (no canvas polyfills: not needed for text) with console.log: keep stdout for the text.
-console.log = (...args) => process.stderr.write(args.join(" ") + "\n");
-const { getDocument, VerbosityLevel } = await import("pdfjs-dist/legacy/build/pdf.mjs");
+import { openPdf } from "./pdfjs.mjs";
 const { PDFiumLibrary } = await import("@hyzyla/pdfium");
 
 async function pdfjsPages(data) {
-    const task = getDocument({
-        data: new Uint8Array(data),
-        disableFontFace: true,
-        isEvalSupported: false,
-        useSystemFonts: false,
-        verbosity: VerbosityLevel.ERRORS,
-    });
-    const doc = await task.promise;
+    const doc = await openPdf(data);
     try {
         const pages = [];
         for (let i = 1; i <= doc.numPages; i++) {
@@ -36,7 +27,7 @@ async function pdfjsPages(data) {
         }
         return pages;
     } finally {
-        await task.destroy();
+        await doc.destroy();
     }
 }
 

@@ -2,13 +2,9 @@
 // Usage: node structtree.mjs FILE.pdf   prints per document: roles counted, figures' alt texts, languages.
 import { readFile } from "node:fs/promises";
 
-console.log = (...args) => process.stderr.write(args.join(" ") + "\n");
-const { getDocument, VerbosityLevel } = await import("pdfjs-dist/legacy/build/pdf.mjs");
+import { openPdf } from "./pdfjs.mjs";
 
-const data = await readFile(process.argv[2]);
-const task = getDocument({ data: new Uint8Array(data), disableFontFace: true, isEvalSupported: false,
-                           useSystemFonts: false, verbosity: VerbosityLevel.ERRORS });
-const doc = await task.promise;
+const doc = await openPdf(await readFile(process.argv[2]));
 const roles = {}, alts = [], langs = new Set();
 let contentRefs = 0, pagesWithTree = 0;
 function walk(node) {
@@ -25,4 +21,4 @@ for (let i = 1; i <= doc.numPages; i++) {
     if (tree) walk(tree);
 }
 process.stdout.write(JSON.stringify({ pages: doc.numPages, pagesWithTree, roles, alts, langs: [...langs], contentRefs }) + "\n");
-await task.destroy();
+await doc.destroy();
