@@ -1150,6 +1150,25 @@ static vip_align align_of(const xmlNode *n)
     return r;
 }
 
+/* Whether every character of r but spaces lies in a span marked English (the source text of units the catalogue
+ * has not translated, see mark_english). */
+static int all_english(const vip_rich *r)
+{
+    int any = 0;
+    for (size_t i = 0; i < r->length; i++) {
+        if (r->text[i] == ' ')
+            continue;
+        int in = 0;
+        for (size_t k = 0; k < r->span_count && !in; k++)
+            in = r->spans[k].lang && strcmp(r->spans[k].lang, "en") == 0 && r->spans[k].start <= i &&
+                 i < r->spans[k].end;
+        if (!in)
+            return 0;
+        any = 1;
+    }
+    return any;
+}
+
 static vip_block *add(merge *m, inline_ctx *c, vip_block_kind kind, const xmlNode *n, const xmlNode *content)
 {
     char where[600];
@@ -1169,6 +1188,9 @@ static vip_block *add(merge *m, inline_ctx *c, vip_block_kind kind, const xmlNod
         vip_rich_free(&b->content);
         if (inline_content(c, content, &b->content) || vip_rich_find_links(&b->content, m->err))
             return NULL;
+        /* All English fallback in a right-to-left document: it reads left to right (its full stop at its end). */
+        if (m->doc->dir == VIP_DIR_RTL && all_english(&b->content))
+            b->dir = VIP_DIR_LTR;
     }
     return b;
 }

@@ -100,6 +100,11 @@ for lang in ar pl; do
         fail "tagged: booklet $lang with English fallback" "$(tail -n 3 "$tmp/fallback.log" | tr '\n' ' ')"
     fi
 done
+# The English paragraph in the Arabic booklet reads left to right: its full stop ends its last word ("help.", where
+# a right-to-left paragraph put it before it).
+check "tagged fallback:ar: English paragraph left to right" \
+    "pdftotext -f 3 -l 3 -bbox '$tmp/fallback-ar.pdf' - | grep -q '>help\.<'" \
+    "$(pdftotext -f 3 -l 3 -bbox "$tmp/fallback-ar.pdf" - 2>/dev/null | grep -o '>[.]*help[.]*<')"
 
 # An English name inside Arabic text ([[en:...]]) is a Span with /Lang en.
 if "$vipgen" render examples/samples/ar.txt --lang ar -o "$tmp/sample-ar.pdf" >"$tmp/render.log" 2>&1; then
