@@ -27,6 +27,24 @@ static const struct {
      "让您了解案件进展", "请告诉我们您希望多久收到一次进展通知，以及通过什么方式收到，例如电话、电子邮件或信件。"},
 };
 
+/* A document in sample s's language whose first page holds its filler paragraph and then a space of the given
+ * height (a space at the head of a page is dropped, so it follows a paragraph): what comes next starts that far
+ * down. NULL with err set on failure. */
+static vip_doc *pushed_down(size_t s, double height, vip_error *err)
+{
+    vip_doc *doc = vip_doc_create("test", samples[s].lang, err);
+    vip_block *space = NULL;
+    if (doc && vip_doc_add_block(doc, VIP_BLOCK_PARAGRAPH, 0, samples[s].filler, strlen(samples[s].filler),
+                                 VIP_ALIGN_START, "filler", err))
+        space = vip_doc_add_block(doc, VIP_BLOCK_SPACE, 0, NULL, 0, VIP_ALIGN_START, "space", err);
+    if (!space) {
+        vip_doc_destroy(doc);
+        return NULL;
+    }
+    space->height = height;
+    return doc;
+}
+
 /* The page holding the first run of the paragraph whose text starts with prefix, or SIZE_MAX. */
 static size_t page_of_text(const vip_page_doc *pd, const char *prefix)
 {
@@ -169,15 +187,7 @@ static void test_two_column_list(vip_text *text, const vip_layout_options *o)
         int laid = 0, spread = 0, disorder = 0, split = 0, apart = 0, marker = 0, below = 0, broken = 0;
         char where[256] = "";
         for (int step = 0; step < 50; step++) {
-            vip_doc *doc = vip_doc_create("test", samples[s].lang, &err);
-            if (doc)
-                vip_doc_add_block(doc, VIP_BLOCK_PARAGRAPH, 0, samples[s].filler, strlen(samples[s].filler),
-                                  VIP_ALIGN_START, "filler", &err);
-            vip_block *space = doc ? vip_doc_add_block(doc, VIP_BLOCK_SPACE, 0, NULL, 0, VIP_ALIGN_START, "space",
-                                                       &err)
-                                   : NULL;
-            if (space)
-                space->height = 380 + 7 * step;
+            vip_doc *doc = pushed_down(s, 380 + 7 * step, &err);
             for (int k = 0; k < 5 && doc; k++) {
                 char item[4096];
                 int n = snprintf(item, sizeof item, "%d", k + 1);
@@ -447,15 +457,7 @@ int main(void)
         int stranded = 0, laid = 0;
         /* A space before the heading, 5 pt taller each time, moves it down its page and over the foot. */
         for (int step = 0; step < STEPS; step++) {
-            vip_doc *doc = vip_doc_create("test", samples[s].lang, &err);
-            if (doc)
-                vip_doc_add_block(doc, VIP_BLOCK_PARAGRAPH, 0, samples[s].filler, strlen(samples[s].filler),
-                                  VIP_ALIGN_START, "filler", &err);
-            vip_block *space = doc ? vip_doc_add_block(doc, VIP_BLOCK_SPACE, 0, NULL, 0, VIP_ALIGN_START, "space",
-                                                       &err)
-                                   : NULL;
-            if (space) /* a space at the head of a page is dropped, so it follows a paragraph */
-                space->height = 500 + 5 * step;
+            vip_doc *doc = pushed_down(s, 500 + 5 * step, &err);
             vip_block *h = doc ? vip_doc_add_block(doc, VIP_BLOCK_HEADING, 2, samples[s].heading,
                                                    strlen(samples[s].heading), VIP_ALIGN_START, "heading", &err)
                                : NULL;
@@ -487,15 +489,7 @@ int main(void)
         char where_marker[256] = "", where_single[256] = "", where_intro[64] = "";
         static const int repeats[] = {3, 1, 2, 5};
         for (int step = 0; step < STEPS * 2; step++) {
-            vip_doc *doc = vip_doc_create("test", samples[s].lang, &err);
-            if (doc)
-                vip_doc_add_block(doc, VIP_BLOCK_PARAGRAPH, 0, samples[s].filler, strlen(samples[s].filler),
-                                  VIP_ALIGN_START, "filler", &err);
-            vip_block *space = doc ? vip_doc_add_block(doc, VIP_BLOCK_SPACE, 0, NULL, 0, VIP_ALIGN_START, "space",
-                                                       &err)
-                                   : NULL;
-            if (space)
-                space->height = 520 + 3 * step;
+            vip_doc *doc = pushed_down(s, 520 + 3 * step, &err);
             /* A one-line paragraph leads into the list: it goes with the item's first lines. */
             char intro[512];
             snprintf(intro, sizeof intro, "0 %s", samples[s].heading);
