@@ -23,15 +23,19 @@ static int spit(const char *path, const char *s)
 
 /* Replaces the first `old` after `<unit id="ID"` (within that unit) with `new`; aborts the test if absent, so a
  * seed that did not take cannot pass unnoticed. */
-static char *seed(char *buf, const char *id, const char *old, const char *new)
+/* Replaces the first `old` after `from` (within the unit) and before the `to` that follows it: a seed that did
+ * not take ends the test. */
+static char *seed_in(char *buf, const char *id, const char *from, const char *to, const char *old, const char *new,
+                     const char *who)
 {
     char start[256];
     snprintf(start, sizeof start, "<unit id=\"%s\"", id);
     char *u = strstr(buf, start);
-    char *end = u ? strstr(u, "</unit>") : NULL;
-    char *at = u ? strstr(u, old) : NULL;
+    char *f = u && from ? strstr(u, from) : u;
+    char *end = f ? strstr(f, to) : NULL;
+    char *at = f ? strstr(f, old) : NULL;
     if (!at || at > end) {
-        printf("FAIL seed %s: '%s' not found in the unit\n", id, old);
+        printf("FAIL %s %s: '%s' not found\n", who, id, old);
         exit(1);
     }
     size_t pre = (size_t)(at - buf), ol = strlen(old), nl = strlen(new), rest = strlen(at + ol);
@@ -45,28 +49,15 @@ static char *seed(char *buf, const char *id, const char *old, const char *new)
     return out;
 }
 
+static char *seed(char *buf, const char *id, const char *old, const char *new)
+{
+    return seed_in(buf, id, NULL, "</unit>", old, new, "seed");
+}
+
 /* As seed, but within the unit's target (a note may hold the same text). */
 static char *seed_target(char *buf, const char *id, const char *old, const char *new)
 {
-    char start[256];
-    snprintf(start, sizeof start, "<unit id=\"%s\"", id);
-    char *u = strstr(buf, start);
-    char *t = u ? strstr(u, "<target>") : NULL;
-    char *e = t ? strstr(t, "</target>") : NULL;
-    char *at = t ? strstr(t, old) : NULL;
-    if (!at || at > e) {
-        printf("FAIL seed_target %s: '%s' not found in the target\n", id, old);
-        exit(1);
-    }
-    size_t pre = (size_t)(at - buf), ol = strlen(old), nl = strlen(new), rest = strlen(at + ol);
-    char *out = malloc(pre + nl + rest + 1);
-    if (!out)
-        exit(1);
-    memcpy(out, buf, pre);
-    memcpy(out + pre, new, nl);
-    memcpy(out + pre + nl, at + ol, rest + 1);
-    free(buf);
-    return out;
+    return seed_in(buf, id, "<target>", "</target>", old, new, "seed_target");
 }
 
 /* Replaces the unit's whole target text. */
@@ -92,6 +83,17 @@ static char *set_target(char *buf, const char *id, const char *text)
     return buf;
 }
 
+/* The line (from 1) of the place at in buf; -1 when at is NULL. */
+static int line_at(const char *buf, const char *at)
+{
+    if (!at)
+        return -1;
+    int line = 1;
+    for (const char *p = buf; p < at; p++)
+        line += *p == '\n';
+    return line;
+}
+
 /* The line of the nth (from 1) `what` after `<unit id="ID"`, counted in the file's text. */
 static int line_in_unit(const char *buf, const char *id, const char *what, int nth)
 {
@@ -103,23 +105,13 @@ static int line_in_unit(const char *buf, const char *id, const char *what, int n
         if (!u)
             return -1;
     }
-    const char *at = what ? strstr(u, what) : u;
-    if (!at)
-        return -1;
-    int line = 1;
-    for (const char *p = buf; p < at; p++)
-        line += *p == '\n';
-    return line;
+    return line_at(buf, what ? strstr(u, what) : u);
 }
 
 /* The line of the catalogue's <file>, where a missing unit is reported. */
 static int file_line(const char *buf)
 {
-    const char *at = strstr(buf, "<file ");
-    int line = 1;
-    for (const char *p = buf; at && p < at; p++)
-        line += *p == '\n';
-    return at ? line : -1;
+    return line_at(buf, strstr(buf, "<file "));
 }
 
 static const vip_check_problem *find(const vip_check *ck, const char *file_end, const char *unit, const char *kind,
