@@ -99,17 +99,10 @@ static int is_xliff(const xmlNode *n, const char *name)
 }
 
 
-/* An attribute without namespace as a malloc'd string (libxml2's own allocator is not ours to mix), or NULL. */
+/* An attribute without namespace as a malloc'd string, or NULL. */
 static char *attr(loader *ld, const xmlNode *n, const char *name)
 {
-    xmlChar *v = xmlGetNoNsProp(n, (const xmlChar *)name);
-    if (!v)
-        return NULL;
-    char *s = strdup((const char *)v);
-    xmlFree(v);
-    if (!s)
-        ld->nomem = 1;
-    return s;
+    return vip_xml_attr(n, NULL, name, &ld->nomem);
 }
 
 /* The text of <source>, <target> or <note>: the entity-decoded text of its children. Only plain text is

@@ -254,6 +254,19 @@ char *vip_xml_text(const xmlNode *n)
     return s;
 }
 
+char *vip_xml_attr(const xmlNode *n, const char *ns, const char *name, int *nomem)
+{
+    xmlChar *v = ns ? xmlGetNsProp(n, (const xmlChar *)name, (const xmlChar *)ns)
+                    : xmlGetNoNsProp(n, (const xmlChar *)name);
+    if (!v)
+        return NULL;
+    char *s = strdup((const char *)v);
+    xmlFree(v);
+    if (!s)
+        *nomem = 1;
+    return s;
+}
+
 int vip_xml_line(const xmlNode *n)
 {
     long l = xmlGetLineNo(n);

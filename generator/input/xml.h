@@ -26,4 +26,8 @@ int vip_xml_is_element(const xmlNode *n, const char *ns, const char *name);
  * children (elements, comments) are the caller's to check and are left out. */
 char *vip_xml_text(const xmlNode *n);
 
+/* n's attribute name in namespace ns (NULL: no namespace) as a malloc'd string (libxml2's allocator is not ours to
+ * mix), or NULL when n has none; *nomem is set when the copy cannot be made. */
+char *vip_xml_attr(const xmlNode *n, const char *ns, const char *name, int *nomem);
+
 #endif

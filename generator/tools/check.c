@@ -131,15 +131,7 @@ static int is_xliff(const xmlNode *n, const char *name)
 
 static char *attr(vip_check *ck, const xmlNode *n, const char *name, const char *ns)
 {
-    xmlChar *v = ns ? xmlGetNsProp(n, (const xmlChar *)name, (const xmlChar *)ns)
-                    : xmlGetNoNsProp(n, (const xmlChar *)name);
-    if (!v)
-        return NULL;
-    char *s = strdup((const char *)v);
-    xmlFree(v);
-    if (!s)
-        ck->nomem = 1;
-    return s;
+    return vip_xml_attr(n, ns, name, &ck->nomem);
 }
 
 /* The text of <source> or <target>; inline elements are reported (vipgen's messages are plain text). */
