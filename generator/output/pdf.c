@@ -3063,28 +3063,19 @@ static HPDF_STATUS add_figure_bbox(ctx *c, HPDF_Dict dict, size_t element)
     return HPDF_OK;
 }
 
-/* A marked-content reference: the MCID alone when on the element's own page, else with its page. */
+/* A marked-content reference: the MCID alone when on the element's own page; else, as for an annotation, a
+ * reference with its page (MCR, OBJR). */
 static HPDF_STATUS add_mcr(ctx *c, HPDF_Array k, const struct pdf_mark *m, size_t element_page)
 {
-    if (m->mcid < 0) {
-        HPDF_Dict objr = HPDF_Dict_New(c->pdf->mmgr);
-        if (!objr)
-            return HPDF_FAILD_TO_ALLOC_MEM;
-        HPDF_STATUS s = HPDF_Array_Add(k, objr);
-        s |= HPDF_Dict_AddName(objr, "Type", "OBJR");
-        s |= HPDF_Dict_Add(objr, "Pg", c->pages[m->page]);
-        s |= HPDF_Dict_Add(objr, "Obj", m->annot);
-        return s;
-    }
-    if (m->page == element_page)
+    if (m->mcid >= 0 && m->page == element_page)
         return HPDF_Array_AddNumber(k, m->mcid);
-    HPDF_Dict mcr = HPDF_Dict_New(c->pdf->mmgr);
-    if (!mcr)
+    HPDF_Dict ref = HPDF_Dict_New(c->pdf->mmgr);
+    if (!ref)
         return HPDF_FAILD_TO_ALLOC_MEM;
-    HPDF_STATUS s = HPDF_Array_Add(k, mcr);
-    s |= HPDF_Dict_AddName(mcr, "Type", "MCR");
-    s |= HPDF_Dict_Add(mcr, "Pg", c->pages[m->page]);
-    s |= HPDF_Dict_AddNumber(mcr, "MCID", m->mcid);
+    HPDF_STATUS s = HPDF_Array_Add(k, ref);
+    s |= HPDF_Dict_AddName(ref, "Type", m->mcid < 0 ? "OBJR" : "MCR");
+    s |= HPDF_Dict_Add(ref, "Pg", c->pages[m->page]);
+    s |= m->mcid < 0 ? HPDF_Dict_Add(ref, "Obj", m->annot) : HPDF_Dict_AddNumber(ref, "MCID", m->mcid);
     return s;
 }
 
