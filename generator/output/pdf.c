@@ -483,10 +483,8 @@ static int steers_only(uint32_t cp)
            (cp >= 0x2066 && cp <= 0x2069) || cp == 0xFEFF;
 }
 
-/* Decodes the text of the cluster that starts at value `cluster` into c->cps and returns the number of
- * characters (or -1 when out of memory). A cluster value met again in a later group gets no text: its
- * characters were already given to the first group. */
-static long cluster_text(ctx *c, const vip_page_run *run, size_t nuniq, uint32_t cluster)
+/* The place of cluster value `cluster` among the run's distinct values c->uniq[0..nuniq) (sorted). */
+static size_t cluster_slot(const ctx *c, size_t nuniq, uint32_t cluster)
 {
     size_t lo = 0, hi = nuniq;
     while (lo < hi) {
@@ -496,6 +494,15 @@ static long cluster_text(ctx *c, const vip_page_run *run, size_t nuniq, uint32_t
         else
             hi = mid;
     }
+    return lo;
+}
+
+/* Decodes the text of the cluster that starts at value `cluster` into c->cps and returns the number of
+ * characters (or -1 when out of memory). A cluster value met again in a later group gets no text: its
+ * characters were already given to the first group. */
+static long cluster_text(ctx *c, const vip_page_run *run, size_t nuniq, uint32_t cluster)
+{
+    size_t lo = cluster_slot(c, nuniq, cluster);
     if (c->seen[lo])
         return 0;
     c->seen[lo] = 1;
@@ -814,14 +821,7 @@ static int is_digit_cp(uint32_t cp)
 /* Forgets that the text of the cluster starting at `cluster` was handed out (see cluster_text). */
 static void cluster_unsee(ctx *c, size_t nuniq, uint32_t cluster)
 {
-    size_t lo = 0, hi = nuniq;
-    while (lo < hi) {
-        size_t mid = (lo + hi) / 2;
-        if (c->uniq[mid] < cluster)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
+    size_t lo = cluster_slot(c, nuniq, cluster);
     if (lo < nuniq)
         c->seen[lo] = 0;
 }
