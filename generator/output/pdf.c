@@ -1050,6 +1050,9 @@ typedef struct tj_state {
     double pdfjs_lag;
     int pdfjs_skipped;
     double word_spacing;
+    /* The glyph before which pdf.js's lag is made up for the rest of the run (SIZE_MAX: none), see
+     * pdfjs_make_up. */
+    size_t pdfjs_make_up_at;
 } tj_state;
 
 static void tj_close(sbuf *b, tj_state *t)
@@ -1062,6 +1065,29 @@ static void tj_close(sbuf *b, tj_state *t)
     t->pdfjs_skipped = 0;
 }
 
+/* Moves the pen to x (points from the run's origin), from where /W left it: kerning, marks and justification make
+ * the two differ. TJ numbers are in thousandths of an em and move left. */
+static void tj_move_to(sbuf *b, tj_state *t, double x, double size)
+{
+    if (!t->in_array) {
+        sb_char(b, '[');
+        t->in_array = 1;
+    }
+    long long adj = quantize((t->pen - x) * 1000.0 / size, 2);
+    if (!adj)
+        return;
+    if (t->in_hex)
+        sb_char(b, '>');
+    t->in_hex = 0;
+    sb_char(b, ' ');
+    sb_fixed(b, adj, 2);
+    sb_char(b, ' ');
+    t->pen -= adj / 100.0 * size / 1000.0;
+    if (t->pdfjs_skipped) /* the move belongs to the glyph before, which pdf.js skips with it */
+        t->pdfjs_lag -= adj / 100.0 * size / 1000.0;
+    t->pdfjs_skipped = 0;
+}
+
 static void emit_glyph(sbuf *b, tj_state *t, const vip_page_glyph *g, uint32_t cid, int32_t width, double size)
 {
     if (quantize(g->y, 3) != quantize(t->rise, 3)) {
@@ -1071,25 +1097,7 @@ static void emit_glyph(sbuf *b, tj_state *t, const vip_page_glyph *g, uint32_t c
         sb_str(b, " Ts\n");
         t->rise = g->y;
     }
-    if (!t->in_array) {
-        sb_char(b, '[');
-        t->in_array = 1;
-    }
-    /* Move from where /W leaves the pen to where HarfBuzz put the glyph: kerning, marks and justification make
-     * the two differ. TJ numbers are in thousandths of an em and move left. */
-    long long adj = quantize((t->pen - g->x) * 1000.0 / size, 2);
-    if (adj) {
-        if (t->in_hex)
-            sb_char(b, '>');
-        t->in_hex = 0;
-        sb_char(b, ' ');
-        sb_fixed(b, adj, 2);
-        sb_char(b, ' ');
-        t->pen -= adj / 100.0 * size / 1000.0;
-        if (t->pdfjs_skipped) /* the move belongs to the glyph before, which pdf.js skips with it */
-            t->pdfjs_lag -= adj / 100.0 * size / 1000.0;
-        t->pdfjs_skipped = 0;
-    }
+    tj_move_to(b, t, g->x, size);
     if (!t->in_hex) {
         sb_char(b, '<');
         t->in_hex = 1;
@@ -1745,6 +1753,48 @@ static void pdfjs_walk(const pdf_font *f, const vip_page_run *run, const uint32_
     }
 }
 
+/* pdf.js's pen falls behind the real one by the width of every mark it passes (a Gurmukhi letter with nukta, a
+ * vowel sign), and the next run on the line starts where it really stands: a run that ends in a word with no space
+ * after it ("ਸਪੋਰਟਲਾਈਨ (" before "Supportline)") read as if a space followed. The lag is made up at the run's last
+ * word gap, where pdf.js reads a space whatever the gap: returns the first glyph after the run's last space when
+ * that glyph is ink, the run is left to right and does not end in a space, else SIZE_MAX. */
+static size_t pdfjs_make_up_glyph(const pdf_font *f, const vip_page_run *run, const uint32_t *codes)
+{
+    if (run->rtl || !run->glyph_count || pdfjs_kind_of(f, codes[run->glyph_count - 1]) == PDFJS_SPACE)
+        return SIZE_MAX;
+    for (size_t i = run->glyph_count - 1; i > 0; i--)
+        if (pdfjs_kind_of(f, codes[i - 1]) == PDFJS_SPACE)
+            return pdfjs_kind_of(f, codes[i]) == PDFJS_INK ? i : SIZE_MAX;
+    return SIZE_MAX;
+}
+
+/* Makes up, before glyph i (t->pdfjs_make_up_at), the lag pdf.js's pen will have at the run's last ink glyph, by
+ * moving that pen alone: pdf.js's text extraction adds the char spacing (Tc) to a TJ number that opens an array
+ * (buildTextContentItem with no characters), where drawing and other viewers' extraction move by the number only.
+ * The number is the move to glyph i (a hundredth of a unit if there is none). */
+static void pdfjs_make_up(ctx *c, tj_state *t, const pdf_font *f, const vip_page_run *run, const uint32_t *codes,
+                          size_t i, double baseline)
+{
+    pdfjs_pen pen = {c->pdfjs_prev, c->pdfjs_prev_x, c->pdfjs_prev_y, c->pdfjs_ink_end, t->pdfjs_lag};
+    pdfjs_walk(f, run, codes, i, run->glyph_count, baseline, &pen);
+    long long lag = quantize(pen.lag, 4);
+    if (llabs(lag) < quantize(0.03 * run->size, 4))
+        return;
+    sbuf *b = &c->out;
+    tj_close(b, t);
+    sb_fixed(b, lag, 4);
+    sb_str(b, " Tc\n[");
+    t->in_array = 1;
+    long long adj = quantize((t->pen - run->glyphs[i].x) * 1000.0 / run->size, 2);
+    if (!adj)
+        adj = 1;
+    sb_fixed(b, adj, 2);
+    t->pen -= adj / 100.0 * run->size / 1000.0;
+    tj_close(b, t);
+    sb_str(b, "0 Tc\n");
+    t->pdfjs_lag -= lag / 10000.0;
+}
+
 /* Draws glyph i of the run (emit_glyph), with the word spacing pdf.js is to read a space glyph with, and follows
  * where pdf.js's pen goes. tc: the glyph's char spacing in 1/10000 pt; baseline: the run's y on the page. */
 static void emit_run_glyph(ctx *c, tj_state *t, const pdf_font *f, const vip_page_run *run, const uint32_t *codes,
@@ -1787,6 +1837,8 @@ static void emit_run_glyph(ctx *c, tj_state *t, const pdf_font *f, const vip_pag
             t->word_spacing = tw / 1000.0;
         }
     }
+    if (i == t->pdfjs_make_up_at)
+        pdfjs_make_up(c, t, f, run, codes, i, baseline);
     emit_glyph(b, t, g, cid, width, run->size);
     double w = width * run->size / 1000.0, end = run->x + t->pen;
     switch (kind) {
@@ -1845,7 +1897,7 @@ static int write_run(ctx *c, HPDF_Page hpage, const vip_page *page, const vip_pa
         return vip_error_set(c->err, VIP_ERR_INTERNAL, "pdf: pass 2 met glyphs pass 1 did not");
     const uint32_t *codes = c->uses + c->use_pos;
     c->use_pos += run->glyph_count;
-    tj_state t = {0, 0, 0.0, 0.0, 0.0, 0, 0.0};
+    tj_state t = {0, 0, 0.0, 0.0, 0.0, 0, 0.0, pdfjs_make_up_glyph(f, run, codes)};
     double baseline = page->height - run->y;
     int by_words = run_by_words(f, run);
     for (size_t a = 0, z; a < run->glyph_count; a = z) {
@@ -1884,6 +1936,9 @@ static int write_run(ctx *c, HPDF_Page hpage, const vip_page *page, const vip_pa
                                ? quantize(box_end - (run->glyphs[i].x + e->width * run->size / 1000.0), 4)
                                : 0;
             if (tc) {
+                /* The move to the glyph comes before Tc is set: pdf.js's text extraction adds the char spacing to
+                 * a TJ number that opens an array (a glyph drawn back over its base read as a word gap). */
+                tj_move_to(b, &t, run->glyphs[i].x, run->size);
                 tj_close(b, &t);
                 sb_fixed(b, tc, 4);
                 sb_str(b, " Tc\n");
