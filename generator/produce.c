@@ -280,6 +280,8 @@ static void produce_row(resources *r, const vip_case_row *row, const char *out_d
     snprintf(o->file, sizeof o->file, "%s/%s", out_dir, name);
     vip_error err = {0};
     row_warnings warnings = {.active = 1};
+    if (row->warnings[0])
+        collect_warning(&warnings, row->warnings);
     vip_text_set_warnings(r->text, (vip_warn_sink){collect_warning, &warnings});
     int rc = make_document(r, row->lang, row, o->file, &o->pages, o->message, sizeof o->message, &err);
     vip_text_set_warnings(r->text, (vip_warn_sink){NULL, NULL});
@@ -758,10 +760,17 @@ int vip_produce_letters(const vip_produce_paths *paths, const char *cases_path, 
             fprintf(stderr, "vipgen: %s: %s\n", cases_path, pr->message);
             shown++;
         }
-        for (size_t i = 0; i < set->row_count; i++)
-            if (set->rows[i].email_problem[0] && (!only_ref || !strcmp(set->rows[i].value[VIP_CASE_CRIME_REF], only_ref)))
+        for (size_t i = 0; i < set->row_count; i++) {
+            const vip_case_row *row = &set->rows[i];
+            if (only_ref && strcmp(row->value[VIP_CASE_CRIME_REF], only_ref))
+                continue;
+            if (row->email_problem[0])
                 fprintf(stderr, "vipgen: %s: row %zu (line %zu), column email: %s; the letter would be posted\n",
-                        cases_path, set->rows[i].row, set->rows[i].line, set->rows[i].email_problem);
+                        cases_path, row->row, row->line, row->email_problem);
+            if (row->warnings[0])
+                fprintf(stderr, "vipgen: %s: row %zu (line %zu): warning: %s\n", cases_path, row->row, row->line,
+                        row->warnings);
+        }
         result->rows = set->total_rows;
         result->failed = shown;
         for (size_t i = 0; i < set->row_count; i++)

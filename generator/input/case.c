@@ -19,6 +19,7 @@
 #include <unicode/unorm2.h>
 #include <unicode/ustring.h>
 #include <unicode/utf16.h>
+#include <unicode/utf8.h>
 
 #include "lang.h"
 
@@ -825,6 +826,65 @@ int vip_case_check_value(vip_case_field field, const char *value, char *why_out,
     return rc;
 }
 
+/* Adds "column C: what" to the row's warnings (once per column and text). */
+static void add_warning(vip_case_row *row, vip_case_field f, const char *what)
+{
+    char line[360];
+    snprintf(line, sizeof line, "column %s: %s", field_names[f], what);
+    if (strstr(row->warnings, line))
+        return;
+    size_t used = strlen(row->warnings);
+    snprintf(row->warnings + used, sizeof row->warnings - used, "%s%s", used ? "; " : "", line);
+}
+
+/* A free-text value as it can be shown: C0 and C1 control characters and noncharacters have no glyph and no
+ * place in a letter's text (a tab becomes a space, the others are left out; a line break in a quoted cell is
+ * kept, and set as one), and a combining mark at the start of a word has no letter to combine with (it is drawn on its
+ * own, in Indic and Arabic script on HarfBuzz's dotted circle; it is kept, as written). Each is a warning naming
+ * the column and the code point; the value is edited in place (it only shrinks). */
+static void clean_free_text(vip_case_row *row, vip_case_field f)
+{
+    char *v = row->value[f], *out = v, what[300];
+    const unsigned char *p = (const unsigned char *)v, *end = p + strlen(v);
+    int word_start = 1;
+    while (p < end) {
+        const unsigned char *at = p;
+        UChar32 c;
+        int32_t i = 0, n = (int32_t)(end - p < 4 ? end - p : 4);
+        U8_NEXT(p, i, n, c);
+        p += i;
+        int cat = u_charType(c);
+        if (c == '\t') {
+            add_warning(row, f, "U+0009 (a tab) read as a space");
+            if (out == v || out[-1] != ' ')
+                *out++ = ' ';
+            word_start = 1;
+            continue;
+        }
+        if ((cat == U_CONTROL_CHAR && c != '\n' && c != '\r') || U_IS_UNICODE_NONCHAR(c)) {
+            snprintf(what, sizeof what, "U+%04X (%s) left out: it has no glyph", (unsigned)c,
+                     cat == U_CONTROL_CHAR ? "a control character" : "a noncharacter");
+            add_warning(row, f, what);
+            continue;
+        }
+        if (word_start && (cat == U_NON_SPACING_MARK || cat == U_COMBINING_SPACING_MARK || cat == U_ENCLOSING_MARK)) {
+            char name[100];
+            UErrorCode status = U_ZERO_ERROR;
+            u_charName(c, U_UNICODE_CHAR_NAME, name, sizeof name, &status);
+            snprintf(what, sizeof what, "U+%04X%s%s begins a word: it has no letter to combine with and is drawn "
+                     "on its own (in some scripts on a dotted circle)", (unsigned)c,
+                     U_SUCCESS(status) && *name ? " " : "", U_SUCCESS(status) ? name : "");
+            add_warning(row, f, what);
+        }
+        word_start = u_isUWhiteSpace(c);
+        memmove(out, at, (size_t)(p - at));
+        out += p - at;
+    }
+    while (out > v && out[-1] == ' ')
+        out--;
+    *out = '\0';
+}
+
 /* Checks one field of a row; valid[] says which fields before it are good (later checks compare with them).
  * Returns 0, 1 (why), or -1 (fatal). */
 static int check_field(reader *r, vip_case_row *row, const unsigned char *valid, vip_case_field f, char *why)
@@ -846,6 +906,10 @@ static int check_field(reader *r, vip_case_row *row, const unsigned char *valid,
     }
 
     if (free_text[f]) {
+        if (f != VIP_CASE_EMAIL && f != VIP_CASE_OFFICER_EMAIL) /* an address is checked whole, below */
+            clean_free_text(row, f);
+        if (!**value)
+            return required[f] ? reason(why, "holds only characters that cannot be shown (%s)", row->warnings) : 0;
         int32_t chars = 0, len = (int32_t)strlen(*value);
         for (int32_t i = 0; i < len; i++)
             chars += ((unsigned char)(*value)[i] & 0xC0) != 0x80;

@@ -80,6 +80,10 @@ typedef struct vip_case_row {
     int letter_date_given;               /* 0: letter_date is today's, the file had none */
     char email_problem[200];             /* why the victim's email cannot be used ("" when it can or is empty): it
                                           * stops only the email, never the letter */
+    char warnings[600];                  /* characters in free text that cannot be shown as written, each with its
+                                          * column and code point: a control character or noncharacter (left out; a
+                                          * tab read as a space), a combining mark with no letter
+                                          * before it (drawn on its own); "" when none */
 } vip_case_row;
 
 typedef struct vip_case_problem {

@@ -213,6 +213,35 @@ check missing_glyph.in_report "field '$tmp/glyph/report.csv' 2 message | grep -q
 check missing_glyph.only_that_row "[ -z \"\$(field '$tmp/glyph/report.csv' 1 message)\" ]" "$(cat "$tmp/glyph/report.csv")"
 check missing_glyph.stderr_names_row "grep -q 'GL/2024/000001.*row 2 (line 3): warning: .*U+1F600' '$tmp/err' && ! grep -q '^vipgen: warning: .*U+1F600' '$tmp/err'" \
     "$(cat "$tmp/err")"
+# ... and the text still comes out right: the character itself, under its missing-glyph box, in the text layer.
+check missing_glyph.text_out "pdftotext -enc UTF-8 '$tmp/glyph/GL-2024-000001_en.pdf' - 2>/dev/null | grep -q 'Jane 😀 Smith'" \
+    "$(pdftotext -enc UTF-8 "$tmp/glyph/GL-2024-000001_en.pdf" - 2>&1 | grep -m2 Jane)"
+
+# Characters a name cannot be shown with as written: a warning naming the row, the column and the code point,
+# and the letter still made, with the text as it can be read. A control character and a noncharacter are left out,
+# a tab read as a space; a word that begins with a combining mark keeps it (drawn on its own; in Indic
+# and Arabic script on a dotted circle, which is not copied).
+{ echo "$header"; with_ref CC/2024/000001 $'Jane\aSmith'; with_ref CC/2024/000002 $'Jane\tSmith';
+  with_ref CC/2024/000003 $'Jane \uFFFFSmith'; with_ref CC/2024/000004 $'\u0301Jane Smith'; } >"$tmp/cc.csv"
+"$vipgen" letter "$tmp/cc.csv" -o "$tmp/cc" 2>"$tmp/err"
+rc=$?
+check unshowable.letters_ok "[ $rc -eq 0 ] && [ \"\$(field '$tmp/cc/report.csv' 1 status)\$(field '$tmp/cc/report.csv' 4 status)\" = okok ]" \
+    "exit $rc: $(cat "$tmp/err")"
+check unshowable.control_named "field '$tmp/cc/report.csv' 1 message | grep -q 'warning: column victim_name: U+0007 (a control character) left out'" \
+    "$(cat "$tmp/cc/report.csv")"
+check unshowable.tab_named "field '$tmp/cc/report.csv' 2 message | grep -q 'column victim_name: U+0009 (a tab) read as a space'" \
+    "$(cat "$tmp/cc/report.csv")"
+check unshowable.nonchar_named "field '$tmp/cc/report.csv' 3 message | grep -q 'column victim_name: U+FFFF (a noncharacter) left out'" \
+    "$(cat "$tmp/cc/report.csv")"
+check unshowable.mark_named "field '$tmp/cc/report.csv' 4 message | grep -q 'column victim_name: U+0301 COMBINING ACUTE ACCENT begins a word'" \
+    "$(cat "$tmp/cc/report.csv")"
+check unshowable.stderr_names_row "grep -q 'CC/2024/000001.*row 1 (line 2): warning: column victim_name: U+0007' '$tmp/err'" "$(cat "$tmp/err")"
+check unshowable.text_out "pdftotext -enc UTF-8 '$tmp/cc/CC-2024-000001_en.pdf' - | grep -q 'Dear JaneSmith' &&
+    pdftotext -enc UTF-8 '$tmp/cc/CC-2024-000002_en.pdf' - | grep -q 'Dear Jane Smith' &&
+    pdftotext -enc UTF-8 '$tmp/cc/CC-2024-000003_en.pdf' - | grep -q 'Dear Jane Smith' &&
+    pdftotext -enc UTF-8 '$tmp/cc/CC-2024-000004_en.pdf' - | grep -q \"Dear $(printf '\xcc\x81')Jane Smith\" &&
+    ! pdftotext -enc UTF-8 '$tmp/cc/CC-2024-000004_en.pdf' - | grep -q \"$(printf '\xe2\x97\x8c')\"" \
+    "$(for f in "$tmp"/cc/*.pdf; do pdftotext -enc UTF-8 "$f" - | grep -m1 Dear; done)"
 # The same character in two letters (the second laid out from the text cache): each row hears of it.
 { echo "$header"; with_ref GL/2024/000002 "Jane 😀 Smith"; with_ref GL/2024/000003 "Jane 😀 Smith"; } >"$tmp/glyph2.csv"
 "$vipgen" letter "$tmp/glyph2.csv" -o "$tmp/glyph2" --jobs 1 2>"$tmp/err"

@@ -116,6 +116,18 @@ static void expect_email_problem(const char *name, const char *v, const char *wa
     vip_case_set_destroy(set);
 }
 
+/* Expects the variant to be accepted with the field stored as want and a row warning containing warn. */
+static void expect_warned(const char *name, vip_case_field f, const char *v, const char *want, const char *warn)
+{
+    vip_error err = {0};
+    vip_case_set *set = read_variant(f, v, VIP_CASE_FIELD_COUNT, NULL, &err);
+    const vip_case_row *row = set && set->row_count == 1 ? &set->rows[0] : NULL;
+    CHECK(name, row && strcmp(row->value[f], want) == 0 && strstr(row->warnings, warn),
+          "value \"%s\": %s", v, !set ? err.message : set->problem_count ? set->problems[0].message
+                                   : row ? row->warnings : "?");
+    vip_case_set_destroy(set);
+}
+
 /* Expects the variant to be refused with a problem in the field's column whose message contains want. */
 static void expect_bad2(const char *name, vip_case_field f, const char *v, vip_case_field f2, const char *v2,
                         vip_case_field column, const char *want)
@@ -370,6 +382,21 @@ static void test_rules(void)
     /* Email addresses: the officer's is checked; the victim's, when unusable, stops only the email (the letter is
      * still produced, to post) and says why. */
     expect_good("email plain", VIP_CASE_EMAIL, "jo.bloggs+case@mail.example.co.uk", NULL);
+    /* Characters that cannot be shown as written: a warning naming the column and code point, the row kept. */
+    expect_warned("name control char left out", VIP_CASE_VICTIM_NAME, "Jo\aBloggs", "JoBloggs",
+                  "column victim_name: U+0007 (a control character) left out");
+    expect_warned("name C1 control left out", VIP_CASE_VICTIM_NAME, "Jo \xC2\x9B Bloggs", "Jo  Bloggs", "U+009B");
+    expect_warned("address tab a space", VIP_CASE_ADDRESS_1, "14 Acacia\t\tAvenue", "14 Acacia Avenue",
+                  "column address_1: U+0009 (a tab) read as a space");
+    expect_warned("address vertical tab left out", VIP_CASE_ADDRESS_1, "14 Acacia \vAvenue", "14 Acacia Avenue",
+                  "U+000B (a control character) left out");
+    expect_warned("town noncharacter left out", VIP_CASE_TOWN, "North\xEF\xBF\xBEtown", "Northtown",
+                  "U+FFFE (a noncharacter) left out");
+    expect_warned("name mark first kept", VIP_CASE_VICTIM_NAME, "Jo \xCC\x81" "Bloggs", "Jo \xCC\x81" "Bloggs",
+                  "U+0301 COMBINING ACUTE ACCENT begins a word");
+    expect_good("name mark after letter", VIP_CASE_VICTIM_NAME, "Jose\xCC\x81 Bloggs", "Jos\xC3\xA9 Bloggs");
+    expect_bad2("name only control chars", VIP_CASE_VICTIM_NAME, "\a\a", VIP_CASE_FIELD_COUNT, NULL,
+                VIP_CASE_VICTIM_NAME, "holds only characters that cannot be shown");
     expect_email_problem("email no @", "jo.bloggs.example.org", "has no '@'");
     expect_email_problem("email two @", "jo@bloggs@example.org", "more than one '@'");
     expect_email_problem("email empty local", "@example.org", "nothing before the '@'");
