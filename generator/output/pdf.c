@@ -203,27 +203,37 @@ static void sb_utf16(sbuf *b, uint32_t cp)
     }
 }
 
+/* One code point as UTF-16BE bytes. */
+static void sb_utf16be_cp(sbuf *b, uint32_t cp)
+{
+    uint16_t u[2];
+    int n = 1;
+    if (cp >= 0x10000) {
+        u[0] = (uint16_t)(0xD800 | ((cp - 0x10000) >> 10));
+        u[1] = (uint16_t)(0xDC00 | ((cp - 0x10000) & 0x3FF));
+        n = 2;
+    } else {
+        u[0] = (uint16_t)cp;
+    }
+    for (int i = 0; i < n; i++) {
+        char be[2] = {(char)(u[i] >> 8), (char)(u[i] & 0xFF)};
+        sb_put(b, be, 2);
+    }
+}
+
+/* The value of a hex digit as sb_hex writes it. */
+static int hex_value(char h)
+{
+    return h >= '0' && h <= '9' ? h - '0' : h >= 'A' && h <= 'F' ? h - 'A' + 10 : h >= 'a' && h <= 'f' ? h - 'a' + 10 : 0;
+}
+
 /* UTF-8 to UTF-16BE bytes with a byte-order mark: how PDF text strings hold non-Latin text. */
 static void sb_utf16be_bytes(sbuf *b, const char *s)
 {
     const unsigned char *p = (const unsigned char *)s, *end = p + strlen(s);
     sb_put(b, "\xFE\xFF", 2);
-    while (p < end) {
-        uint32_t cp = utf8_next(&p, end);
-        uint16_t u[2];
-        int n = 1;
-        if (cp >= 0x10000) {
-            u[0] = (uint16_t)(0xD800 | ((cp - 0x10000) >> 10));
-            u[1] = (uint16_t)(0xDC00 | ((cp - 0x10000) & 0x3FF));
-            n = 2;
-        } else {
-            u[0] = (uint16_t)cp;
-        }
-        for (int i = 0; i < n; i++) {
-            char be[2] = {(char)(u[i] >> 8), (char)(u[i] & 0xFF)};
-            sb_put(b, be, 2);
-        }
-    }
+    while (p < end)
+        sb_utf16be_cp(b, utf8_next(&p, end));
 }
 
 /* ------------------------------------------------------------------------------------------------------------ */
@@ -379,6 +389,13 @@ typedef struct ctx {
     } *marks;
     size_t mark_count, mark_cap, annot_count;
     size_t span_element;      /* a line span being opened: its element, when not its first run's (0: that one's) */
+    /* A line whose PDFium text is a property list of the page's (/Properties /PFn), so that each run of the line
+     * can be a marked-content sequence of its own, in the structure tree in reading order (see open_line_span):
+     * the line's property (its index + 1; 0: none), the item it ends before, and the page's properties, their
+     * ActualText strings one after another in props (UTF-16BE), each ending at prop_ends[i]. */
+    size_t line_prop, line_prop_end;
+    sbuf props;
+    size_t *prop_ends; size_t prop_count, prop_cap;
 } ctx;
 
 static void hpdf_on_error(HPDF_STATUS error_no, HPDF_STATUS detail_no, void *user)
@@ -1543,9 +1560,19 @@ static size_t open_line_span(ctx *c, const vip_page *page, size_t i, const uint3
     }
     if (needed <= 0 && !pdfium)
         return i;
-    for (size_t k = i; k < end; k++)
-        if (page->items[k].tag != page->items[i].tag)
-            c->span_element = line_element(c->doc, page->items[i].tag);
+    /* Tagged text (not furniture): each run marks its own sequence, in its own element and at its own place in
+     * the reading order (a right-to-left line's runs are drawn left to right), inside poppler's span, which then
+     * has no MCID of its own; innermost, the line's property list of the page's (/PDFiumText /PFn) with the text
+     * PDFium is to read. PDFium reads the innermost property list's ActualText (ProcessMarkedContent), once for
+     * the text objects whose innermost marks are the very same property list (PreMarkedContent in its
+     * CPDF_TextPage): the same named resource is that, where inline dictionaries, one per run, would each be
+     * read again. */
+    int split = c->tagged && page->items[i].tag && page->items[i].tag < c->doc->element_count &&
+                !is_artifact(c, &page->items[i]);
+    if (!split)
+        for (size_t k = i; k < end; k++)
+            if (page->items[k].tag != page->items[i].tag)
+                c->span_element = line_element(c->doc, page->items[i].tag);
     /* Furniture: its artifact holds the line's span, whose ActualText PDFium then reads as the innermost one (an
      * artifact's property list inside the span would be the innermost), and its runs mark nothing of their own. */
     if (is_artifact(c, &page->items[i])) {
@@ -1553,12 +1580,18 @@ static size_t open_line_span(ctx *c, const vip_page *page, size_t i, const uint3
         c->in_line_span++;
         c->line_span_marked = 1;
     }
+    size_t span_text = SIZE_MAX; /* where poppler's span's text starts in the content, as hex */
     if (needed > 0) {
-        int rc = span_open(c, "Span");
-        c->span_element = 0;
-        if (rc)
-            return SIZE_MAX;
-        c->line_span_marked = c->tagged;
+        if (split) {
+            sb_str(&c->out, "/Span <</ActualText <FEFF");
+            span_text = c->out.len;
+        } else {
+            int rc = span_open(c, "Span");
+            c->span_element = 0;
+            if (rc)
+                return SIZE_MAX;
+            c->line_span_marked = c->tagged;
+        }
         uint32_t last = 0;
         for (size_t k = 0; k < n; k++) {
             const vip_page_run *r = &page->items[order[k]].u.run;
@@ -1573,7 +1606,29 @@ static size_t open_line_span(ctx *c, const vip_page *page, size_t i, const uint3
         sb_str(&c->out, ">>> BDC\n");
         c->in_line_span++;
     }
-    if (pdfium) {
+    if (split) {
+        if (reserve(&c->prop_ends, &c->prop_cap, c->prop_count + 1, sizeof *c->prop_ends)) {
+            nomem(c);
+            return SIZE_MAX;
+        }
+        /* PDFium reads the innermost property list's ActualText, empty if it has none (ProcessMarkedContent):
+         * without a text of its own, the line's property list repeats poppler's. */
+        sb_put(&c->props, "\xFE\xFF", 2);
+        for (long k = 0; k < pdfium; k++)
+            sb_utf16be_cp(&c->props, c->line_text[k]);
+        if (!pdfium && span_text != SIZE_MAX)
+            for (size_t h = span_text; h + 1 < c->out.len && c->out.data[h] != '>'; h += 2) {
+                char byte = (char)(hex_value(c->out.data[h]) << 4 | hex_value(c->out.data[h + 1]));
+                sb_put(&c->props, &byte, 1);
+            }
+        if (c->props.failed) {
+            nomem(c);
+            return SIZE_MAX;
+        }
+        c->prop_ends[c->prop_count++] = c->props.len;
+        c->line_prop = c->prop_count;
+        c->line_prop_end = end;
+    } else if (pdfium) {
         /* Inside poppler's span: PDFium takes the innermost ActualText. Alone, it is the line's marked-content
          * sequence: PDFium reads no ActualText from a sequence that holds others (poppler reads ActualText only on
          * /Span, so it reads the glyphs there). */
@@ -1603,10 +1658,8 @@ static int mark_resume(ctx *c);
 
 static void mark_pause(ctx *c)
 {
-    if (c->mark_open) {
+    for (; c->mark_open; c->mark_open--)
         sb_str(&c->out, "EMC\n");
-        c->mark_open = 0;
-    }
 }
 
 /* Whether glyph z is the run's last and a space (its text nothing but spaces). */
@@ -1910,7 +1963,7 @@ static int write_run(ctx *c, HPDF_Page hpage, const vip_page *page, const vip_pa
         /* A glyph without text in a left-to-right cluster: poppler and PDFium read U+200B for it, so the cluster
          * gets its text as ActualText. Not in right-to-left runs, where a marked-content span splits pdf.js's
          * text items and reorders the line (and pdf.js drops U+200B, a format character). */
-        int actual = !by_words && !c->in_line_span && (box_end > 0 || !cluster_extracts(c, f, codes + a, z - a, run->rtl, (size_t)ncp) ||
+        int actual = !by_words && !c->in_line_span && !c->line_prop && (box_end > 0 || !cluster_extracts(c, f, codes + a, z - a, run->rtl, (size_t)ncp) ||
                                    (!run->rtl && cluster_has_textless(f, codes + a, z - a)));
         /* A space that ends the run after such a span would be a text object of its own, without ink, which PDFium
          * skips (and the word gap with it): the span takes it in. */
@@ -2304,6 +2357,12 @@ static int mark_resume(ctx *c)
     c->mark_open = 1;
     int rc = open_mark_properties(c, NULL);
     sb_str(&c->out, ">> BDC\n");
+    if (c->line_prop && c->mark_item->kind == VIP_PAGE_RUN) {
+        sb_str(&c->out, "/PDFiumText /PF");
+        sb_num(&c->out, (double)(c->line_prop - 1), 0);
+        sb_str(&c->out, " BDC\n");
+        c->mark_open = 2;
+    }
     return rc;
 }
 
@@ -2321,6 +2380,29 @@ static int span_open(ctx *c, const char *tag)
     int rc = open_mark_properties(c, tag);
     sb_str(&c->out, " /ActualText <FEFF");
     return rc;
+}
+
+/* The page's line properties (see open_line_span) into its resources: /Properties << /PFn << /ActualText ... >> >>. */
+static int add_line_properties(ctx *c, HPDF_Page hpage)
+{
+    if (!c->prop_count)
+        return VIP_OK;
+    HPDF_MMgr mm = c->pdf->mmgr;
+    HPDF_Dict res = HPDF_Dict_GetItem(hpage, "Resources", HPDF_OCLASS_DICT), props = HPDF_Dict_New(mm);
+    if (!res || !props || HPDF_Dict_Add(res, "Properties", props) != HPDF_OK)
+        return hpdf_fail(c, "adding a page's property lists");
+    for (size_t k = 0, from = 0; k < c->prop_count; from = c->prop_ends[k++]) {
+        char name[32];
+        snprintf(name, sizeof name, "PF%zu", k);
+        HPDF_Dict d = HPDF_Dict_New(mm);
+        if (!d || HPDF_Dict_Add(props, name, d) != HPDF_OK ||
+            HPDF_Dict_Add(d, "ActualText", HPDF_Binary_New(mm, (HPDF_BYTE *)c->props.data + from,
+                                                          (HPDF_UINT)(c->prop_ends[k] - from))) != HPDF_OK)
+            return hpdf_fail(c, "adding a page's property lists");
+    }
+    c->props.len = 0;
+    c->prop_count = 0;
+    return VIP_OK;
 }
 
 static int draw_pages(ctx *c)
@@ -2347,6 +2429,8 @@ static int draw_pages(ctx *c)
         for (size_t i = 0; i < page->item_count; i++) {
             const vip_page_item *it = &page->items[i];
             int rc = VIP_OK;
+            if (c->line_prop && i == c->line_prop_end)
+                c->line_prop = 0;
             for (; c->in_line_span && i == span_end; c->in_line_span--)
                 sb_str(&c->out, "EMC\n");
             if (!c->in_line_span)
@@ -2355,7 +2439,7 @@ static int draw_pages(ctx *c)
             /* Rules, boxes and images are marked around their q/Q; a run inside its text object. */
             if (it->kind != VIP_PAGE_RUN && (rc = mark_resume(c)))
                 return rc;
-            if (!c->in_line_span && it->kind == VIP_PAGE_RUN) {
+            if (!c->in_line_span && !c->line_prop && it->kind == VIP_PAGE_RUN) {
                 span_end = open_line_span(c, page, i, c->uses + c->use_pos, c->use_count - c->use_pos);
                 if (span_end == SIZE_MAX)
                     return c->err->code;
@@ -2378,7 +2462,10 @@ static int draw_pages(ctx *c)
         for (; c->in_line_span; c->in_line_span--)
             sb_str(&c->out, "EMC\n");
         c->line_span_marked = 0;
+        c->line_prop = 0;
         int rc = flush_content(c, hpage);
+        if (!rc)
+            rc = add_line_properties(c, hpage);
         if (!rc)
             rc = add_links(c, hpage, page, p);
         /* The page's MCIDs are in the parent tree under its index; annotations tab in structure order. */
@@ -3367,6 +3454,8 @@ static void ctx_free(ctx *c)
     free(c->widths);
     free(c->marks);
     free(c->line_text);
+    free(c->props.data);
+    free(c->prop_ends);
     free(c->line_seen);
     if (c->pdf)
         HPDF_Free(c->pdf);

@@ -1,6 +1,7 @@
 #!/usr/bin/python3
 """Checks that PDFs give their text back in the three engines victims' viewers use: poppler (pdftotext), pdf.js and
-PDFium (both through extract.mjs, under Node).
+PDFium (both through extract.mjs, under Node), and to a screen reader in Firefox (a11y: pdf.js's structure tree
+and the text of its marked content, extract.mjs).
 
     check.py [--label L] PDF EXPECT [[--label L] PDF EXPECT ...]
 
@@ -23,7 +24,7 @@ import sys
 import unicodedata
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-ENGINES = ("poppler", "pdfjs", "pdfium")
+ENGINES = ("poppler", "pdfjs", "pdfium", "a11y")
 CJK = r"\u2e80-\u9fff\uf900-\ufaff\uff00-\uffef\u3000-\u303f"
 SOFT_BREAK = re.compile(rf"[{CJK}/.\-]")
 
@@ -97,7 +98,7 @@ def main(argv):
         with open(expect, encoding="utf-8") as f:
             items = [line.rstrip("\n").split("\t", 1) for line in f if "\t" in line]
         texts = {"poppler": normalise(poppler_pages(pdf)), "pdfjs": pdfjs_find(normalise(node[pdf]["pdfjs"])),
-                 "pdfium": normalise(node[pdf]["pdfium"])}
+                 "pdfium": normalise(node[pdf]["pdfium"]), "a11y": normalise(node[pdf]["a11y"])}
         categories = list(dict.fromkeys(cat for cat, _ in items))
         for engine in ENGINES:
             for cat in categories:
