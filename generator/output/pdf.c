@@ -1498,6 +1498,16 @@ static long pdfium_line_text(ctx *c, const vip_page *page, const size_t *order, 
     return (long)nl;
 }
 
+/* Opens a line's ActualText span as the marked-content sequence of the line's runs (see span_open). */
+static int open_line_sequence(ctx *c, const char *tag)
+{
+    int rc = span_open(c, tag);
+    c->span_element = 0;
+    if (!rc)
+        c->line_span_marked = c->tagged;
+    return rc;
+}
+
 /* If the line that starts with item i (the consecutive runs on its baseline) needs a span, opens it and returns
  * the item that ends the line (exclusive); otherwise returns i. uses: the codes of item i's glyphs onwards. */
 static size_t open_line_span(ctx *c, const vip_page *page, size_t i, const uint32_t *uses, size_t uses_left)
@@ -1585,12 +1595,8 @@ static size_t open_line_span(ctx *c, const vip_page *page, size_t i, const uint3
         if (split) {
             sb_str(&c->out, "/Span <</ActualText <FEFF");
             span_text = c->out.len;
-        } else {
-            int rc = span_open(c, "Span");
-            c->span_element = 0;
-            if (rc)
-                return SIZE_MAX;
-            c->line_span_marked = c->tagged;
+        } else if (open_line_sequence(c, "Span")) {
+            return SIZE_MAX;
         }
         uint32_t last = 0;
         for (size_t k = 0; k < n; k++) {
@@ -1634,12 +1640,8 @@ static size_t open_line_span(ctx *c, const vip_page *page, size_t i, const uint3
          * /Span, so it reads the glyphs there). */
         if (needed > 0) {
             sb_str(&c->out, "/PDFiumText <</ActualText <FEFF");
-        } else {
-            int rc = span_open(c, "PDFiumText");
-            c->span_element = 0;
-            if (rc)
-                return SIZE_MAX;
-            c->line_span_marked = c->tagged;
+        } else if (open_line_sequence(c, "PDFiumText")) {
+            return SIZE_MAX;
         }
         for (long k = 0; k < pdfium; k++)
             sb_utf16(&c->out, c->line_text[k]);
