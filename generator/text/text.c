@@ -603,17 +603,26 @@ static uint32_t hyphen_glyph(const vip_font *font, double size, double *advance)
     return gid;
 }
 
-/* Whether the gap before character b lies inside a URL or an email address (a space-delimited stretch with a
- * slash, an at sign, or a dot between letters): one breaks only after '/' or '.', never at its hyphens (a reader
- * would take the hyphen for the line's). */
+/* What an address never holds and so ends one: a space (a no-break one too: "0800 1111"), and the ideographs and
+ * full-width punctuation Chinese writes an address between without spaces ("帮助：childline.org.uk"). */
+static int ends_address(uint32_t cp)
+{
+    return is_line_end_space(cp) || cp == 0xA0 || cp == 0x2007 || cp == 0x202F || (cp >= 0x2E80 && cp <= 0x9FFF) ||
+           (cp >= 0xF900 && cp <= 0xFAFF) || (cp >= 0xFE30 && cp <= 0xFE4F) || (cp >= 0xFF00 && cp <= 0xFFEF) ||
+           (cp >= 0x20000 && cp <= 0x3FFFF);
+}
+
+/* Whether the gap before character b lies inside a URL or an email address (a stretch between spaces or
+ * ideographs with a slash, an at sign, or a dot between letters): one breaks only after '/' or '.', never at its
+ * hyphens (a reader would take the hyphen for the line's). */
 static int in_address(const para *p, size_t b)
 {
-    if (is_line_end_space(p->cp[b - 1]) || is_line_end_space(p->cp[b]))
+    if (ends_address(p->cp[b - 1]) || ends_address(p->cp[b]))
         return 0;
     size_t a = b, z = b;
-    while (a > 0 && !is_line_end_space(p->cp[a - 1]))
+    while (a > 0 && !ends_address(p->cp[a - 1]))
         a--;
-    while (z < p->n && !is_line_end_space(p->cp[z]))
+    while (z < p->n && !ends_address(p->cp[z]))
         z++;
     for (size_t i = a; i < z; i++)
         if (p->cp[i] == '/' || p->cp[i] == '@' ||

@@ -659,6 +659,34 @@ int main(void)
         CHECK("url.breaks_only_after_slash_or_dot", bad == 0, "%d lines (%s)", bad, where);
     }
 
+    /* The same in Chinese, where the address follows ideographs with no space and a phone number's groups are a
+     * no-break space apart: the ideographs break as ever (nothing is cut for want of a break), the address only
+     * after its dots. */
+    {
+        const char *text = "\xE5\x8F\x8D\xE6\xAC\xBA\xE8\xAF\x88\xE4\xB8\xBE\xE6\x8A\xA5\xE4\xB8\xAD"
+                           "\xE5\xBF\x83\xEF\xBC\x88" "Action Fraud\xEF\xBC\x89\xEF\xBC\x8C\xE4\xB8\xBE\xE6\x8A"
+                           "\xA5\xE8\xAF\x88\xE9\xAA\x97\xEF\xBC\x9A" "0300\xC2\xA0" "123\xC2\xA0" "2040"
+                           "\xEF\xBC\x8C" "actionfraud.police.uk";
+        int cut = 0, bad = 0;
+        char where[300] = "";
+        for (double width = 130; width <= 400; width += 7) { /* the address fits a line */
+            p = lay(t, "zh-Hans", text, VIP_ALIGN_START, width, &err);
+            if (p && p->overflow > 0) {
+                cut++;
+                snprintf(where, sizeof where, "%.1f pt over at %.0f pt", p->overflow, width);
+            }
+            for (size_t l = 0; p && l + 1 < p->line_count; l++) {
+                const char *end = p->text + p->lines[l].end, *url = strstr(p->text, "actionfraud");
+                if (end > url && end < url + strlen(url) && end[-1] != '.') {
+                    bad++;
+                    snprintf(where, sizeof where, "line ends inside the address at %.0f pt", width);
+                }
+            }
+            vip_paragraph_destroy(p);
+        }
+        CHECK("url.chinese_whole_nothing_cut", cut == 0 && bad == 0, "%d cut, %d broken (%s)", cut, bad, where);
+    }
+
     /* Phone numbers and digits in Arabic-script text: European digits in one font (the common one), and the
      * no-break spaces between a number's groups as wide as that font's, not Nastaliq's 1.5 pt. */
     for (int l = 0; l < 3; l++) {
