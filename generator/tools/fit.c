@@ -15,8 +15,16 @@ struct vip_fit {
     vip_fontset *fonts;
     vip_text *text;
     vip_template *letter, *booklet;
+    /* The booklet as officers may also print it (vipgen booklet --print a5-booklet, --large-print): narrower
+     * columns, larger type. Loaded when a catalogue is first checked (the preview shows the A4 booklet). */
+    vip_template *booklet_print[2];
+    const vip_settings *settings;
     vip_layout_options layout;
 };
+
+static const struct {
+    const char *print, *what, *name;
+} booklet_prints[2] = {{"a5-booklet", "A5 booklet", "booklet-a5"}, {"large-print", "large-print booklet", "booklet-large"}};
 
 static void quiet(void *user, const char *message)
 {
@@ -67,6 +75,7 @@ vip_fit *vip_fit_create(const vip_produce_paths *paths, vip_error *err)
         return NULL;
     }
     strcpy(fit->templates, paths->templates);
+    fit->settings = paths->settings;
     vip_layout_default_options(&fit->layout);
     if (!(fit->fonts = vip_fontset_load(paths->fonts, err)) || !(fit->text = vip_text_create(fit->fonts, err)) ||
         !(fit->letter = load_template(fit, "letter.xml", paths->settings, err)) ||
@@ -85,6 +94,8 @@ void vip_fit_destroy(vip_fit *fit)
         return;
     vip_template_destroy(fit->letter);
     vip_template_destroy(fit->booklet);
+    for (size_t i = 0; i < sizeof fit->booklet_print / sizeof fit->booklet_print[0]; i++)
+        vip_template_destroy(fit->booklet_print[i]);
     vip_text_destroy(fit->text);
     vip_fontset_destroy(fit->fonts);
     free(fit);
@@ -249,11 +260,13 @@ static size_t block_page(const vip_page_doc *pd, size_t block)
     return page;
 }
 
-static int collect(const vip_doc *doc, const vip_page_doc *pd, const char *what, const char *name, notes *ns,
-                   vip_error *err)
+/* cuts_only: a print variant's findings are its cuts (a word wider than its place); the template's line limits are
+ * for the A4 page it was drawn for, and a heading in large print takes two lines as it should. */
+static int collect(const vip_doc *doc, const vip_page_doc *pd, const char *what, const char *name, int cuts_only,
+                   notes *ns, vip_error *err)
 {
     for (const vip_page_overflow *o = pd->overflows; o; o = o->next) {
-        if (o->block >= doc->block_count)
+        if (o->block >= doc->block_count || (cuts_only && o->lines))
             continue;
         const vip_block *b = &doc->blocks[o->block];
         for (size_t k = 0; k < b->unit_count; k++) {
@@ -367,7 +380,7 @@ int vip_fit_document(const vip_doc *doc, const vip_page_doc *pd, const char *wha
                      vip_error *err)
 {
     notes ns = {0};
-    int rc = collect(doc, pd, what, what, &ns, err);
+    int rc = collect(doc, pd, what, what, 0, &ns, err);
     if (!rc)
         emit(&ns, sink, user);
     free(ns.items);
@@ -376,12 +389,12 @@ int vip_fit_document(const vip_doc *doc, const vip_page_doc *pd, const char *wha
 
 /* Lays one document out and notes what does not fit. */
 static int fit_one(vip_fit *fit, vip_template *tmpl, vip_catalog *cat, const vip_case_row *row, const char *what,
-                   const char *name, notes *ns, vip_error *err)
+                   const char *name, int cuts_only, notes *ns, vip_error *err)
 {
     vip_warn_sink silent = {quiet, NULL};
     vip_doc *doc = vip_template_merge(tmpl, cat, row, &silent, err);
     vip_page_doc *pd = doc ? vip_layout_document(fit->text, doc, &fit->layout, err) : NULL;
-    int rc = pd ? collect(doc, pd, what, name, ns, err) : err->code;
+    int rc = pd ? collect(doc, pd, what, name, cuts_only, ns, err) : err->code;
     vip_page_doc_destroy(pd);
     vip_doc_destroy(doc);
     return rc;
@@ -405,10 +418,20 @@ int vip_fit_catalog(vip_fit *fit, vip_catalog *cat, const char *cases, vip_fit_s
         vip_case_row row;
         char name[32], title[600];
         vip_fit_letter_variant(&set->rows[0], lang, k, &row, name, sizeof name, title, sizeof title);
-        rc = fit_one(fit, fit->letter, cat, &row, "letter", name, &ns, err);
+        rc = fit_one(fit, fit->letter, cat, &row, "letter", name, 0, &ns, err);
     }
     if (!rc)
-        rc = fit_one(fit, fit->booklet, cat, NULL, "booklet", "booklet", &ns, err);
+        rc = fit_one(fit, fit->booklet, cat, NULL, "booklet", "booklet", 0, &ns, err);
+    for (size_t i = 0; !rc && i < sizeof booklet_prints / sizeof booklet_prints[0]; i++) {
+        if (!fit->booklet_print[i] &&
+            (!(fit->booklet_print[i] = load_template(fit, "booklet.xml", fit->settings, err)) ||
+             vip_template_set_print(fit->booklet_print[i], booklet_prints[i].print, err))) {
+            rc = err->code;
+            break;
+        }
+        rc = fit_one(fit, fit->booklet_print[i], cat, NULL, booklet_prints[i].what, booklet_prints[i].name, 1, &ns,
+                     err);
+    }
     if (!rc)
         emit(&ns, sink, user);
     free(ns.items);

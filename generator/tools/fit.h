@@ -1,7 +1,7 @@
 /* vip_fit: whether a catalogue's text fits where it is printed, by the shaped widths the real layout gives it. The
  * letter is made in every variant needed to print every unit (each offence, needs assessment, referral, enhanced
  * rights and reason, with and without a place and an officer's email) from the first row of example case data, and
- * the booklet; each is laid out as vipgen prints it, and what the layout reports (vip_page_overflow: a word wider
+ * the booklet (A4, and as A5 pages and in large print); each is laid out as vipgen prints it, and what the layout reports (vip_page_overflow: a word wider
  * than its table cell, column, box or panel, more lines than the template allows a title or label; and the page
  * count at full type size against the document's limit) becomes a finding naming the unit, in millimetres.
  * vipgen check and the preview share one, so that fonts, templates and laid-out paragraphs are loaded once. */
@@ -61,7 +61,9 @@ int vip_fit_document(const vip_doc *doc, const vip_page_doc *pd, const char *wha
                      vip_error *err);
 
 /* Every letter variant (from the first row of cases, see vip_fit_find_cases) and the booklet in the catalogue's
- * language, laid out and reported as vip_fit_document does, each unit and kind once over all of them. */
+ * language, A4, A5 and in large print, laid out and reported as vip_fit_document does: each unit and kind once
+ * per document (the letter, each booklet), at its worst. The A5 and large-print booklets report only words cut
+ * for want of room: the template's line limits are for the A4 page. */
 int vip_fit_catalog(vip_fit *fit, vip_catalog *cat, const char *cases, vip_fit_sink sink, void *user,
                     vip_error *err);
 

@@ -81,8 +81,8 @@ check "check: the long label, on its line, wider than its table cell" \
 check "check: the long title wider than its heading line" \
     'printf "%s\n" "$out" | grep -q "^$tmp/pl.xlf:$title_line: error: unit letter.title: is [0-9.]* mm wider than its heading line ([0-9.]* mm) at 17 pt .*\[width\]$"' \
     "$(printf '%s\n' "$out" | grep 'letter.title')"
-check "check: the unbreakable label is cut: reported for the letter and the booklet's cover" \
-    '[ $(printf "%s\n" "$out" | grep -c "^$tmp/pl.xlf:$word_line: error: unit letter.glance.phone: is [0-9.]* mm wider than its table cell .* cut there.*\[width\]$") -eq 2 ] && printf "%s\n" "$out" | grep -q "letter.glance.phone: .*page 1 of the booklet"' \
+check "check: the unbreakable label is cut: reported for the letter and the booklet's cover, A4, A5 and large print" \
+    '[ $(printf "%s\n" "$out" | grep -c "^$tmp/pl.xlf:$word_line: error: unit letter.glance.phone: is [0-9.]* mm wider than its table cell .* cut there.*\[width\]$") -eq 4 ] && printf "%s\n" "$out" | grep -q "letter.glance.phone: .*page 1 of the booklet" && printf "%s\n" "$out" | grep -q "letter.glance.phone: .* at 9.5 pt on page 1 of the A5 booklet" && printf "%s\n" "$out" | grep -q "letter.glance.phone: .* at 16 pt on page 1 of the large-print booklet"' \
     "$(printf '%s\n' "$out" | grep 'letter.glance.phone')"
 "$vipgen" check --format json "$tmp/pl.xlf" >"$tmp/widths.json" 2>&1
 cat >"$tmp/widths.py" <<'EOF'
