@@ -224,7 +224,10 @@ static void sb_utf16be_cp(sbuf *b, uint32_t cp)
 /* The value of a hex digit as sb_hex writes it. */
 static int hex_value(char h)
 {
-    return h >= '0' && h <= '9' ? h - '0' : h >= 'A' && h <= 'F' ? h - 'A' + 10 : h >= 'a' && h <= 'f' ? h - 'a' + 10 : 0;
+    return h >= '0' && h <= '9'   ? h - '0'
+           : h >= 'A' && h <= 'F' ? h - 'A' + 10
+           : h >= 'a' && h <= 'f' ? h - 'a' + 10
+                                  : 0;
 }
 
 /* UTF-8 to UTF-16BE bytes with a byte-order mark: how PDF text strings hold non-Latin text. */
@@ -1892,7 +1895,7 @@ static void emit_run_glyph(ctx *c, tj_state *t, const pdf_font *f, const vip_pag
             t->word_spacing = tw / 1000.0;
         }
     }
-    if (i == t->pdfjs_make_up_at)
+    if (i == t->pdfjs_make_up_at && !tc) /* (a glyph with char spacing is a cluster's last, not a word's first) */
         pdfjs_make_up(c, t, f, run, codes, i, baseline);
     emit_glyph(b, t, g, cid, width, run->size);
     double w = width * run->size / 1000.0, end = run->x + t->pen;
