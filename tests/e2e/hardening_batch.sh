@@ -236,6 +236,8 @@ check unshowable.nonchar_named "field '$tmp/cc/report.csv' 3 message | grep -q '
 check unshowable.mark_named "field '$tmp/cc/report.csv' 4 message | grep -q 'column victim_name: U+0301 COMBINING ACUTE ACCENT begins a word'" \
     "$(cat "$tmp/cc/report.csv")"
 check unshowable.stderr_names_row "grep -q 'CC/2024/000001.*row 1 (line 2): warning: column victim_name: U+0007' '$tmp/err'" "$(cat "$tmp/err")"
+"$vipgen" letter "$tmp/cc.csv" --check 2>"$tmp/err" >/dev/null
+check unshowable.in_check_mode "grep -q 'cc.csv: row 4 (line 5): warning: column victim_name: U+0301' '$tmp/err'" "$(cat "$tmp/err")"
 check unshowable.text_out "pdftotext -enc UTF-8 '$tmp/cc/CC-2024-000001_en.pdf' - | grep -q 'Dear JaneSmith' &&
     pdftotext -enc UTF-8 '$tmp/cc/CC-2024-000002_en.pdf' - | grep -q 'Dear Jane Smith' &&
     pdftotext -enc UTF-8 '$tmp/cc/CC-2024-000003_en.pdf' - | grep -q 'Dear Jane Smith' &&
