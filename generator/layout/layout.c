@@ -174,16 +174,26 @@ static int note_overflow(flow *f, const vip_rich *r, const vip_paragraph *p, con
             vip_paragraph_destroy(wide);
             excess = fmax(0, natural - limit * width);
         }
+        /* The piece that was cut, to tell which of the block's units it is in (vipgen check). */
+        const char *piece = NULL;
+        size_t piece_length = kind ? 0 : p->overflow_end - p->overflow_start;
         vip_page_overflow *o = f->out->overflows;
         while (o && !(o->block == block && o->cell == cell && o->lines == (kind ? limit : 0)))
             o = o->next;
+        if (piece_length && (!o || excess > o->excess) &&
+            !(piece = vip_page_doc_keep_text(f->out, p->text + p->overflow_start, piece_length)))
+            return nomem(f);
         if (o) {
+            if (piece) {
+                o->piece = piece;
+                o->piece_length = piece_length;
+            }
             o->excess = fmax(o->excess, excess);
             o->line_count = p->line_count > o->line_count ? p->line_count : o->line_count;
             continue;
         }
         vip_page_overflow note = {block, cell, place, kind ? limit : 0, p->line_count, excess, width, style->size,
-                                  f->out->overflows};
+                                  piece, piece_length, f->out->overflows};
         /* Kept in the document's storage, so that it goes with the document. */
         if (!(o = (vip_page_overflow *)vip_page_doc_keep_text(f->out, (const char *)&note, sizeof note)))
             return nomem(f);

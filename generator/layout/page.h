@@ -130,6 +130,8 @@ typedef struct vip_page_overflow {
     double excess;                /* points by which the text is too wide (0 when it cannot be put so) */
     double room;                  /* the place's width in points */
     double size;                  /* type size in points */
+    const char *piece;            /* a piece too wide: its text (in the document's storage), else NULL */
+    size_t piece_length;
     struct vip_page_overflow *next; /* the one noted before */
 } vip_page_overflow;
 /* Tagged PDF: the document's logical structure, for screen readers and reflow. Layout creates the elements in

@@ -748,9 +748,10 @@ static size_t grapheme_char(const para *p, size_t g)
 
 /* Greedy line filling over the break opportunities; a word wider than the line is cut between graphemes. */
 static int break_lines(vip_text *t, para *p, const vip_lang *lang, double width, double size, int justify,
-                       line_range **out, size_t *count, double *overflow, vip_error *err)
+                       line_range **out, size_t *count, double *overflow, size_t over[2], vip_error *err)
 {
     *overflow = 0;
+    over[0] = over[1] = 0;
     vip_breaker *br = breaker_for(t, lang->icu_locale, err);
     if (!br)
         return err ? err->code : VIP_ERR_INTERNAL;
@@ -805,7 +806,12 @@ static int break_lines(vip_text *t, para *p, const vip_lang *lang, double width,
         } else {
             /* Nothing fits: take as many whole graphemes as fit, at least one. How far the piece is too wide is
              * reported (vipgen check: a word wider than its place). */
-            *overflow = fmax(*overflow, measure(p, start, b) - width);
+            double over_by = measure(p, start, b) - width;
+            if (over_by > *overflow) {
+                *overflow = over_by;
+                over[0] = start;
+                over[1] = b;
+            }
             if (!p->graphemes &&
                 (rc = vip_breaker_graphemes(br, p->text, p->len, &p->graphemes, &p->grapheme_count, err)))
                 goto done;
@@ -1740,8 +1746,9 @@ vip_paragraph *vip_text_layout_paragraph(vip_text *t, const char *utf8, size_t l
     para *p = &c->p;
     measure_widths(p, style->size);
     double overflow;
+    size_t over[2];
     if ((rc = break_lines(t, p, base, width, style->size, style->align == VIP_ALIGN_JUSTIFY, &ranges, &nranges,
-                          &overflow, err)))
+                          &overflow, over, err)))
         goto fail;
 
     if (!(pg = calloc(1, sizeof *pg)) || !(pg->text = malloc(len + 1)) ||
@@ -1752,6 +1759,8 @@ vip_paragraph *vip_text_layout_paragraph(vip_text *t, const char *utf8, size_t l
     pg->length = len;
     pg->rtl = vip_bidi_is_rtl(p->bidi);
     pg->overflow = overflow;
+    pg->overflow_start = p->off[over[0]];
+    pg->overflow_end = p->off[over[1]];
     for (size_t i = 0; i < nranges; i++) {
         pg->line_count++;
         if ((rc = build_line(t, p, &ranges[i], i + 1 == nranges, style, width, &pg->lines[i], err)))

@@ -74,6 +74,7 @@ typedef struct vip_paragraph {
     double height;             /* sum of the lines' ascent + descent + leading */
     double overflow;           /* points by which the widest piece with no break opportunity (a long word) is
                                 * wider than the line; such a piece is cut between graphemes. 0: all fit */
+    uint32_t overflow_start, overflow_end; /* that piece's byte range in text */
     int packed;                /* held in one allocation (see vip_paragraph_destroy) */
 } vip_paragraph;
 

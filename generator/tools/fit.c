@@ -7,6 +7,9 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <unicode/uchar.h>
+#include <unicode/utf8.h>
+
 #define PATH_SIZE 4096
 #define PT_TO_MM (25.4 / 72.0)
 
@@ -260,18 +263,61 @@ static size_t block_page(const vip_page_doc *pd, size_t block)
     return page;
 }
 
+/* Whether a unit's text (the catalogue's, as written) holds the piece of text cut for want of room, without the
+ * spaces and punctuation at its ends (the sentence's full stop after an offence name, the space after it). */
+static int unit_holds(const vip_catalog *cat, const char *unit, const vip_page_overflow *o)
+{
+    const uint8_t *piece = (const uint8_t *)o->piece;
+    int32_t a = 0, z = (int32_t)o->piece_length;
+    while (a < z) {
+        int32_t i = a;
+        UChar32 c;
+        U8_NEXT(piece, i, z, c);
+        if (c >= 0 && !u_isUWhiteSpace(c) && !u_ispunct(c))
+            break;
+        a = i;
+    }
+    while (z > a) {
+        int32_t i = z;
+        UChar32 c;
+        U8_PREV(piece, a, i, c);
+        if (c >= 0 && !u_isUWhiteSpace(c) && !u_ispunct(c))
+            break;
+        z = i;
+    }
+    if (a == z)
+        return 0;
+    for (size_t i = 0; cat && i < vip_catalog_unit_count(cat); i++) {
+        if (strcmp(vip_catalog_unit_id(cat, i), unit) != 0)
+            continue;
+        const char *text = vip_catalog_unit_text(cat, i);
+        for (const char *at = text ? strchr(text, piece[a]) : NULL; at; at = strchr(at + 1, piece[a]))
+            if (strncmp(at, (const char *)piece + a, (size_t)(z - a)) == 0)
+                return 1;
+        return 0;
+    }
+    return 0;
+}
+
 /* cuts_only: a print variant's findings are its cuts (a word wider than its place); the template's line limits are
- * for the A4 page it was drawn for, and a heading in large print takes two lines as it should. */
-static int collect(const vip_doc *doc, const vip_page_doc *pd, const char *what, const char *name, int cuts_only,
-                   notes *ns, vip_error *err)
+ * for the A4 page it was drawn for, and a heading in large print takes two lines as it should. cat (may be NULL):
+ * the catalogue, to put a cut on the one unit of a block whose text holds the piece cut (a sentence and the
+ * offence name it prints), where there is one. */
+static int collect(const vip_doc *doc, const vip_page_doc *pd, const vip_catalog *cat, const char *what,
+                   const char *name, int cuts_only, notes *ns, vip_error *err)
 {
     for (const vip_page_overflow *o = pd->overflows; o; o = o->next) {
         if (o->block >= doc->block_count || (cuts_only && o->lines))
             continue;
         const vip_block *b = &doc->blocks[o->block];
+        int holders = 0;
+        for (size_t k = 0; o->piece && k < b->unit_count; k++)
+            holders += (o->cell == SIZE_MAX || b->unit_cell[k] == o->cell) && unit_holds(cat, b->units[k], o);
         for (size_t k = 0; k < b->unit_count; k++) {
             /* A cell's overflow is its own units', not the row's other cells'. */
             if (o->cell != SIZE_MAX && b->unit_cell[k] != o->cell)
+                continue;
+            if (holders && !unit_holds(cat, b->units[k], o))
                 continue;
             note n = {.unit = b->units[k], .what = what, .place = o->place, .block_kind = b->kind,
                       .lines = o->lines, .line_count = o->line_count, .page = block_page(pd, o->block),
@@ -376,17 +422,6 @@ static void emit(const notes *ns, vip_fit_sink sink, void *user)
     }
 }
 
-int vip_fit_document(const vip_doc *doc, const vip_page_doc *pd, const char *what, vip_fit_sink sink, void *user,
-                     vip_error *err)
-{
-    notes ns = {0};
-    int rc = collect(doc, pd, what, what, 0, &ns, err);
-    if (!rc)
-        emit(&ns, sink, user);
-    free(ns.items);
-    return rc;
-}
-
 /* Lays one document out and notes what does not fit. */
 static int fit_one(vip_fit *fit, vip_template *tmpl, vip_catalog *cat, const vip_case_row *row, const char *what,
                    const char *name, int cuts_only, notes *ns, vip_error *err)
@@ -394,7 +429,7 @@ static int fit_one(vip_fit *fit, vip_template *tmpl, vip_catalog *cat, const vip
     vip_warn_sink silent = {quiet, NULL};
     vip_doc *doc = vip_template_merge(tmpl, cat, row, &silent, err);
     vip_page_doc *pd = doc ? vip_layout_document(fit->text, doc, &fit->layout, err) : NULL;
-    int rc = pd ? collect(doc, pd, what, name, cuts_only, ns, err) : err->code;
+    int rc = pd ? collect(doc, pd, cat, what, name, cuts_only, ns, err) : err->code;
     vip_page_doc_destroy(pd);
     vip_doc_destroy(doc);
     return rc;

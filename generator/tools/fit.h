@@ -55,14 +55,10 @@ size_t vip_fit_letter_variants(void);
 void vip_fit_letter_variant(const vip_case_row *first, const char *lang, size_t k, vip_case_row *row, char *name,
                             size_t name_size, char *title, size_t title_size);
 
-/* The findings of one document as laid out (pd from doc); what names it in messages ("letter", "booklet"). Each
- * unit and kind once, at its worst. */
-int vip_fit_document(const vip_doc *doc, const vip_page_doc *pd, const char *what, vip_fit_sink sink, void *user,
-                     vip_error *err);
-
 /* Every letter variant (from the first row of cases, see vip_fit_find_cases) and the booklet in the catalogue's
- * language, A4, A5 and in large print, laid out and reported as vip_fit_document does: each unit and kind once
- * per document (the letter, each booklet), at its worst. The A5 and large-print booklets report only words cut
+ * language, A4, A5 and in large print, laid out, and what does not fit reported to sink: each unit and kind once
+ * per document (the letter, each booklet), at its worst; a word cut in a block that prints several units is put on
+ * the one whose text holds it, where one does. The A5 and large-print booklets report only words cut
  * for want of room: the template's line limits are for the A4 page. */
 int vip_fit_catalog(vip_fit *fit, vip_catalog *cat, const char *cases, vip_fit_sink sink, void *user,
                     vip_error *err);

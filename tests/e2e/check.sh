@@ -109,6 +109,20 @@ EOF
 py=$(/usr/bin/python3 "$tmp/widths.py" "$tmp/widths.json" "$label" "$title" "$word" 2>&1)
 check "check: widths in JSON, in millimetres as hb-shape measures the text" '[ "$py" = "ok 4" ]' "$py"
 
+# A word cut in a sentence that prints another unit's text (the offence name in "Rodzaj przestępstwa: {offence}"):
+# the finding is the unit that holds the word, not the sentence too.
+/usr/bin/python3 - "$tmp/offence.xlf" <<'EOF'
+import re, sys
+s = open('translations/pl.xlf', encoding='utf-8').read()
+m = re.search(r'(<unit id="offence.burglary_dwelling"[^>]*>.*?<target>)(.*?)(</target>)', s, re.S)
+s = s[:m.start(2)] + 'www.' + 'wlamaniedomieszkalnego' * 6 + s[m.end(2):]
+open(sys.argv[1], 'w', encoding='utf-8').write(s)
+EOF
+out=$("$vipgen" check "$tmp/offence.xlf" 2>&1)
+check "check: a word cut in a sentence is put on the unit that holds it" \
+    'printf "%s\n" "$out" | grep -q "unit offence.burglary_dwelling: is [0-9.]* mm wider than its text column .* of the letter" && ! printf "%s\n" "$out" | grep -q "unit letter.recorded.details: .*\[width\]"' \
+    "$(printf '%s\n' "$out" | grep -E 'offence.burglary|recorded.details' | head -5)"
+
 # A letter longer than its page limit at full type size: a warning (vipgen letter still makes it, in smaller type
 # or on more pages), naming the limit.
 /usr/bin/python3 - "$tmp/pl.xlf" <<'EOF'
