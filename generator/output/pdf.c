@@ -221,15 +221,6 @@ static void sb_utf16be_cp(sbuf *b, uint32_t cp)
     }
 }
 
-/* The value of a hex digit as sb_hex writes it. */
-static int hex_value(char h)
-{
-    return h >= '0' && h <= '9'   ? h - '0'
-           : h >= 'A' && h <= 'F' ? h - 'A' + 10
-           : h >= 'a' && h <= 'f' ? h - 'a' + 10
-                                  : 0;
-}
-
 /* UTF-8 to UTF-16BE bytes with a byte-order mark: how PDF text strings hold non-Latin text. */
 static void sb_utf16be_bytes(sbuf *b, const char *s)
 {
@@ -1208,8 +1199,9 @@ static void run_extent(const vip_page_run *run, double *left, double *right)
 }
 
 /* Appends the run's text as those engines read its glyphs (left to right; a right-to-left run reversed) to the
- * ActualText being written; *last is the last character written (0 at the start). */
-static int span_run_text(ctx *c, const vip_page_run *run, uint32_t *last)
+ * ActualText being written, and as UTF-16BE bytes to also when not NULL; *last is the last character written (0 at
+ * the start). */
+static int span_run_text(ctx *c, const vip_page_run *run, uint32_t *last, sbuf *also)
 {
     long nuniq = run_clusters(c, run);
     if (nuniq < 0)
@@ -1223,6 +1215,8 @@ static int span_run_text(ctx *c, const vip_page_run *run, uint32_t *last)
         for (long m = 0; m < ncp; m++) {
             uint32_t cp = c->cps[run->rtl ? ncp - 1 - m : m];
             sb_utf16(&c->out, cp);
+            if (also)
+                sb_utf16be_cp(also, cp);
             *last = cp;
         }
     }
@@ -1593,23 +1587,27 @@ static size_t open_line_span(ctx *c, const vip_page *page, size_t i, const uint3
         c->in_line_span++;
         c->line_span_marked = 1;
     }
-    size_t span_text = SIZE_MAX; /* where poppler's span's text starts in the content, as hex */
+    /* The line's property list's text: PDFium reads the innermost property list's ActualText, empty if it has none
+     * (ProcessMarkedContent), so without a text of its own the line's property list repeats poppler's. */
+    sbuf *prop = split && !pdfium ? &c->props : NULL;
+    if (split)
+        sb_put(&c->props, "\xFE\xFF", 2);
     if (needed > 0) {
-        if (split) {
+        if (split)
             sb_str(&c->out, "/Span <</ActualText <FEFF");
-            span_text = c->out.len;
-        } else if (open_line_sequence(c, "Span")) {
+        else if (open_line_sequence(c, "Span"))
             return SIZE_MAX;
-        }
         uint32_t last = 0;
         for (size_t k = 0; k < n; k++) {
             const vip_page_run *r = &page->items[order[k]].u.run;
             /* Runs set apart with no space character between them (the space dropped at a run's edge). */
             if (k && last != ' ' && left[k] - right[k - 1] > 0.15 * r->size) {
                 sb_utf16(&c->out, ' ');
+                if (prop)
+                    sb_utf16be_cp(prop, ' ');
                 last = ' ';
             }
-            if (span_run_text(c, r, &last))
+            if (span_run_text(c, r, &last, prop))
                 return SIZE_MAX;
         }
         sb_str(&c->out, ">>> BDC\n");
@@ -1620,16 +1618,8 @@ static size_t open_line_span(ctx *c, const vip_page *page, size_t i, const uint3
             nomem(c);
             return SIZE_MAX;
         }
-        /* PDFium reads the innermost property list's ActualText, empty if it has none (ProcessMarkedContent):
-         * without a text of its own, the line's property list repeats poppler's. */
-        sb_put(&c->props, "\xFE\xFF", 2);
         for (long k = 0; k < pdfium; k++)
             sb_utf16be_cp(&c->props, c->line_text[k]);
-        if (!pdfium && span_text != SIZE_MAX)
-            for (size_t h = span_text; h + 1 < c->out.len && c->out.data[h] != '>'; h += 2) {
-                char byte = (char)(hex_value(c->out.data[h]) << 4 | hex_value(c->out.data[h + 1]));
-                sb_put(&c->props, &byte, 1);
-            }
         if (c->props.failed) {
             nomem(c);
             return SIZE_MAX;
@@ -1968,8 +1958,9 @@ static int write_run(ctx *c, HPDF_Page hpage, const vip_page *page, const vip_pa
         /* A glyph without text in a left-to-right cluster: poppler and PDFium read U+200B for it, so the cluster
          * gets its text as ActualText. Not in right-to-left runs, where a marked-content span splits pdf.js's
          * text items and reorders the line (and pdf.js drops U+200B, a format character). */
-        int actual = !by_words && !c->in_line_span && !c->line_prop && (box_end > 0 || !cluster_extracts(c, f, codes + a, z - a, run->rtl, (size_t)ncp) ||
-                                   (!run->rtl && cluster_has_textless(f, codes + a, z - a)));
+        int actual = !by_words && !c->in_line_span && !c->line_prop &&
+                     (box_end > 0 || !cluster_extracts(c, f, codes + a, z - a, run->rtl, (size_t)ncp) ||
+                      (!run->rtl && cluster_has_textless(f, codes + a, z - a)));
         /* A space that ends the run after such a span would be a text object of its own, without ink, which PDFium
          * skips (and the word gap with it): the span takes it in. */
         int space_after = actual && !run->rtl && ends_with_space(run, z);
