@@ -9,20 +9,14 @@ import { readFile } from "node:fs/promises";
 import { openPdf } from "./pdfjs.mjs";
 const { PDFiumLibrary } = await import("@hyzyla/pdfium");
 
-async function pdfjsPages(data) {
+// Each page of a PDF through pdf.js, as pageText(page) gives it.
+async function pdfjsEachPage(data, pageText) {
     const doc = await openPdf(data);
     try {
         const pages = [];
         for (let i = 1; i <= doc.numPages; i++) {
             const page = await doc.getPage(i);
-            const content = await page.getTextContent();
-            let text = "";
-            for (const item of content.items) {
-                if (!("str" in item)) continue; // marked-content begin/end
-                text += item.str;
-                if (item.hasEOL) text += "\n";
-            }
-            pages.push(text);
+            pages.push(await pageText(page));
             page.cleanup();
         }
         return pages;
@@ -31,48 +25,52 @@ async function pdfjsPages(data) {
     }
 }
 
+function pdfjsPages(data) {
+    return pdfjsEachPage(data, async (page) => {
+        const content = await page.getTextContent();
+        let text = "";
+        for (const item of content.items) {
+            if (!("str" in item)) continue; // marked-content begin/end
+            text += item.str;
+            if (item.hasEOL) text += "\n";
+        }
+        return text;
+    });
+}
+
 // a11y: Firefox's accessibility tree for a page is its structure tree (pdf.js getStructTree), each element owning the
 // text layer's spans of its marked-content sequences (aria-owns): the text of each sequence (getTextContent with
 // marked content, items inside the sequence, a line break where an item ends a line) in structure order, a line
 // break after each block element. Artifacts (running header and footer) are in no element and are not read.
 const BLOCKS = new Set(["P", "H1", "H2", "H3", "H4", "H5", "H6", "LI", "Lbl", "LBody", "TD", "TH", "TOCI", "Caption"]);
 
-async function a11yPages(data) {
-    const doc = await openPdf(data);
-    try {
-        const pages = [];
-        for (let i = 1; i <= doc.numPages; i++) {
-            const page = await doc.getPage(i);
-            const content = await page.getTextContent({ includeMarkedContent: true });
-            const text = new Map(), open = [];
-            for (const item of content.items) {
-                if (item.type === "beginMarkedContent" || item.type === "beginMarkedContentProps") {
-                    open.push(item.id ?? null);
-                } else if (item.type === "endMarkedContent") {
-                    open.pop();
-                } else if ("str" in item) {
-                    const id = open.findLast((x) => x);
-                    if (id) text.set(id, (text.get(id) ?? "") + item.str + (item.hasEOL ? "\n" : ""));
-                }
+function a11yPages(data) {
+    return pdfjsEachPage(data, async (page) => {
+        const content = await page.getTextContent({ includeMarkedContent: true });
+        const text = new Map(), open = [];
+        for (const item of content.items) {
+            if (item.type === "beginMarkedContent" || item.type === "beginMarkedContentProps") {
+                open.push(item.id ?? null);
+            } else if (item.type === "endMarkedContent") {
+                open.pop();
+            } else if ("str" in item) {
+                const id = open.findLast((x) => x);
+                if (id) text.set(id, (text.get(id) ?? "") + item.str + (item.hasEOL ? "\n" : ""));
             }
-            let out = "";
-            const walk = (node) => {
-                if (node.type === "content") {
-                    out += text.get(node.id) ?? "";
-                    return;
-                }
-                for (const kid of node.children ?? []) walk(kid);
-                if (BLOCKS.has(node.role)) out += "\n";
-            };
-            const tree = await page.getStructTree();
-            if (tree) walk(tree);
-            pages.push(out);
-            page.cleanup();
         }
-        return pages;
-    } finally {
-        await doc.destroy();
-    }
+        let out = "";
+        const walk = (node) => {
+            if (node.type === "content") {
+                out += text.get(node.id) ?? "";
+                return;
+            }
+            for (const kid of node.children ?? []) walk(kid);
+            if (BLOCKS.has(node.role)) out += "\n";
+        };
+        const tree = await page.getStructTree();
+        if (tree) walk(tree);
+        return out;
+    });
 }
 
 let pdfiumLibrary = null;
