@@ -27,7 +27,8 @@ struct vip_fit {
 
 static const struct {
     const char *print, *what, *name;
-} booklet_prints[2] = {{"a5-booklet", "A5 booklet", "booklet-a5"}, {"large-print", "large-print booklet", "booklet-large"}};
+} booklet_prints[2] = {{"a5-booklet", "A5 booklet", "booklet-a5"},
+                       {"large-print", "large-print booklet", "booklet-large"}};
 
 static void quiet(void *user, const char *message)
 {

@@ -1,9 +1,10 @@
 /* vip_fit: whether a catalogue's text fits where it is printed, by the shaped widths the real layout gives it. The
  * letter is made in every variant needed to print every unit (each offence, needs assessment, referral, enhanced
  * rights and reason, with and without a place and an officer's email) from the first row of example case data, and
- * the booklet (A4, and as A5 pages and in large print); each is laid out as vipgen prints it, and what the layout reports (vip_page_overflow: a word wider
- * than its table cell, column, box or panel, more lines than the template allows a title or label; and the page
- * count at full type size against the document's limit) becomes a finding naming the unit, in millimetres.
+ * the booklet (A4, and as A5 pages and in large print); each is laid out as vipgen prints it, and what the layout
+ * reports (vip_page_overflow: a word wider than its table cell, column, box or panel, more lines than the template
+ * allows a title or label; and the page count at full type size against the document's limit) becomes a finding
+ * naming the unit, in millimetres.
  * vipgen check and the preview share one, so that fonts, templates and laid-out paragraphs are loaded once. */
 #ifndef VIP_FIT_H
 #define VIP_FIT_H
